@@ -1,0 +1,99 @@
+"""The one home of feature keys, class names and the class map.
+
+This module is the contract between ingest, Transform, Trainer, Evaluator and
+serving. Nobody else spells a feature key or a class name.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Mapping, Sequence, Tuple
+
+# Raw features, as written by the ExampleGen components.
+IMAGE_KEY = "image"  # encoded image bytes (PNG for Fashion-MNIST)
+LABEL_KEY = "label"  # original label id of the source data set
+LABEL_NAME_KEY = "label_name"  # original label name
+EXAMPLE_ID_KEY = "example_id"  # stable id, unique within a data set
+
+RAW_FEATURE_KEYS: Tuple[str, ...] = (IMAGE_KEY, LABEL_KEY, LABEL_NAME_KEY, EXAMPLE_ID_KEY)
+
+# Names of the signatures every exported model carries.
+SERVING_SIGNATURE = "serving_default"
+FROM_EXAMPLES_SIGNATURE = "from_examples"
+TRANSFORM_SIGNATURE = "transform_features"
+SERVING_INPUT_KEY = "image_bytes"
+
+# Outputs of the serving signatures.
+CLASS_IDS_OUTPUT = "class_ids"
+CLASS_NAMES_OUTPUT = "class_names"
+PROBABILITIES_OUTPUT = "probabilities"
+
+FASHION_MNIST_IMAGE_SIZE = 28
+
+FASHION_MNIST_LABEL_NAMES: Tuple[str, ...] = (
+    "t-shirt/top",
+    "trouser",
+    "pullover",
+    "dress",
+    "coat",
+    "sandal",
+    "shirt",
+    "sneaker",
+    "bag",
+    "ankle boot",
+)
+
+SUPER_CLASS_NAMES: Tuple[str, ...] = ("upper", "lower", "shoes")
+
+# Original Fashion-MNIST label -> super-class id. Labels absent here (8, bag)
+# belong to no super-class and are left out at ingest.
+FASHION_MNIST_CLASS_MAP: Mapping[int, int] = {
+    0: 0, 2: 0, 3: 0, 4: 0, 6: 0,  # t-shirt, pullover, dress, coat, shirt
+    1: 1,  # trouser
+    5: 2, 7: 2, 9: 2,  # sandal, sneaker, ankle boot
+}
+
+UNMAPPED_CLASS = -1
+
+
+def transformed_name(key: str) -> str:
+    """Returns the name of a feature after Transform.
+
+    Args:
+      key: a raw feature key, e.g. ``IMAGE_KEY``.
+
+    Returns:
+      The transformed feature key, e.g. ``"image_xf"``.
+    """
+    return f"{key}_xf"
+
+
+def class_map_table(class_map: Mapping[int, int] = FASHION_MNIST_CLASS_MAP,
+                    num_original: int = len(FASHION_MNIST_LABEL_NAMES)) -> Tuple[int, ...]:
+    """Returns the class map as a dense lookup table.
+
+    Args:
+      class_map: original label -> super-class id.
+      num_original: number of original labels.
+
+    Returns:
+      A tuple whose i-th entry is the super-class of original label i, or
+      ``UNMAPPED_CLASS`` when label i belongs to no super-class.
+    """
+    return tuple(class_map.get(label, UNMAPPED_CLASS) for label in range(num_original))
+
+
+def excluded_labels(class_map: Mapping[int, int] = FASHION_MNIST_CLASS_MAP,
+                    num_original: int = len(FASHION_MNIST_LABEL_NAMES)) -> Tuple[int, ...]:
+    """Returns the original labels that belong to no super-class (bag)."""
+    return tuple(label for label in range(num_original) if label not in class_map)
+
+
+def super_class_members(class_map: Mapping[int, int] = FASHION_MNIST_CLASS_MAP,
+                        label_names: Sequence[str] = FASHION_MNIST_LABEL_NAMES
+                        ) -> Dict[str, Tuple[str, ...]]:
+    """Returns, for each super-class name, the names of its original classes."""
+    members: Dict[str, Tuple[str, ...]] = {}
+    for super_id, super_name in enumerate(SUPER_CLASS_NAMES):
+        members[super_name] = tuple(
+            label_names[label] for label, target in sorted(class_map.items()) if target == super_id)
+    return members

@@ -1,0 +1,73 @@
+"""Transform: decode images and map original labels to the super-classes.
+
+``preprocessing_fn`` runs inside TFX Transform and, through the exported
+transform graph, inside every served model: the same decoding at training and
+serving time. Referenced by the pipeline as
+``imagepipe.components.preprocessing.preprocessing_fn``.
+"""
+
+from __future__ import annotations
+
+from typing import Dict
+
+import tensorflow as tf
+
+from imagepipe.components import features
+
+IMAGE_SIZE = features.FASHION_MNIST_IMAGE_SIZE
+
+
+def decode_image(encoded: tf.Tensor, size: int = IMAGE_SIZE) -> tf.Tensor:
+    """Decodes one encoded image (PNG, JPEG, GIF, BMP) to float32 [size, size, 1] in [0, 1].
+
+    Colour images become grayscale; images of another size are resized with
+    their aspect ratio kept (padded with black).
+    """
+    image = tf.io.decode_image(encoded, channels=1, expand_animations=False)
+    image = tf.image.convert_image_dtype(image, tf.float32)
+    shape = tf.shape(image)
+    image = tf.cond(
+        tf.logical_and(tf.equal(shape[0], size), tf.equal(shape[1], size)),
+        lambda: image,
+        lambda: tf.image.resize_with_pad(image, size, size))
+    return tf.ensure_shape(image, [size, size, 1])
+
+
+def decode_images(encoded: tf.Tensor, size: int = IMAGE_SIZE) -> tf.Tensor:
+    """Decodes a batch of encoded images ([N] or [N, 1] strings) to float32 [N, size, size, 1]."""
+    encoded = tf.reshape(encoded, [-1])
+    return tf.map_fn(lambda e: decode_image(e, size), encoded,
+                     fn_output_signature=tf.TensorSpec([size, size, 1], tf.float32))
+
+
+def map_labels(labels: tf.Tensor) -> tf.Tensor:
+    """Maps original Fashion-MNIST labels ([N] or [N, 1]) to super-class ids [N].
+
+    Labels that belong to no super-class map to ``features.UNMAPPED_CLASS``.
+    """
+    table = tf.constant(features.class_map_table(), tf.int64)
+    labels = tf.reshape(tf.cast(labels, tf.int64), [-1])
+    in_range = tf.logical_and(labels >= 0, labels < tf.size(table, out_type=tf.int64))
+    safe = tf.where(in_range, labels, tf.zeros_like(labels))
+    return tf.where(in_range, tf.gather(table, safe),
+                    tf.fill(tf.shape(labels), tf.constant(features.UNMAPPED_CLASS, tf.int64)))
+
+
+def preprocessing_fn(inputs: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
+    """The Transform preprocessing function.
+
+    Args:
+      inputs: raw features as parsed from the ExampleGen's tf.Examples.
+
+    Returns:
+      ``image_xf`` float32 [N, 28, 28, 1] in [0, 1], ``label_xf`` int64 [N]
+      super-class id, and ``example_id_xf`` string [N] passed through.
+    """
+    outputs = {
+        features.transformed_name(features.IMAGE_KEY): decode_images(inputs[features.IMAGE_KEY]),
+        features.transformed_name(features.LABEL_KEY): map_labels(inputs[features.LABEL_KEY]),
+    }
+    if features.EXAMPLE_ID_KEY in inputs:
+        outputs[features.transformed_name(features.EXAMPLE_ID_KEY)] = tf.reshape(
+            inputs[features.EXAMPLE_ID_KEY], [-1])
+    return outputs

@@ -1,0 +1,110 @@
+"""A Pusher executor that publishes blessed models safely to a TF Serving model folder.
+
+* A version appears all at once: the model is copied to a hidden temporary
+  folder beside the versions (TF Serving only loads numeric folders), then
+  renamed to its version number.
+* Versions only grow: a new version is above every existing one.
+* A model that is already the latest version (same Trainer output) is not
+  copied again; the push is recorded against that version.
+* An unblessed model is never pushed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from typing import Any, Dict, List, Optional
+
+import tensorflow as tf
+from absl import logging
+from tfx import types
+from tfx.components.pusher import executor as pusher_executor
+from tfx.proto import pusher_pb2
+from tfx.types import artifact_utils, standard_component_specs
+from tfx.utils import io_utils, proto_utils
+
+PUSH_RECORD = os.path.join("assets.extra", "imagepipe_push.json")
+
+
+def existing_versions(base_directory: str) -> List[int]:
+    """Returns the numeric version folders under ``base_directory``, sorted."""
+    if not tf.io.gfile.isdir(base_directory):
+        return []
+    names = [name.rstrip("/") for name in tf.io.gfile.listdir(base_directory)]
+    return sorted(int(name) for name in names if name.isdigit())
+
+
+def next_version(base_directory: str, now: Optional[float] = None) -> int:
+    """Returns a version above every existing one: the Unix time, or latest + 1."""
+    versions = existing_versions(base_directory)
+    candidate = int(now if now is not None else time.time())
+    return max([candidate] + [v + 1 for v in versions])
+
+
+def _push_record(version_dir: str) -> Dict[str, Any]:
+    path = os.path.join(version_dir, PUSH_RECORD)
+    if not tf.io.gfile.exists(path):
+        return {}
+    with tf.io.gfile.GFile(path) as f:
+        return json.load(f)
+
+
+def publish(model_path: str, base_directory: str, source: Dict[str, Any]) -> str:
+    """Publishes a SavedModel as a new version under ``base_directory``, atomically.
+
+    Args:
+      model_path: the SavedModel folder to publish.
+      base_directory: ``<serving_dir>/<model_name>``.
+      source: what is published (e.g. the model artifact's URI), recorded in
+        ``assets.extra/imagepipe_push.json``; when the latest version records
+        the same source, nothing is copied and that version is returned.
+
+    Returns:
+      The published version's folder.
+    """
+    versions = existing_versions(base_directory)
+    if versions:
+        latest = os.path.join(base_directory, str(versions[-1]))
+        if _push_record(latest).get("source") == source:
+            logging.info("Model %s is already the latest version %s.", model_path, latest)
+            return latest
+    tf.io.gfile.makedirs(base_directory)
+    staging = os.path.join(base_directory, f".staging-{uuid.uuid4().hex}")
+    try:
+        io_utils.copy_dir(model_path, staging)
+        tf.io.gfile.makedirs(os.path.dirname(os.path.join(staging, PUSH_RECORD)))
+        with tf.io.gfile.GFile(os.path.join(staging, PUSH_RECORD), "w") as f:
+            json.dump({"source": source, "pushed_at": time.time()}, f, sort_keys=True)
+        version_dir = os.path.join(base_directory, str(next_version(base_directory)))
+        tf.io.gfile.rename(staging, version_dir)
+    finally:
+        if tf.io.gfile.exists(staging):
+            tf.io.gfile.rmtree(staging)
+    logging.info("Model written to serving path %s.", version_dir)
+    return version_dir
+
+
+class Executor(pusher_executor.Executor):
+    """Pushes blessed models with :func:`publish`; see the module docstring."""
+
+    def Do(self, input_dict: Dict[str, List[types.Artifact]],
+           output_dict: Dict[str, List[types.Artifact]], exec_properties: Dict[str, Any]) -> None:
+        self._log_startup(input_dict, output_dict, exec_properties)
+        model_push = artifact_utils.get_single_instance(
+            output_dict[standard_component_specs.PUSHED_MODEL_KEY])
+        if not self.CheckBlessing(input_dict):
+            self._MarkNotPushed(model_push)
+            return
+        push_destination = pusher_pb2.PushDestination()
+        proto_utils.json_to_proto(exec_properties[standard_component_specs.PUSH_DESTINATION_KEY],
+                                  push_destination)
+        if push_destination.WhichOneof("destination") != "filesystem":
+            raise NotImplementedError("only a filesystem push destination is supported")
+        model = artifact_utils.get_single_instance(input_dict[standard_component_specs.MODEL_KEY])
+        version_dir = publish(self.GetModelPath(input_dict),
+                              push_destination.filesystem.base_directory,
+                              {"model_uri": model.uri, "model_id": model.id})
+        self._MarkPushed(model_push, pushed_destination=version_dir,
+                         pushed_version=os.path.basename(version_dir))

@@ -1,0 +1,73 @@
+"""Export of a trained model with the signatures every imagepipe model carries.
+
+* ``serving_default``: encoded image bytes (what REST clients send as
+  ``{"b64": ...}``) -> class ids, class names and probabilities;
+* ``from_examples``: serialized tf.Examples -> the same outputs (TFMA,
+  InfraValidator, BulkInferrer);
+* ``transform_features``: serialized tf.Examples -> transformed features
+  (TFMA takes the mapped label from it).
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Sequence
+
+import tensorflow as tf
+import tensorflow_transform as tft
+import tf_keras as keras
+
+from imagepipe.components import features
+
+IMAGE_XF = features.transformed_name(features.IMAGE_KEY)
+
+
+def _predictions(logits: tf.Tensor, class_names: Sequence[str]) -> Dict[str, tf.Tensor]:
+    probabilities = tf.nn.softmax(logits, axis=-1)
+    class_ids = tf.argmax(probabilities, axis=-1)
+    return {
+        features.CLASS_IDS_OUTPUT: class_ids,
+        features.CLASS_NAMES_OUTPUT: tf.gather(tf.constant(list(class_names)), class_ids),
+        features.PROBABILITIES_OUTPUT: probabilities,
+    }
+
+
+def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOutput,
+                     class_names: Sequence[str]) -> Dict[str, tf.types.experimental.ConcreteFunction]:
+    """Builds the three serving signatures of ``model``.
+
+    The transform layer is attached to the model so that it is tracked and
+    saved with it.
+    """
+    model.tft_layer = tf_transform_output.transform_features_layer()
+    raw_spec = tf_transform_output.raw_feature_spec()
+    image_spec = {features.IMAGE_KEY: raw_spec[features.IMAGE_KEY]}
+
+    @tf.function(input_signature=[
+        tf.TensorSpec([None], tf.string, name=features.SERVING_INPUT_KEY)])
+    def serve_images(image_bytes):
+        transformed = model.tft_layer({features.IMAGE_KEY: tf.reshape(image_bytes, [-1, 1])})
+        return _predictions(model(transformed[IMAGE_XF], training=False), class_names)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def serve_examples(examples):
+        parsed = tf.io.parse_example(examples, image_spec)
+        transformed = model.tft_layer(parsed)
+        return _predictions(model(transformed[IMAGE_XF], training=False), class_names)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def transform_features(examples):
+        parsed = tf.io.parse_example(examples, raw_spec)
+        return model.tft_layer(parsed)
+
+    return {
+        features.SERVING_SIGNATURE: serve_images.get_concrete_function(),
+        features.FROM_EXAMPLES_SIGNATURE: serve_examples.get_concrete_function(),
+        features.TRANSFORM_SIGNATURE: transform_features.get_concrete_function(),
+    }
+
+
+def export_model(model: keras.Model, tf_transform_output: tft.TFTransformOutput,
+                 class_names: Sequence[str], export_dir: str) -> None:
+    """Saves ``model`` as a SavedModel with the three imagepipe signatures."""
+    signatures = build_signatures(model, tf_transform_output, class_names)
+    model.save(export_dir, save_format="tf", signatures=signatures)

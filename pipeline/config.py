@@ -1,0 +1,136 @@
+"""Typed, frozen configuration of an imagepipe pipeline run.
+
+``create_pipeline`` is a pure function of a :class:`PipelineConfig`. Runners
+and the CLI build the config; nothing downstream reads flags or environment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from typing import Mapping, Optional, Tuple
+
+DEFAULT_SEED = 1001
+DEFAULT_SPLITS: Tuple[Tuple[str, int], ...] = (("train", 14), ("eval", 3), ("test", 3))
+SOURCES = ("idx", "tfds")
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    """Where the Fashion-MNIST data comes from and how it is split.
+
+    Attributes:
+      source: ``idx`` (the canonical IDX files in ``data_dir``) or ``tfds``.
+      data_dir: the IDX files' folder (``idx``) or the TFDS data dir (``tfds``,
+        empty for TFDS's default). Local or ``gs://``.
+      splits: (split name, relative size) pairs; 70/15/15 by default.
+      split_seed: seed of the split permutation.
+    """
+
+    source: str = "idx"
+    data_dir: str = ""
+    splits: Tuple[Tuple[str, int], ...] = DEFAULT_SPLITS
+    split_seed: int = DEFAULT_SEED
+
+    def __post_init__(self):
+        if self.source not in SOURCES:
+            raise ValueError(f"unknown data source {self.source!r}; known: {', '.join(SOURCES)}")
+        if self.source == "idx" and not self.data_dir:
+            raise ValueError("the idx source needs data_dir, the folder of the four IDX files")
+        names = [name for name, _ in self.splits]
+        for required in ("train", "eval", "test"):
+            if required not in names:
+                raise ValueError(f"splits must include {required!r}, got {names}")
+
+    @property
+    def split_ratios(self) -> Mapping[str, int]:
+        return dict(self.splits)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainerConfig:
+    """Model and training settings.
+
+    Attributes:
+      model_name: a registered architecture (``imagepipe models`` lists them).
+      epochs: maximum number of epochs; early stopping may end sooner.
+      batch_size: training batch size.
+      learning_rate: Adam's learning rate.
+      early_stopping_patience: epochs without a better validation loss before
+        stopping (the best weights are restored).
+    """
+
+    model_name: str = "arch5"
+    epochs: int = 3
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    early_stopping_patience: int = 2
+
+    def __post_init__(self):
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be at least 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalConfig:
+    """Blessing rules.
+
+    Attributes:
+      min_accuracy: test accuracy a model must exceed to be blessed.
+      max_accuracy_drop: how much worse than the latest blessed model a new
+        one may be (0: no worse).
+    """
+
+    min_accuracy: float = 0.98
+    max_accuracy_drop: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelineConfig:
+    """Everything ``create_pipeline`` needs.
+
+    Attributes:
+      pipeline_name: name in ML Metadata and in the orchestrator.
+      pipeline_root: where artifacts are written (local or ``gs://``).
+      serving_dir: blessed models go to ``<serving_dir>/<model_name>/<version>/``.
+      serving_model_name: the model name under ``serving_dir``.
+      metadata_path: SQLite ML Metadata file for local runs; None when the
+        orchestrator provides ML Metadata (Kubeflow, Vertex).
+      data: data source and splits.
+      trainer: model and training settings.
+      evaluation: blessing rules.
+      beam_pipeline_args: Beam options for the data components.
+      code_fingerprint: hash of the installed imagepipe code, so that a code
+        change invalidates cached results.
+      enable_cache: reuse the results of unchanged components.
+    """
+
+    pipeline_name: str
+    pipeline_root: str
+    serving_dir: str
+    data: DataConfig
+    serving_model_name: str = "fashion_mnist"
+    metadata_path: Optional[str] = None
+    trainer: TrainerConfig = TrainerConfig()
+    evaluation: EvalConfig = EvalConfig()
+    beam_pipeline_args: Tuple[str, ...] = ()
+    code_fingerprint: str = ""
+    enable_cache: bool = True
+
+
+def code_fingerprint() -> str:
+    """Returns a short hash of the installed imagepipe source files."""
+    import imagepipe.components  # pylint: disable=g-import-not-at-top
+    import imagepipe.data  # pylint: disable=g-import-not-at-top
+    digest = hashlib.sha256()
+    for package in (imagepipe.components, imagepipe.data):
+        root = os.path.dirname(package.__file__)
+        for folder, _, files in sorted(os.walk(root)):
+            for name in sorted(files):
+                if name.endswith(".py"):
+                    with open(os.path.join(folder, name), "rb") as f:
+                        digest.update(name.encode() + f.read())
+    return digest.hexdigest()[:16]

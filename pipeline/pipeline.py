@@ -1,0 +1,123 @@
+"""The one definition of the imagepipe DAG, shared by every runner."""
+
+from __future__ import annotations
+
+from typing import List
+
+import tensorflow_model_analysis as tfma
+from tfx import v1 as tfx
+from tfx.dsl.components.base import base_node, executor_spec
+
+from imagepipe.components import features, ingest, pusher as safe_pusher
+from imagepipe.components.trainer.task import TrainingConfig
+from imagepipe.pipeline.config import PipelineConfig
+
+PREPROCESSING_FN = "imagepipe.components.preprocessing.preprocessing_fn"
+RUN_FN = "imagepipe.components.trainer.task.run_fn"
+RESOLVER_ID = "latest_blessed_model_resolver"
+LABEL_XF = features.transformed_name(features.LABEL_KEY)
+
+
+def _example_gen(config: PipelineConfig) -> base_node.BaseNode:
+    data = config.data
+    if data.source == "tfds":
+        return ingest.FashionMnistTfdsExampleGen(
+            split_ratios=data.split_ratios, split_seed=data.split_seed,
+            tfds_data_dir=data.data_dir)
+    return ingest.FashionMnistExampleGen(
+        input_base=data.data_dir, split_ratios=data.split_ratios, split_seed=data.split_seed)
+
+
+def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
+    """TFMA config: accuracy, per-class recall and the confusion matrix on mapped labels.
+
+    The model's ``transform_features`` signature gives TFMA the mapped label;
+    the ``from_examples`` signature gives the probabilities.
+    """
+    rules = config.evaluation
+    accuracy_threshold = tfma.MetricThreshold(
+        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": rules.min_accuracy}),
+        change_threshold=tfma.GenericChangeThreshold(
+            direction=tfma.MetricDirection.HIGHER_IS_BETTER,
+            absolute={"value": -rules.max_accuracy_drop - 1e-10}))
+    num_classes = len(features.SUPER_CLASS_NAMES)
+    return tfma.EvalConfig(
+        model_specs=[tfma.ModelSpec(
+            signature_name=features.FROM_EXAMPLES_SIGNATURE,
+            preprocessing_function_names=[features.TRANSFORM_SIGNATURE],
+            label_key=LABEL_XF,
+            prediction_key=features.PROBABILITIES_OUTPUT)],
+        slicing_specs=[tfma.SlicingSpec()],
+        metrics_specs=[
+            tfma.MetricsSpec(metrics=[
+                tfma.MetricConfig(class_name="SparseCategoricalAccuracy",
+                                  config='{"name": "accuracy"}', threshold=accuracy_threshold),
+                tfma.MetricConfig(class_name="ExampleCount"),
+                tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
+            ]),
+            tfma.MetricsSpec(
+                metrics=[tfma.MetricConfig(class_name="Recall"),
+                         tfma.MetricConfig(class_name="Precision")],
+                binarize=tfma.BinarizationOptions(class_ids={"values": list(range(num_classes))})),
+        ])
+
+
+def create_components(config: PipelineConfig) -> List[base_node.BaseNode]:
+    """Returns the pipeline's components, in dependency order."""
+    example_gen = _example_gen(config)
+    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"],
+                                          infer_feature_shape=True)
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
+    transform = tfx.components.Transform(
+        examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
+        preprocessing_fn=PREPROCESSING_FN,
+        splits_config=tfx.proto.SplitsConfig(analyze=["train"], transform=["train", "eval", "test"]),
+        custom_config={"code_fingerprint": config.code_fingerprint})
+    training = TrainingConfig(
+        model_name=config.trainer.model_name, epochs=config.trainer.epochs,
+        batch_size=config.trainer.batch_size, learning_rate=config.trainer.learning_rate,
+        early_stopping_patience=config.trainer.early_stopping_patience,
+        seed=config.data.split_seed)
+    trainer = tfx.components.Trainer(
+        run_fn=RUN_FN,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema_gen.outputs["schema"],
+        train_args=tfx.proto.TrainArgs(splits=["train"]),
+        eval_args=tfx.proto.EvalArgs(splits=["eval"]),
+        custom_config={**training.to_custom_config(), "code_fingerprint": config.code_fingerprint})
+    model_resolver = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id(RESOLVER_ID)
+    evaluator = tfx.components.Evaluator(
+        examples=example_gen.outputs["examples"],
+        model=trainer.outputs["model"],
+        baseline_model=model_resolver.outputs["model"],
+        example_splits=["test"],
+        eval_config=eval_config(config))
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        custom_executor_spec=executor_spec.ExecutorClassSpec(safe_pusher.Executor),
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(
+                base_directory=f"{config.serving_dir.rstrip('/')}/{config.serving_model_name}")))
+    return [example_gen, statistics_gen, schema_gen, example_validator, transform, trainer,
+            model_resolver, evaluator, pusher]
+
+
+def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
+    """Builds the imagepipe TFX pipeline from its configuration; pure, runner-agnostic."""
+    metadata = (tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
+                if config.metadata_path else None)
+    return tfx.dsl.Pipeline(
+        pipeline_name=config.pipeline_name,
+        pipeline_root=config.pipeline_root,
+        components=create_components(config),
+        enable_cache=config.enable_cache,
+        metadata_connection_config=metadata,
+        beam_pipeline_args=list(config.beam_pipeline_args))

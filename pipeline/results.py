@@ -1,0 +1,170 @@
+"""Reads what a local pipeline run produced from ML Metadata and its artifacts."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from typing import Dict, List, Optional
+
+import tensorflow as tf
+from ml_metadata.metadata_store import metadata_store
+from ml_metadata.proto import metadata_store_pb2
+
+from imagepipe.components import features, ingest
+from imagepipe.components.trainer import task
+
+_OUTPUT_EVENTS = (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
+_CACHED = metadata_store_pb2.Execution.CACHED
+
+
+@dataclasses.dataclass
+class RunSummary:
+    """What a pipeline run achieved."""
+
+    run_id: str
+    components: Dict[str, str]  # node id -> COMPLETE / CACHED / FAILED ...
+    accuracy: Optional[float] = None
+    example_count: Optional[int] = None
+    recall: Dict[str, float] = dataclasses.field(default_factory=dict)
+    precision: Dict[str, float] = dataclasses.field(default_factory=dict)
+    confusion_matrix: List[List[int]] = dataclasses.field(default_factory=list)
+    blessed: Optional[bool] = None
+    pushed: Optional[bool] = None
+    pushed_destination: Optional[str] = None
+    model_uri: Optional[str] = None
+    ingest_report: Optional[dict] = None
+    training: Optional[dict] = None
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+
+def _store(metadata_path: str) -> metadata_store.MetadataStore:
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = metadata_path
+    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    return metadata_store.MetadataStore(config)
+
+
+def _outputs(store, execution_id: int) -> Dict[str, List[metadata_store_pb2.Artifact]]:
+    events = [e for e in store.get_events_by_execution_ids([execution_id])
+              if e.type in _OUTPUT_EVENTS]
+    artifacts = {a.id: a for a in store.get_artifacts_by_id([e.artifact_id for e in events])}
+    outputs: Dict[str, List[metadata_store_pb2.Artifact]] = {}
+    for event in events:
+        key = event.path.steps[0].key if event.path.steps else ""
+        outputs.setdefault(key, []).append(artifacts[event.artifact_id])
+    return outputs
+
+
+def _int_property(artifact: metadata_store_pb2.Artifact, name: str) -> Optional[int]:
+    if name in artifact.custom_properties:
+        return int(artifact.custom_properties[name].int_value)
+    return None
+
+
+def latest_run(metadata_path: str, pipeline_name: str) -> RunSummary:
+    """Summarizes the latest run of ``pipeline_name`` recorded in ``metadata_path``."""
+    store = _store(metadata_path)
+    runs = [c for c in store.get_contexts_by_type("pipeline_run")]
+    pipeline_executions = {e.id for e in store.get_executions_by_context(
+        store.get_context_by_type_and_name("pipeline", pipeline_name).id)}
+    runs = [c for c in runs
+            if {e.id for e in store.get_executions_by_context(c.id)} & pipeline_executions]
+    if not runs:
+        raise LookupError(f"no run of pipeline {pipeline_name!r} in {metadata_path}")
+    run = max(runs, key=lambda c: c.create_time_since_epoch)
+    executions = store.get_executions_by_context(run.id)
+    by_node: Dict[str, metadata_store_pb2.Execution] = {}
+    for execution in executions:
+        node = execution.type.split(".")[-1]
+        for context in store.get_contexts_by_execution(execution.id):
+            if context.type == "node" or context.name.startswith(pipeline_name + "."):
+                node = context.name.split(".", 1)[-1]
+        by_node[node] = execution
+    summary = RunSummary(run_id=run.name, components={
+        node: metadata_store_pb2.Execution.State.Name(e.last_known_state)
+        for node, e in by_node.items()})
+    _fill(summary, store, by_node)
+    return summary
+
+
+def _fill(summary: RunSummary, store, by_node: Dict[str, metadata_store_pb2.Execution]) -> None:
+    outputs = {node: _outputs(store, e.id) for node, e in by_node.items()}
+    for node, artifacts in outputs.items():
+        if "examples" in artifacts and node.endswith("ExampleGen"):
+            path = os.path.join(artifacts["examples"][0].uri, ingest.REPORT_FILE)
+            summary.ingest_report = _read_json(path)
+        if "model_run" in artifacts:
+            path = os.path.join(artifacts["model_run"][0].uri, task.TRAINING_SUMMARY_FILE)
+            summary.training = _read_json(path)
+        if "model" in artifacts and node == "Trainer":
+            summary.model_uri = artifacts["model"][0].uri
+        if "blessing" in artifacts:
+            summary.blessed = _int_property(artifacts["blessing"][0], "blessed") == 1
+        if "evaluation" in artifacts:
+            _fill_metrics(summary, artifacts["evaluation"][0].uri)
+        if "pushed_model" in artifacts:
+            pushed = artifacts["pushed_model"][0]
+            summary.pushed = _int_property(pushed, "pushed") == 1
+            if summary.pushed:
+                summary.pushed_destination = pushed.custom_properties[
+                    "pushed_destination"].string_value
+
+
+def _read_json(path: str) -> Optional[dict]:
+    if not tf.io.gfile.exists(path):
+        return None
+    with tf.io.gfile.GFile(path) as f:
+        return json.load(f)
+
+
+def _fill_metrics(summary: RunSummary, evaluation_uri: str) -> None:
+    import tensorflow_model_analysis as tfma  # pylint: disable=g-import-not-at-top
+    # With a baseline the results are keyed by model name; without, they are not.
+    result = tfma.load_eval_result(evaluation_uri, model_name="candidate")
+    if not result.slicing_metrics:
+        result = tfma.load_eval_result(evaluation_uri)
+    for slice_key, metrics in result.slicing_metrics:
+        if slice_key:
+            continue
+        for sub_key, values in metrics.get("", {}).items():
+            _take_metrics(summary, sub_key, values)
+    for slice_key, plots in result.plots or []:
+        if slice_key:
+            continue
+        matrix = plots.get("", {}).get("", {}).get("multiClassConfusionMatrixAtThresholds")
+        if matrix:
+            summary.confusion_matrix = _confusion_matrix(matrix)
+
+
+def _take_metrics(summary: RunSummary, sub_key: str, values: dict) -> None:
+    def value(name):
+        entry = values.get(name, {})
+        return entry.get("doubleValue")
+
+    if not sub_key:
+        summary.accuracy = value("accuracy")
+        count = value("example_count")
+        summary.example_count = int(count) if count is not None else None
+        return
+    if sub_key.startswith("classId:"):
+        class_id = int(sub_key.split(":")[1])
+        name = features.SUPER_CLASS_NAMES[class_id]
+        if value("recall") is not None:
+            summary.recall[name] = value("recall")
+        if value("precision") is not None:
+            summary.precision[name] = value("precision")
+
+
+def _confusion_matrix(matrix: dict) -> List[List[int]]:
+    size = len(features.SUPER_CLASS_NAMES)
+    grid = [[0] * size for _ in range(size)]
+    entries = matrix.get("matrices", [{}])[0].get("entries", [])
+    for entry in entries:
+        actual = int(entry.get("actualClassId", 0))
+        predicted = int(entry.get("predictedClassId", 0))
+        if 0 <= actual < size and 0 <= predicted < size:
+            grid[actual][predicted] = int(entry.get("numWeightedExamples", 0))
+    return grid

@@ -1,0 +1,52 @@
+"""Human-readable summary of a pipeline run."""
+
+from __future__ import annotations
+
+from typing import List
+
+from imagepipe.components import features
+from imagepipe.pipeline.results import RunSummary
+
+
+def _percent(value) -> str:
+    return "n/a" if value is None else f"{100.0 * value:.2f}%"
+
+
+def format_summary(summary: RunSummary, elapsed_seconds: float) -> str:
+    """Formats the run summary: data, training, test metrics and where the model went."""
+    lines: List[str] = ["", f"Run {summary.run_id} finished in {elapsed_seconds:.0f} s"]
+    report = summary.ingest_report
+    if report:
+        left_out = ", ".join(f"{k} {v}" for k, v in report["left_out"].items()) or "none"
+        splits = ", ".join(f"{name} {s['total']}" for name, s in report["splits"].items())
+        lines.append(f"  data: {report['read']} images read, {report['kept']} kept "
+                     f"(left out: {left_out}); splits: {splits}")
+    training = summary.training
+    if training:
+        lines.append(f"  training: {training['config']['model_name']}, "
+                     f"{training['epochs_run']} epochs run, best epoch {training['best_epoch']} "
+                     f"(val accuracy {_percent(training['best_val_accuracy'])}), "
+                     f"{training['parameters']:,} parameters, {training['fit_seconds']:.0f} s")
+    count = f" on {summary.example_count} test images" if summary.example_count else ""
+    lines.append(f"  test accuracy: {_percent(summary.accuracy)}{count}")
+    if summary.recall:
+        lines.append("  recall per class: " + ", ".join(
+            f"{name} {_percent(summary.recall.get(name))}" for name in features.SUPER_CLASS_NAMES))
+    if summary.confusion_matrix:
+        lines.append("  confusion matrix (rows: true class, columns: predicted):")
+        width = max(8, *(len(str(v)) + 2 for row in summary.confusion_matrix for v in row))
+        header = "".join(f"{name:>{width}}" for name in features.SUPER_CLASS_NAMES)
+        lines.append(f"    {'':8s}{header}")
+        for name, row in zip(features.SUPER_CLASS_NAMES, summary.confusion_matrix):
+            lines.append(f"    {name:8s}" + "".join(f"{v:>{width}}" for v in row))
+    if summary.pushed:
+        lines.append(f"  blessed and pushed to {summary.pushed_destination}")
+    elif summary.blessed is False:
+        lines.append("  not blessed (below the accuracy bound or worse than the latest "
+                     "blessed model): nothing pushed")
+    else:
+        lines.append("  not pushed")
+    reused = [node for node, state in summary.components.items() if state == "CACHED"]
+    if reused:
+        lines.append(f"  reused from cache: {', '.join(reused)}")
+    return "\n".join(lines)

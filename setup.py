@@ -1,0 +1,55 @@
+"""imagepipe: a production TFX pipeline for image classification."""
+
+import os
+
+from setuptools import setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SUBPACKAGES = ("components", "data", "pipeline", "serving")
+
+
+def _packages():
+    """Maps the top-level folders to the imagepipe.* packages they hold."""
+    packages, package_dir = [], {}
+    for folder in SUBPACKAGES:
+        for root, _, files in os.walk(os.path.join(HERE, folder)):
+            if "__init__.py" not in files:
+                continue
+            relative = os.path.relpath(root, HERE)
+            name = "imagepipe." + relative.replace(os.sep, ".")
+            packages.append(name)
+            package_dir[name] = relative
+    return packages, package_dir
+
+
+PACKAGES, PACKAGE_DIR = _packages()
+
+setup(
+    name="imagepipe",
+    version="0.1.0",
+    description="A production TFX pipeline for image classification: Fashion-MNIST and photo "
+                "folders, from ingestion to TensorFlow Serving.",
+    long_description=open(os.path.join(HERE, "README.md"), encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.10,<3.11",
+    packages=PACKAGES,
+    package_dir=PACKAGE_DIR,
+    package_data={"imagepipe.serving": ["*.config", "*.yaml"]},
+    install_requires=[
+        "tfx==1.16.0",
+        "tensorflow>=2.16,<2.17",
+        "tf_keras>=2.16,<2.17",
+        "tensorflow-transform>=1.16,<1.17",
+        "tensorflow-model-analysis>=0.47,<0.48",
+        "tensorflow-datasets>=4.9",
+        "apache-beam[gcp]>=2.53,<3",
+        "dill",
+        "pillow>=10",
+    ],
+    extras_require={
+        "dev": ["pytest>=8", "pytest-timeout"],
+        "kubeflow": ["kfp>=2,<3", "google-cloud-aiplatform>=1.40"],
+    },
+    entry_points={"console_scripts": ["imagepipe=imagepipe.pipeline.cli:main"]},
+)

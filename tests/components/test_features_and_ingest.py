@@ -1,0 +1,55 @@
+"""The class map and the ExampleGen's deterministic split and ingest report."""
+
+import numpy as np
+import tensorflow as tf
+
+from imagepipe.components import features, ingest
+from imagepipe.data import fashion_mnist, fixtures
+
+
+def test_class_map_groups_the_report_classes_and_leaves_out_bag():
+    names = features.FASHION_MNIST_LABEL_NAMES
+    members = features.super_class_members()
+    assert members["upper"] == ("t-shirt/top", "pullover", "dress", "coat", "shirt")
+    assert members["lower"] == ("trouser",)
+    assert members["shoes"] == ("sandal", "sneaker", "ankle boot")
+    assert [names[i] for i in features.excluded_labels()] == ["bag"]
+    assert features.class_map_table() == (0, 1, 0, 0, 0, 2, 0, 2, features.UNMAPPED_CLASS, 2)
+
+
+def test_transformed_name():
+    assert features.transformed_name(features.IMAGE_KEY) == "image_xf"
+
+
+def test_split_assignment_has_exact_proportions_and_is_seeded():
+    first = ingest.split_assignment(63000, [14, 3, 3], seed=1001)
+    assert np.bincount(first).tolist() == [44100, 9450, 9450]
+    np.testing.assert_array_equal(first, ingest.split_assignment(63000, [14, 3, 3], seed=1001))
+    assert not np.array_equal(first, ingest.split_assignment(63000, [14, 3, 3], seed=1002))
+
+
+def test_report_counts_what_was_left_out_and_each_split():
+    images, labels = fixtures.labelled_images(num_per_label=10)
+    data = fashion_mnist.LabelledImages(images, labels,
+                                        tuple(f"x/{i}" for i in range(len(labels))))
+    kept = np.isin(labels, list(features.FASHION_MNIST_CLASS_MAP))
+    assignment = ingest.split_assignment(int(kept.sum()), [14, 3, 3], 1001)
+    report = ingest.build_report("idx", data, features.FASHION_MNIST_CLASS_MAP,
+                                 ["train", "eval", "test"], assignment, kept, 1001)
+    assert report["left_out"] == {"bag": 10}
+    assert report["read"] == 100 and report["kept"] == 90
+    assert sum(s["total"] for s in report["splits"].values()) == 90
+    per_class = {name: sum(s["per_class"][name] for s in report["splits"].values())
+                 for name in features.SUPER_CLASS_NAMES}
+    assert per_class == {"upper": 50, "lower": 10, "shoes": 30}
+
+
+def test_example_holds_png_label_name_and_id():
+    images, labels = fixtures.labelled_images(num_per_label=1)
+    example = ingest.make_example(images[9], int(labels[9]), "train/00009")
+    feature = example.features.feature
+    decoded = tf.io.decode_png(feature[features.IMAGE_KEY].bytes_list.value[0]).numpy()
+    np.testing.assert_array_equal(decoded[..., 0], images[9])
+    assert feature[features.LABEL_KEY].int64_list.value == [9]
+    assert feature[features.LABEL_NAME_KEY].bytes_list.value == [b"ankle boot"]
+    assert feature[features.EXAMPLE_ID_KEY].bytes_list.value == [b"train/00009"]

@@ -1,0 +1,101 @@
+"""Every registered model builds, trains a step, exports with the three signatures and reloads."""
+
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_transform as tft
+import tensorflow_transform.beam as tft_beam
+from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io, schema_utils
+
+from imagepipe.components import features, ingest, models, preprocessing
+from imagepipe.components.trainer import export, task
+from imagepipe.data import fixtures
+
+IMAGE_XF = features.transformed_name(features.IMAGE_KEY)
+
+
+@pytest.fixture(scope="module")
+def transform_output(tmp_path_factory) -> tft.TFTransformOutput:
+    """A real transform graph of preprocessing_fn, analysed by tf.Transform on a few images."""
+    images, labels = fixtures.labelled_images(num_per_label=2)
+    raw = [{features.IMAGE_KEY: ingest.encode_png(im), features.LABEL_KEY: int(label),
+            features.LABEL_NAME_KEY: b"x", features.EXAMPLE_ID_KEY: f"id{i}".encode()}
+           for i, (im, label) in enumerate(zip(images, labels))]
+    spec = {features.IMAGE_KEY: tf.io.FixedLenFeature([1], tf.string),
+            features.LABEL_KEY: tf.io.FixedLenFeature([1], tf.int64),
+            features.LABEL_NAME_KEY: tf.io.FixedLenFeature([1], tf.string),
+            features.EXAMPLE_ID_KEY: tf.io.FixedLenFeature([1], tf.string)}
+    metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(spec))
+    raw = [{k: [v] for k, v in row.items()} for row in raw]
+    output_dir = str(tmp_path_factory.mktemp("transform"))
+    with tft_beam.Context(temp_dir=os.path.join(output_dir, "tmp")):
+        _, transform_fn = (raw, metadata) | tft_beam.AnalyzeAndTransformDataset(
+            preprocessing.preprocessing_fn)
+        _ = transform_fn | tft_beam.WriteTransformFn(output_dir)
+    metadata_io.write_metadata(
+        metadata, os.path.join(output_dir, tft.TFTransformOutput.RAW_METADATA_DIR))
+    return tft.TFTransformOutput(output_dir)
+
+
+@pytest.mark.parametrize("name", models.names())
+def test_model_builds_trains_exports_and_reloads(name, transform_output, tmp_path):
+    spec = models.ModelSpec(input_shape=(28, 28, 1), num_classes=3, input_name=IMAGE_XF)
+    model = task.compile_model(models.build(name, spec), learning_rate=1e-3)
+    assert model.output_shape == (None, 3)
+    assert model.layers[-1].activation.__name__ == "linear"  # logits, not the report's relu
+    images, labels = fixtures.labelled_images(num_per_label=4)
+    keep = labels != 8
+    x = images[keep][..., None].astype(np.float32) / 255.0
+    y = np.asarray(features.class_map_table())[labels[keep]]
+    before = model.get_weights()[0].copy()
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    assert not np.allclose(before, model.get_weights()[0])
+
+    export_dir = str(tmp_path / "export")
+    export.export_model(model, transform_output, features.SUPER_CLASS_NAMES, export_dir)
+    loaded = tf.saved_model.load(export_dir)
+    assert set(loaded.signatures) == {features.SERVING_SIGNATURE,
+                                      features.FROM_EXAMPLES_SIGNATURE,
+                                      features.TRANSFORM_SIGNATURE}
+    expected = tf.nn.softmax(model(x, training=False)).numpy()
+
+    encoded = [ingest.encode_png(im) for im in images[keep]]
+    served = loaded.signatures[features.SERVING_SIGNATURE](
+        **{features.SERVING_INPUT_KEY: tf.constant(encoded)})
+    np.testing.assert_allclose(served[features.PROBABILITIES_OUTPUT].numpy(), expected,
+                               atol=1e-5)
+    ids = served[features.CLASS_IDS_OUTPUT].numpy()
+    np.testing.assert_array_equal(ids, expected.argmax(axis=1))
+    names = [n.decode() for n in served[features.CLASS_NAMES_OUTPUT].numpy()]
+    assert names == [features.SUPER_CLASS_NAMES[i] for i in ids]
+
+    examples = [ingest.make_example(im, int(lb), f"id{i}").SerializeToString()
+                for i, (im, lb) in enumerate(zip(images[keep], labels[keep]))]
+    from_examples = loaded.signatures[features.FROM_EXAMPLES_SIGNATURE](
+        examples=tf.constant(examples))
+    np.testing.assert_allclose(from_examples[features.PROBABILITIES_OUTPUT].numpy(), expected,
+                               atol=1e-5)
+    transformed = loaded.signatures[features.TRANSFORM_SIGNATURE](examples=tf.constant(examples))
+    np.testing.assert_array_equal(
+        transformed[features.transformed_name(features.LABEL_KEY)].numpy(), y)
+
+
+def test_unknown_model_lists_the_known_ones():
+    with pytest.raises(models.UnknownModelError, match="unknown model 'arch99'; known models: "
+                                                       ".*arch5.*proposed"):
+        models.get("arch99")
+
+
+def test_report_layers_of_arch5_and_proposed():
+    spec = models.ModelSpec(input_shape=(28, 28, 1), num_classes=3, input_name=IMAGE_XF)
+    arch5 = [type(l).__name__ for l in models.build("arch5", spec).layers[1:]]
+    assert arch5 == ["Conv2D", "MaxPooling2D", "Conv2D", "AveragePooling2D", "Conv2D",
+                     "Flatten", "Dropout", "Dense", "Dense"]
+    proposed = [type(l).__name__ for l in models.build("proposed", spec).layers[1:]]
+    assert proposed == ["Conv2D", "MaxPooling2D", "Dropout", "Conv2D", "AveragePooling2D",
+                        "BatchNormalization", "Dropout", "Conv2D", "AveragePooling2D",
+                        "Flatten", "Dense", "Dense"]
+    arch10 = [type(l).__name__ for l in models.build("arch10", spec).layers[1:]]
+    assert arch10 == [n for n in proposed if n != "Dropout"]

@@ -1,0 +1,54 @@
+"""Safe publishing of models into the TF Serving layout."""
+
+import json
+import os
+
+import pytest
+
+from imagepipe.components import pusher
+
+
+def _fake_saved_model(path, content=b"graph"):
+    os.makedirs(os.path.join(path, "variables"))
+    with open(os.path.join(path, "saved_model.pb"), "wb") as f:
+        f.write(content)
+    with open(os.path.join(path, "variables", "variables.index"), "wb") as f:
+        f.write(b"index")
+
+
+def test_versions_only_grow_and_appear_complete(tmp_path):
+    base = str(tmp_path / "serving" / "model")
+    _fake_saved_model(str(tmp_path / "m1"))
+    _fake_saved_model(str(tmp_path / "m2"))
+    os.makedirs(os.path.join(base, "9999999999"))  # a version from the future
+    first = pusher.publish(str(tmp_path / "m1"), base, {"model_uri": "m1"})
+    second = pusher.publish(str(tmp_path / "m2"), base, {"model_uri": "m2"})
+    assert int(os.path.basename(first)) == 10000000000
+    assert int(os.path.basename(second)) == 10000000001
+    assert pusher.existing_versions(base) == [9999999999, 10000000000, 10000000001]
+    assert os.path.exists(os.path.join(second, "saved_model.pb"))
+    record = json.load(open(os.path.join(second, pusher.PUSH_RECORD)))
+    assert record["source"] == {"model_uri": "m2"}
+    assert not [n for n in os.listdir(base) if n.startswith(".")]  # no staging left
+
+
+def test_the_same_model_is_not_published_twice(tmp_path):
+    base = str(tmp_path / "model")
+    _fake_saved_model(str(tmp_path / "m1"))
+    first = pusher.publish(str(tmp_path / "m1"), base, {"model_uri": "m1"})
+    again = pusher.publish(str(tmp_path / "m1"), base, {"model_uri": "m1"})
+    assert first == again and len(pusher.existing_versions(base)) == 1
+
+
+def test_a_failed_copy_leaves_no_version_and_no_staging(tmp_path):
+    base = str(tmp_path / "model")
+    _fake_saved_model(str(tmp_path / "good"))
+    good = pusher.publish(str(tmp_path / "good"), base, {"model_uri": "good"})
+    with pytest.raises(Exception):
+        pusher.publish(str(tmp_path / "missing"), base, {"model_uri": "missing"})
+    assert pusher.existing_versions(base) == [int(os.path.basename(good))]
+    assert os.listdir(base) == [os.path.basename(good)]
+
+
+def test_next_version_is_the_time_when_above_existing(tmp_path):
+    assert pusher.next_version(str(tmp_path / "none"), now=1234.5) == 1234

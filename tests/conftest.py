@@ -1,0 +1,46 @@
+"""Shared fixtures: tiny generated Fashion-MNIST files and one real pipeline run on them."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\..*")
+
+
+@pytest.fixture(scope="session")
+def tiny_fashion_mnist(tmp_path_factory) -> str:
+    """Folder of canonical-format IDX files: 10 labels x (40 train + 10 test) images."""
+    from imagepipe.data import fixtures
+    directory = str(tmp_path_factory.mktemp("fashion_mnist"))
+    fixtures.write_fashion_mnist(directory, train_per_label=40, test_per_label=10, seed=7)
+    return directory
+
+
+def tiny_config(data_dir: str, output: str, **overrides):
+    """The PipelineConfig the CLI would build, for a tiny, fast run."""
+    from imagepipe.pipeline import config
+    values = dict(
+        pipeline_name="imagepipe-test",
+        pipeline_root=os.path.join(output, "pipeline_root"),
+        serving_dir=os.path.join(output, "serving"),
+        metadata_path=os.path.join(output, "metadata.sqlite"),
+        data=config.DataConfig(source="idx", data_dir=data_dir),
+        trainer=config.TrainerConfig(model_name="arch5", epochs=3, batch_size=32),
+        evaluation=config.EvalConfig(min_accuracy=0.8),
+        code_fingerprint="test")
+    values.update(overrides)
+    return config.PipelineConfig(**values)
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tiny_fashion_mnist, tmp_path_factory):
+    """Runs the whole pipeline once on the tiny data; returns (config, summary)."""
+    from imagepipe.pipeline import local_runner, results
+    output = str(tmp_path_factory.mktemp("run"))
+    config = tiny_config(tiny_fashion_mnist, output)
+    local_runner.run(config)
+    return config, results.latest_run(config.metadata_path, config.pipeline_name)
