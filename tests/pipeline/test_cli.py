@@ -6,13 +6,14 @@ import logging
 import pytest
 
 from imagepipe.pipeline import cli, local_runner
+from imagepipe.pipeline.commands import run_fashion_mnist
 
 
 def test_run_builds_the_config_from_arguments(tmp_path):
     args = cli.build_parser().parse_args([
         "run", "fashion-mnist", "--model", "proposed", "--epochs", "5", "--output",
         str(tmp_path), "--data-dir", "/data", "--min-accuracy", "0.9", "--beam-arg=--x=1"])
-    config = cli.fashion_mnist_config(args)
+    config = run_fashion_mnist.build_config(args)
     assert config.trainer.model_name == "proposed" and config.trainer.epochs == 5
     assert config.pipeline_root == f"{tmp_path}/pipeline_root"
     assert config.serving_dir == f"{tmp_path}/serving"

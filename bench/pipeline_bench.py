@@ -1,0 +1,212 @@
+"""Benchmark: the full Fashion-MNIST pipeline beside plain Keras on numpy arrays.
+
+Runs, in the same invocation and one after the other (each in its own process,
+so that memory figures are not mixed):
+
+* ``pipeline``: the whole TFX pipeline with LocalDagRunner, cache disabled.
+  Prints the wall time and peak memory (RSS) of every component and the
+  Trainer's training images/s per epoch.
+* ``keras``: the report's way -- the IDX files read into numpy, the same class
+  map and split, the same model, batch size and epochs with ``model.fit`` on
+  arrays. Prints images/s per epoch, peak memory and test accuracy.
+
+    python bench/pipeline_bench.py [--data-dir DIR] [--model arch5] [--epochs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from typing import Dict, List
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import psutil  # noqa: E402
+
+
+class PeakMemory:
+    """Samples this process's RSS in a thread; peak per phase label."""
+
+    def __init__(self, interval: float = 0.05):
+        self.phase = "start-up"
+        self.peaks: Dict[str, float] = {}
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self):
+        process = psutil.Process()
+        while not self._stop.is_set():
+            rss = process.memory_info().rss / 2**20
+            self.peaks[self.phase] = max(self.peaks.get(self.phase, 0.0), rss)
+            time.sleep(self._interval)
+
+
+def _epochs_images_per_second(epoch_seconds: List[float], num_images: int) -> List[float]:
+    return [num_images / s for s in epoch_seconds]
+
+
+def run_pipeline(args) -> dict:
+    """Runs the TFX pipeline once, cache off; returns per-component figures."""
+    import logging  # pylint: disable=g-import-not-at-top
+    from imagepipe.pipeline import config as config_lib, local_runner, results  # noqa
+    output = tempfile.mkdtemp(prefix="imagepipe-bench-")
+    config = config_lib.PipelineConfig(
+        pipeline_name="imagepipe-bench", pipeline_root=f"{output}/pipeline_root",
+        serving_dir=f"{output}/serving", metadata_path=f"{output}/metadata.sqlite",
+        data=config_lib.DataConfig(source="idx", data_dir=args.data_dir),
+        trainer=config_lib.TrainerConfig(model_name=args.model, epochs=args.epochs,
+                                         batch_size=args.batch_size,
+                                         early_stopping_patience=args.epochs),
+        evaluation=config_lib.EvalConfig(min_accuracy=0.0),
+        code_fingerprint=config_lib.code_fingerprint(), enable_cache=False)
+    walls: Dict[str, float] = {}
+
+    with PeakMemory() as memory:
+        class Timer(logging.Handler):
+            def emit(self, record):
+                if record.msg == "Component %s is running.":
+                    memory.phase = str(record.args[0])
+                    walls[memory.phase] = time.perf_counter()
+                elif record.msg == "Component %s is finished.":
+                    node = str(record.args[0])
+                    walls[node] = time.perf_counter() - walls[node]
+                    memory.phase = "between components"
+
+        local_runner.configure_logging(f"{output}/bench.log", Timer())
+        start = time.perf_counter()
+        local_runner.run(config)
+        total = time.perf_counter() - start
+    summary = results.latest_run(config.metadata_path, config.pipeline_name)
+    history_glob = f"{config.pipeline_root}/Trainer/model_run/*/history.json"
+    import glob  # pylint: disable=g-import-not-at-top
+    history = json.load(open(sorted(glob.glob(history_glob))[-1]))
+    train_count = summary.ingest_report["splits"]["train"]["total"]
+    return {
+        "total_seconds": total,
+        "component_seconds": walls,
+        "component_peak_mib": {k: v for k, v in memory.peaks.items() if k in walls},
+        "train_images": train_count,
+        "epoch_seconds": [row["epoch_seconds"] for row in history],
+        "images_per_second": _epochs_images_per_second(
+            [row["epoch_seconds"] for row in history], train_count),
+        "test_accuracy": summary.accuracy,
+        "output": output,
+    }
+
+
+def run_keras(args) -> dict:
+    """The report's way: numpy arrays in memory, model.fit, same model and split."""
+    import numpy as np  # pylint: disable=g-import-not-at-top
+    import tf_keras as keras  # pylint: disable=g-import-not-at-top
+    from imagepipe.components import features, ingest, models  # noqa
+    from imagepipe.components.trainer import task  # pylint: disable=g-import-not-at-top
+    from imagepipe.data import fashion_mnist  # pylint: disable=g-import-not-at-top
+
+    with PeakMemory() as memory:
+        memory.phase = "load"
+        start = time.perf_counter()
+        data = fashion_mnist.read_idx_directory(args.data_dir)
+        kept = np.isin(data.labels, list(features.FASHION_MNIST_CLASS_MAP))
+        x = data.images[kept][..., None].astype(np.float32) / 255.0
+        y = np.asarray(features.class_map_table())[data.labels[kept]]
+        split = ingest.split_assignment(len(y), [14, 3, 3], 1001)
+        load_seconds = time.perf_counter() - start
+        memory.phase = "train"
+        keras.utils.set_random_seed(1001)
+        spec = models.ModelSpec((28, 28, 1), 3, "image")
+        model = task.compile_model(models.build(args.model, spec), 1e-3)
+        epoch_seconds: List[float] = []
+
+        class EpochTimer(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                self.t = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None):
+                epoch_seconds.append(time.perf_counter() - self.t)
+
+        model.fit(x[split == 0], y[split == 0], batch_size=args.batch_size, epochs=args.epochs,
+                  validation_data=(x[split == 1], y[split == 1]), callbacks=[EpochTimer()],
+                  verbose=0)
+        memory.phase = "test"
+        _, accuracy = model.evaluate(x[split == 2], y[split == 2], verbose=0)
+    return {
+        "load_seconds": load_seconds,
+        "train_images": int((split == 0).sum()),
+        "epoch_seconds": epoch_seconds,
+        "images_per_second": _epochs_images_per_second(epoch_seconds, int((split == 0).sum())),
+        "train_peak_mib": memory.peaks.get("train"),
+        "test_accuracy": float(accuracy),
+    }
+
+
+def _child(part: str, args) -> dict:
+    command = [sys.executable, __file__, "--part", part, "--data-dir", args.data_dir,
+               "--model", args.model, "--epochs", str(args.epochs),
+               "--batch-size", str(args.batch_size)]
+    completed = subprocess.run(command, check=True, capture_output=True, text=True)
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def _print_report(pipeline: dict, keras_run: dict, args) -> None:
+    print(f"\nimagepipe pipeline benchmark: {args.model}, batch {args.batch_size}, "
+          f"{args.epochs} epochs, data {args.data_dir}")
+    print(f"\nTFX pipeline (LocalDagRunner, cache off): {pipeline['total_seconds']:.1f} s in all")
+    print(f"  {'component':32s} {'wall s':>8s} {'peak RSS MiB':>13s}")
+    for node, seconds in pipeline["component_seconds"].items():
+        peak = pipeline["component_peak_mib"].get(node, 0.0)
+        print(f"  {node:32s} {seconds:8.1f} {peak:13.0f}")
+    print("\nTraining, side by side (same model, batch size, epochs and split):")
+    print(f"  {'':28s} {'TFX Trainer':>14s} {'plain Keras':>14s}")
+    for i in range(max(len(pipeline["epoch_seconds"]), len(keras_run["epoch_seconds"]))):
+        def cell(run):
+            values = run["images_per_second"]
+            return f"{values[i]:14.0f}" if i < len(values) else f"{'-':>14s}"
+        print(f"  {'epoch ' + str(i + 1) + ' images/s':28s} {cell(pipeline)} {cell(keras_run)}")
+    print(f"  {'epoch seconds':28s} "
+          f"{' / '.join(f'{s:.1f}' for s in pipeline['epoch_seconds']):>14s} "
+          f"{' / '.join(f'{s:.1f}' for s in keras_run['epoch_seconds']):>14s}")
+    print(f"  {'peak RSS MiB (training)':28s} "
+          f"{pipeline['component_peak_mib'].get('Trainer', 0):14.0f} "
+          f"{keras_run['train_peak_mib']:14.0f}")
+    print(f"  {'test accuracy':28s} {100 * pipeline['test_accuracy']:13.2f}% "
+          f"{100 * keras_run['test_accuracy']:13.2f}%")
+
+
+def main() -> int:
+    """Runs both parts (or one with --part) and prints the figures."""
+    from imagepipe.data import fashion_mnist  # pylint: disable=g-import-not-at-top
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=fashion_mnist.default_data_dir())
+    parser.add_argument("--model", default="arch5")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--part", choices=("pipeline", "keras"), default=None,
+                        help="run one part in this process and print its JSON")
+    args = parser.parse_args()
+    if args.part:
+        result = run_pipeline(args) if args.part == "pipeline" else run_keras(args)
+        print(json.dumps(result))
+        return 0
+    pipeline = _child("pipeline", args)
+    keras_run = _child("keras", args)
+    _print_report(pipeline, keras_run, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""``imagepipe run TARGET``: run a pipeline locally with LocalDagRunner.
+
+Each target (data set kind) lives in its own module with ``register_target``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from typing import Optional
+
+from imagepipe.pipeline.commands import run_fashion_mnist
+
+DEFAULT_OUTPUT = "imagepipe-output"
+TARGET_MODULES = (run_fashion_mnist,)
+
+
+def register(subparsers) -> None:
+    """Adds the ``run`` command and its targets."""
+    parser = subparsers.add_parser("run", help="run a pipeline locally with LocalDagRunner")
+    targets = parser.add_subparsers(dest="target", required=True, metavar="TARGET")
+    for module in TARGET_MODULES:
+        module.register_target(targets)
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """Options every ``run`` target has: output folders, caching, Beam."""
+    parser.add_argument("--output", default=DEFAULT_OUTPUT,
+                        help=f"folder for artifacts, metadata, logs and the serving models; "
+                             f"default ./{DEFAULT_OUTPUT}")
+    parser.add_argument("--serving-dir", default=None,
+                        help="where blessed models are pushed; default OUTPUT/serving")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="rerun every component instead of reusing unchanged results")
+    parser.add_argument("--beam-arg", action="append", default=[], metavar="ARG",
+                        help="extra Beam pipeline option, repeatable, e.g. "
+                             "--beam-arg=--direct_num_workers=2")
+
+
+def output_paths(args: argparse.Namespace) -> dict:
+    """Returns pipeline_root, serving_dir and metadata_path under ``--output``."""
+    output = args.output if "://" in args.output else os.path.abspath(args.output)
+    return {
+        "pipeline_root": f"{output}/pipeline_root",
+        "serving_dir": args.serving_dir or f"{output}/serving",
+        "metadata_path": None if "://" in output else f"{output}/metadata.sqlite",
+    }
+
+
+def check_model(model_name: str) -> Optional[str]:
+    """Returns an error message when ``model_name`` is not registered."""
+    from imagepipe.components import models  # pylint: disable=g-import-not-at-top
+    if model_name not in models.names():
+        return f"unknown model {model_name!r}; known models: {', '.join(models.names())}"
+    return None
+
+
+def execute(pipeline_config, args: argparse.Namespace, title: str) -> int:
+    """Runs ``pipeline_config`` locally: progress on the console, full log in a file, summary."""
+    from imagepipe.pipeline import local_runner, results, summary  # pylint: disable=g-import-not-at-top
+    log_dir = os.path.join(os.path.abspath(args.output), "logs")
+    log_file = os.path.join(log_dir, time.strftime("run-%Y%m%d-%H%M%S.log"))
+    progress = local_runner.ProgressHandler()
+    local_runner.configure_logging(log_file, progress)
+    print(f"imagepipe: {title}")
+    print(f"  full log: {log_file}")
+    start = time.monotonic()
+    try:
+        local_runner.run(pipeline_config)
+    except Exception as error:  # pylint: disable=broad-except
+        print(f"\n✘ the pipeline failed in {progress.current or 'start-up'}: "
+              f"{type(error).__name__}: {error}\n  full log: {log_file}", file=sys.stderr)
+        return 1
+    run_summary = results.latest_run(pipeline_config.metadata_path, pipeline_config.pipeline_name)
+    print(summary.format_summary(run_summary, time.monotonic() - start))
+    return 0
