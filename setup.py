@@ -46,6 +46,8 @@ setup(
         "apache-beam[gcp]>=2.53,<3",
         "dill",
         "pillow>=10",
+        "matplotlib>=3.8",
+        "psutil>=5.9",
     ],
     extras_require={
         "dev": ["pytest>=8", "pytest-timeout"],
