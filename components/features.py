@@ -27,6 +27,10 @@ CLASS_IDS_OUTPUT = "class_ids"
 CLASS_NAMES_OUTPUT = "class_names"
 PROBABILITIES_OUTPUT = "probabilities"
 
+# Transform output: the class distribution of the training split, measured by
+# an analyzer and stored as a vocabulary file with frequencies.
+CLASS_DISTRIBUTION_VOCAB = "class_distribution"
+
 FASHION_MNIST_IMAGE_SIZE = 28
 
 FASHION_MNIST_LABEL_NAMES: Tuple[str, ...] = (

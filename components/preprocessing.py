@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Dict
 
 import tensorflow as tf
+import tensorflow_transform as tft
 
 from imagepipe.components import features
 
@@ -53,6 +54,17 @@ def map_labels(labels: tf.Tensor) -> tf.Tensor:
                     tf.fill(tf.shape(labels), tf.constant(features.UNMAPPED_CLASS, tf.int64)))
 
 
+def measure_class_distribution(labels: tf.Tensor) -> None:
+    """Analyzer: counts the examples of each class over the analysed (training) split.
+
+    The counts land in the transform output as the vocabulary
+    ``features.CLASS_DISTRIBUTION_VOCAB`` (lines ``<count> <class id>``), where
+    the Trainer and reports read them; see ``trainer.balance.read_class_counts``.
+    """
+    tft.vocabulary(tf.strings.as_string(labels), vocab_filename=features.CLASS_DISTRIBUTION_VOCAB,
+                   store_frequency=True)
+
+
 def preprocessing_fn(inputs: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
     """The Transform preprocessing function.
 
@@ -61,12 +73,15 @@ def preprocessing_fn(inputs: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
 
     Returns:
       ``image_xf`` float32 [N, 28, 28, 1] in [0, 1], ``label_xf`` int64 [N]
-      super-class id, and ``example_id_xf`` string [N] passed through.
+      super-class id, and ``example_id_xf`` string [N] passed through. The
+      class distribution of the analysed split is measured on the side.
     """
+    labels = map_labels(inputs[features.LABEL_KEY])
     outputs = {
         features.transformed_name(features.IMAGE_KEY): decode_images(inputs[features.IMAGE_KEY]),
-        features.transformed_name(features.LABEL_KEY): map_labels(inputs[features.LABEL_KEY]),
+        features.transformed_name(features.LABEL_KEY): labels,
     }
+    measure_class_distribution(labels)
     if features.EXAMPLE_ID_KEY in inputs:
         outputs[features.transformed_name(features.EXAMPLE_ID_KEY)] = tf.reshape(
             inputs[features.EXAMPLE_ID_KEY], [-1])

@@ -14,6 +14,7 @@ from typing import Mapping, Optional, Tuple
 DEFAULT_SEED = 1001
 DEFAULT_SPLITS: Tuple[Tuple[str, int], ...] = (("train", 14), ("eval", 3), ("test", 3))
 SOURCES = ("idx", "tfds")
+BALANCE_MODES = ("oversample", "class_weight", "none")  # see components/trainer/balance.py
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +60,9 @@ class TrainerConfig:
       learning_rate: Adam's learning rate.
       early_stopping_patience: epochs without a better validation loss before
         stopping (the best weights are restored).
+      balance: how the training split is balanced: ``oversample`` (augmented
+        copies top up the smaller classes every epoch), ``class_weight`` (loss
+        weights from the measured counts) or ``none``.
     """
 
     model_name: str = "arch5"
@@ -66,8 +70,12 @@ class TrainerConfig:
     batch_size: int = 32
     learning_rate: float = 1e-3
     early_stopping_patience: int = 2
+    balance: str = "oversample"
 
     def __post_init__(self):
+        if self.balance not in BALANCE_MODES:
+            raise ValueError(f"unknown balance mode {self.balance!r}; "
+                             f"known: {', '.join(BALANCE_MODES)}")
         if self.epochs < 1:
             raise ValueError(f"epochs must be at least 1, got {self.epochs}")
         if self.batch_size < 1:

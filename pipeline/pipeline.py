@@ -79,6 +79,7 @@ def create_components(config: PipelineConfig) -> List[base_node.BaseNode]:
         model_name=config.trainer.model_name, epochs=config.trainer.epochs,
         batch_size=config.trainer.batch_size, learning_rate=config.trainer.learning_rate,
         early_stopping_patience=config.trainer.early_stopping_patience,
+        balance=config.trainer.balance,
         seed=config.data.split_seed)
     trainer = tfx.components.Trainer(
         run_fn=RUN_FN,

@@ -12,6 +12,20 @@ def _percent(value) -> str:
     return "n/a" if value is None else f"{100.0 * value:.2f}%"
 
 
+def format_balance(balance_report: dict) -> List[str]:
+    """Formats the balance report: natural counts and images per epoch, per class."""
+    parts = []
+    for row in balance_report["classes"]:
+        part = f"{row['class']} {row['natural']}"
+        if row["augmented_copies_per_epoch"]:
+            part += f" + {row['augmented_copies_per_epoch']} augmented"
+        if balance_report["mode"] == "class_weight":
+            part += f" (weight {row['loss_weight']:.2f})"
+        parts.append(part)
+    return [f"  balance ({balance_report['mode']}), training images per epoch: "
+            + ", ".join(parts) + f" = {balance_report['per_epoch_total']}"]
+
+
 def format_summary(summary: RunSummary, elapsed_seconds: float) -> str:
     """Formats the run summary: data, training, test metrics and where the model went."""
     lines: List[str] = ["", f"Run {summary.run_id} finished in {elapsed_seconds:.0f} s"]
@@ -27,6 +41,8 @@ def format_summary(summary: RunSummary, elapsed_seconds: float) -> str:
                      f"{training['epochs_run']} epochs run, best epoch {training['best_epoch']} "
                      f"(val accuracy {_percent(training['best_val_accuracy'])}), "
                      f"{training['parameters']:,} parameters, {training['fit_seconds']:.0f} s")
+    if training and training.get("balance"):
+        lines.extend(format_balance(training["balance"]))
     count = f" on {summary.example_count} test images" if summary.example_count else ""
     lines.append(f"  test accuracy: {_percent(summary.accuracy)}{count}")
     if summary.recall:

@@ -1,4 +1,9 @@
-"""tf.data input pipelines over the transformed examples."""
+"""tf.data input pipelines over the transformed examples.
+
+Streams carry dict elements ``{image_xf, label_xf[, example_id_xf]}`` (plus
+``is_copy`` on balanced training streams) until :func:`to_model_inputs` turns
+them into the (image, label) pairs Keras trains on.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +11,19 @@ from typing import List, Tuple
 
 import tensorflow as tf
 import tensorflow_transform as tft
-from tfx_bsl.public import tfxio
 
 from imagepipe.components import features
 
 IMAGE_XF = features.transformed_name(features.IMAGE_KEY)
 LABEL_XF = features.transformed_name(features.LABEL_KEY)
+EXAMPLE_ID_XF = features.transformed_name(features.EXAMPLE_ID_KEY)
+_KEPT = (IMAGE_XF, LABEL_XF, EXAMPLE_ID_XF)
 
 
 def read_transformed(file_pattern: List[str], data_accessor,
                      tf_transform_output: tft.TFTransformOutput,
                      read_batch_size: int = 256) -> tf.data.Dataset:
-    """Reads transformed examples once, unbatched, as (image, label) pairs.
+    """Reads transformed examples once, unbatched, in file order.
 
     Args:
       file_pattern: the transformed split's file patterns (``FnArgs.train_files``).
@@ -26,28 +32,43 @@ def read_transformed(file_pattern: List[str], data_accessor,
       read_batch_size: how many records are parsed at once.
 
     Returns:
-      A finite dataset of (image float32 [H, W, C], label int64 []) in file order.
+      A finite dataset of dicts: ``image_xf`` float32 [H, W, C], ``label_xf``
+      int64 [] and, when present, ``example_id_xf`` string [].
     """
+    from tfx_bsl.public import tfxio  # pylint: disable=g-import-not-at-top
     dataset = data_accessor.tf_dataset_factory(
         file_pattern,
-        tfxio.TensorFlowDatasetOptions(batch_size=read_batch_size, num_epochs=1, shuffle=False,
-                                       label_key=LABEL_XF),
+        tfxio.TensorFlowDatasetOptions(batch_size=read_batch_size, num_epochs=1, shuffle=False),
         tf_transform_output.transformed_metadata.schema)
-    return dataset.map(lambda x, y: (x[IMAGE_XF], tf.reshape(y, [-1]))).unbatch()
+    return dataset.map(_flatten).unbatch()
+
+
+def _flatten(batch):
+    element = {key: batch[key] for key in _KEPT if key in batch}
+    for key in (LABEL_XF, EXAMPLE_ID_XF):
+        if key in element:
+            element[key] = tf.reshape(element[key], [-1])
+    return element
+
+
+def to_model_inputs(element) -> Tuple[tf.Tensor, tf.Tensor]:
+    """Turns a stream element into the (image, label) pair the model trains on."""
+    return element[IMAGE_XF], element[LABEL_XF]
 
 
 def training_stream(examples: tf.data.Dataset, batch_size: int, seed: int,
                     shuffle_buffer: int = 65536) -> tf.data.Dataset:
-    """Caches, shuffles (fresh each epoch, seeded) and batches the training examples."""
+    """Caches, shuffles (fresh each epoch, seeded) and batches training examples, unbalanced."""
     return (examples.cache()
             .shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+            .map(to_model_inputs)
             .batch(batch_size)
             .prefetch(tf.data.AUTOTUNE))
 
 
 def evaluation_stream(examples: tf.data.Dataset, batch_size: int) -> tf.data.Dataset:
-    """Caches and batches evaluation examples, in a fixed order."""
-    return examples.cache().batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    """Caches and batches evaluation examples in a fixed order; never resampled or augmented."""
+    return examples.cache().map(to_model_inputs).batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
 def image_shape(tf_transform_output: tft.TFTransformOutput) -> Tuple[int, int, int]:

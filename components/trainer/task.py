@@ -19,6 +19,7 @@ from absl import logging
 from tfx.components.trainer.fn_args_utils import FnArgs
 
 from imagepipe.components import features, models
+from imagepipe.components.trainer import balance as balance_lib
 from imagepipe.components.trainer import data, export
 
 HISTORY_FILE = "history.json"
@@ -34,6 +35,7 @@ class TrainingConfig:
     batch_size: int = 32
     learning_rate: float = 1e-3
     early_stopping_patience: int = 2
+    balance: str = balance_lib.OVERSAMPLE
     seed: int = 1001
     class_names: tuple = features.SUPER_CLASS_NAMES
 
@@ -107,11 +109,15 @@ def _history_rows(history: keras.callbacks.History) -> List[Dict[str, float]]:
 def run_fn(fn_args: FnArgs) -> None:
     """Trains the configured architecture on the transformed examples and exports it."""
     config = TrainingConfig.from_custom_config(fn_args.custom_config)
+    balance_lib.check_mode(config.balance)
     keras.utils.set_random_seed(config.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
-    train = data.training_stream(
+    counts = balance_lib.read_class_counts(tf_transform_output)
+    balance_report = balance_lib.report(config.balance, counts, config.class_names)
+    balance_lib.write_report(balance_report, fn_args.model_run_dir)
+    train = balance_lib.balanced_training_stream(
         data.read_transformed(fn_args.train_files, fn_args.data_accessor, tf_transform_output),
-        config.batch_size, config.seed)
+        config.balance, counts, config.batch_size, config.seed)
     validation = data.evaluation_stream(
         data.read_transformed(fn_args.eval_files, fn_args.data_accessor, tf_transform_output),
         config.batch_size)
@@ -123,7 +129,8 @@ def run_fn(fn_args: FnArgs) -> None:
 
     start = time.perf_counter()
     history = model.fit(train, validation_data=validation, epochs=config.epochs,
-                        callbacks=_callbacks(config, fn_args.model_run_dir), verbose=0)
+                        callbacks=_callbacks(config, fn_args.model_run_dir), verbose=0,
+                        **balance_lib.fit_kwargs(config.balance, counts))
     rows = _history_rows(history)
     best = min(rows, key=lambda row: row["val_loss"])
     _write_json(os.path.join(fn_args.model_run_dir, HISTORY_FILE), rows)
@@ -135,6 +142,7 @@ def run_fn(fn_args: FnArgs) -> None:
         "best_val_loss": best["val_loss"],
         "best_val_accuracy": best["val_accuracy"],
         "fit_seconds": time.perf_counter() - start,
+        "balance": balance_report,
     })
     export.export_model(model, tf_transform_output, config.class_names,
                         fn_args.serving_model_dir)

@@ -22,6 +22,11 @@ def register_target(targets) -> None:
     parser.add_argument("--learning-rate", type=float, default=1e-3, help="default 0.001")
     parser.add_argument("--patience", type=int, default=2,
                         help="early-stopping patience in epochs; default 2")
+    parser.add_argument("--balance", choices=("oversample", "class_weight", "none"),
+                        default="oversample",
+                        help="balancing of the training split: oversample (default; augmented "
+                             "copies top up the smaller classes every epoch), class_weight "
+                             "(loss weights from the measured counts) or none")
     parser.add_argument("--source", choices=("idx", "tfds"), default="idx",
                         help="idx: the canonical IDX files (default); tfds: TFDS fashion_mnist")
     parser.add_argument("--data-dir", default=None,
@@ -47,7 +52,8 @@ def build_config(args: argparse.Namespace):
         data=config.DataConfig(source=args.source, data_dir=data_dir, split_seed=args.seed),
         trainer=config.TrainerConfig(model_name=args.model, epochs=args.epochs,
                                      batch_size=args.batch_size, learning_rate=args.learning_rate,
-                                     early_stopping_patience=args.patience),
+                                     early_stopping_patience=args.patience,
+                                     balance=args.balance),
         evaluation=config.EvalConfig(min_accuracy=args.min_accuracy),
         beam_pipeline_args=tuple(args.beam_arg),
         code_fingerprint=config.code_fingerprint(),
@@ -73,4 +79,5 @@ def _run(args: argparse.Namespace) -> int:
     source = pipeline_config.data.data_dir or pipeline_config.data.source
     return run.execute(pipeline_config, args,
                        f"Fashion-MNIST pipeline, model {args.model}, up to {args.epochs} epochs, "
+                       f"balance {args.balance}, "
                        f"data {source}")

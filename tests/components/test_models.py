@@ -1,17 +1,14 @@
 """Every registered model builds, trains a step, exports with the three signatures and reloads."""
 
-import os
-
 import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_transform as tft
-import tensorflow_transform.beam as tft_beam
-from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io, schema_utils
 
-from imagepipe.components import features, ingest, models, preprocessing
+from imagepipe.components import features, ingest, models
 from imagepipe.components.trainer import export, task
 from imagepipe.data import fixtures
+from tests import transform_util
 
 IMAGE_XF = features.transformed_name(features.IMAGE_KEY)
 
@@ -20,23 +17,9 @@ IMAGE_XF = features.transformed_name(features.IMAGE_KEY)
 def transform_output(tmp_path_factory) -> tft.TFTransformOutput:
     """A real transform graph of preprocessing_fn, analysed by tf.Transform on a few images."""
     images, labels = fixtures.labelled_images(num_per_label=2)
-    raw = [{features.IMAGE_KEY: ingest.encode_png(im), features.LABEL_KEY: int(label),
-            features.LABEL_NAME_KEY: b"x", features.EXAMPLE_ID_KEY: f"id{i}".encode()}
-           for i, (im, label) in enumerate(zip(images, labels))]
-    spec = {features.IMAGE_KEY: tf.io.FixedLenFeature([1], tf.string),
-            features.LABEL_KEY: tf.io.FixedLenFeature([1], tf.int64),
-            features.LABEL_NAME_KEY: tf.io.FixedLenFeature([1], tf.string),
-            features.EXAMPLE_ID_KEY: tf.io.FixedLenFeature([1], tf.string)}
-    metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(spec))
-    raw = [{k: [v] for k, v in row.items()} for row in raw]
-    output_dir = str(tmp_path_factory.mktemp("transform"))
-    with tft_beam.Context(temp_dir=os.path.join(output_dir, "tmp")):
-        _, transform_fn = (raw, metadata) | tft_beam.AnalyzeAndTransformDataset(
-            preprocessing.preprocessing_fn)
-        _ = transform_fn | tft_beam.WriteTransformFn(output_dir)
-    metadata_io.write_metadata(
-        metadata, os.path.join(output_dir, tft.TFTransformOutput.RAW_METADATA_DIR))
-    return tft.TFTransformOutput(output_dir)
+    _, output = transform_util.analyze_and_transform(
+        transform_util.raw_rows(images, labels), str(tmp_path_factory.mktemp("transform")))
+    return output
 
 
 @pytest.mark.parametrize("name", models.names())

@@ -1,4 +1,4 @@
-"""preprocessing_fn on a handful of examples."""
+"""preprocessing_fn on a handful of examples, run through tf.Transform."""
 
 import io
 
@@ -6,8 +6,10 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from imagepipe.components import features, ingest, preprocessing
+from imagepipe.components import features, preprocessing
+from imagepipe.components.trainer import balance
 from imagepipe.data import fixtures
+from tests import transform_util
 
 
 def _jpeg(array: np.ndarray) -> bytes:
@@ -16,20 +18,19 @@ def _jpeg(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def test_preprocessing_fn_decodes_images_and_maps_labels():
-    images, labels = fixtures.labelled_images(num_per_label=1)
-    inputs = {
-        features.IMAGE_KEY: tf.constant([[ingest.encode_png(im)] for im in images]),
-        features.LABEL_KEY: tf.constant([[int(label)] for label in labels], tf.int64),
-        features.EXAMPLE_ID_KEY: tf.constant([[f"id{i}"] for i in range(10)]),
-    }
-    outputs = preprocessing.preprocessing_fn(inputs)
-    image_xf = outputs[features.transformed_name(features.IMAGE_KEY)].numpy()
-    assert image_xf.shape == (10, 28, 28, 1) and image_xf.dtype == np.float32
+def test_preprocessing_fn_decodes_images_maps_labels_and_measures_classes(tmp_path):
+    labels = np.array([0, 1, 2, 3, 4, 5, 6, 7, 9, 9, 1], np.uint8)
+    images = fixtures.generate_images(labels, seed=3)
+    transformed, output = transform_util.analyze_and_transform(
+        transform_util.raw_rows(images, labels), str(tmp_path))
+    image_xf = np.stack([row[features.transformed_name(features.IMAGE_KEY)]
+                         for row in transformed])
+    assert image_xf.shape == (11, 28, 28, 1) and image_xf.dtype == np.float32
     np.testing.assert_allclose(image_xf[..., 0], images / 255.0, atol=1e-6)
-    assert outputs[features.transformed_name(features.LABEL_KEY)].numpy().tolist() == [
-        0, 1, 0, 0, 0, 2, 0, 2, features.UNMAPPED_CLASS, 2]
-    assert outputs[features.transformed_name(features.EXAMPLE_ID_KEY)].numpy()[3] == b"id3"
+    mapped = [int(row[features.transformed_name(features.LABEL_KEY)]) for row in transformed]
+    assert mapped == [0, 1, 0, 0, 0, 2, 0, 2, 2, 2, 1]
+    assert transformed[3][features.transformed_name(features.EXAMPLE_ID_KEY)] == b"id3"
+    assert balance.read_class_counts(output) == {0: 5, 1: 2, 2: 4}
 
 
 def test_colour_jpeg_of_another_size_becomes_28x28_gray():

@@ -1,0 +1,179 @@
+"""Class balancing of the training stream, and its report.
+
+Modes (``TrainingConfig.balance``):
+
+* ``oversample`` (default): every epoch sees each class as often as the
+  largest one. A class keeps all its natural images once per epoch and is
+  topped up with augmented copies of its own images (see
+  :mod:`imagepipe.components.augment`), drawn fresh each epoch from seeded,
+  stateless randomness: the same config gives the same stream.
+* ``class_weight``: the natural stream, with loss weights
+  ``total / (num_classes * count)`` from the measured counts.
+* ``none``: the natural stream.
+
+The counts come from the Transform output (an analyzer over the training
+split), not from a second pass over the data. Evaluation streams are never
+touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Dict, Mapping, Optional, Sequence
+
+import tensorflow as tf
+import tensorflow_transform as tft
+
+from imagepipe.components import augment, features
+from imagepipe.components.trainer import data
+
+OVERSAMPLE = "oversample"
+CLASS_WEIGHT = "class_weight"
+NONE = "none"
+MODES = (OVERSAMPLE, CLASS_WEIGHT, NONE)
+IS_COPY = "is_copy"
+REPORT_JSON = "balance_report.json"
+REPORT_PNG = "balance_report.png"
+
+
+def check_mode(mode: str) -> str:
+    """Returns ``mode`` when known; raises ValueError naming the known modes."""
+    if mode not in MODES:
+        raise ValueError(f"unknown balance mode {mode!r}; known: {', '.join(MODES)}")
+    return mode
+
+
+def read_class_counts(tf_transform_output: tft.TFTransformOutput) -> Dict[int, int]:
+    """Reads the per-class counts that Transform measured on the training split."""
+    path = tf_transform_output.vocabulary_file_by_name(features.CLASS_DISTRIBUTION_VOCAB)
+    counts: Dict[int, int] = {}
+    with tf.io.gfile.GFile(path) as f:
+        for line in f:
+            if line.strip():
+                count, class_id = line.split()
+                counts[int(class_id)] = int(count)
+    return dict(sorted(counts.items()))
+
+
+def class_weights(counts: Mapping[int, int]) -> Dict[int, float]:
+    """Loss weights that make every class weigh as much in total: N / (K * n_c)."""
+    total = sum(counts.values())
+    return {c: total / (len(counts) * n) for c, n in counts.items()}
+
+
+def _with_copy_flag(element, is_copy: bool):
+    return {**element, IS_COPY: tf.constant(is_copy)}
+
+
+def _augmented_copies(own: tf.data.Dataset, count: int, seed: int,
+                      config: augment.AugmentConfig) -> tf.data.Dataset:
+    """``count`` augmented copies of random images of ``own``, fresh each epoch."""
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+    picks = own.repeat().shuffle(4096, seed=seed + 1, reshuffle_each_iteration=True).take(count)
+
+    def copy(element, pair_seed):
+        image = augment.augment_image(element[data.IMAGE_XF], pair_seed, config)
+        return _with_copy_flag({**element, data.IMAGE_XF: image}, True)
+
+    return tf.data.Dataset.zip((picks, seeds)).map(copy, num_parallel_calls=tf.data.AUTOTUNE,
+                                                   deterministic=True)
+
+
+def oversampled_stream(examples: tf.data.Dataset, counts: Mapping[int, int], seed: int,
+                       config: augment.AugmentConfig = augment.AugmentConfig()
+                       ) -> tf.data.Dataset:
+    """One epoch of balanced training elements, unbatched (iterate again: a fresh epoch).
+
+    Args:
+      examples: natural training elements (dicts with ``label_xf``).
+      counts: class id -> natural count, as measured by Transform.
+      seed: seed of every random choice.
+      config: augmentation ranges of the copies.
+
+    Returns:
+      ``len(counts) * max(counts)`` elements per epoch, exactly ``max(counts)``
+      per class, classes interleaved at random; elements carry ``is_copy``.
+    """
+    target = max(counts.values())
+    examples = examples.cache()
+    streams = []
+    for index, (class_id, natural_count) in enumerate(sorted(counts.items())):
+        own = examples.filter(lambda e, c=class_id: tf.equal(e[data.LABEL_XF], c)).cache()
+        stream = own.map(lambda e: _with_copy_flag(e, False))
+        if target > natural_count:
+            stream = stream.concatenate(
+                _augmented_copies(own, target - natural_count, seed + 1000 * (index + 1), config))
+        streams.append(stream.shuffle(target, seed=seed + index, reshuffle_each_iteration=True))
+    num_classes = len(streams)
+    choices = (tf.data.Dataset.range(num_classes * target)
+               .map(lambda i: i % num_classes)
+               .shuffle(num_classes * target, seed=seed, reshuffle_each_iteration=True))
+    return tf.data.Dataset.choose_from_datasets(streams, choices, stop_on_empty_dataset=True)
+
+
+def balanced_training_stream(examples: tf.data.Dataset, mode: str, counts: Mapping[int, int],
+                             batch_size: int, seed: int) -> tf.data.Dataset:
+    """The batched (image, label) training stream of a balance mode."""
+    if check_mode(mode) != OVERSAMPLE:
+        return data.training_stream(examples, batch_size, seed)
+    return (oversampled_stream(examples, counts, seed)
+            .map(data.to_model_inputs)
+            .batch(batch_size)
+            .prefetch(tf.data.AUTOTUNE))
+
+
+def report(mode: str, counts: Mapping[int, int], class_names: Sequence[str]) -> dict:
+    """Counts per class before balancing and per epoch after it."""
+    target = max(counts.values())
+    weights = class_weights(counts) if mode == CLASS_WEIGHT else {c: 1.0 for c in counts}
+    rows = []
+    for class_id, count in counts.items():
+        copies = target - count if mode == OVERSAMPLE else 0
+        rows.append({"class_id": class_id, "class": class_names[class_id], "natural": count,
+                     "augmented_copies_per_epoch": copies, "per_epoch": count + copies,
+                     "loss_weight": weights[class_id]})
+    return {"mode": mode, "classes": rows,
+            "before_total": sum(counts.values()),
+            "per_epoch_total": sum(row["per_epoch"] for row in rows)}
+
+
+def write_report(balance_report: dict, directory: str) -> None:
+    """Writes the report as JSON and as a bar chart PNG into ``directory``."""
+    tf.io.gfile.makedirs(directory)
+    with tf.io.gfile.GFile(os.path.join(directory, REPORT_JSON), "w") as f:
+        json.dump(balance_report, f, indent=2)
+    with tf.io.gfile.GFile(os.path.join(directory, REPORT_PNG), "wb") as f:
+        f.write(_bar_chart(balance_report))
+
+
+def _bar_chart(balance_report: dict) -> bytes:
+    import io  # pylint: disable=g-import-not-at-top
+    import matplotlib  # pylint: disable=g-import-not-at-top
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
+    rows = balance_report["classes"]
+    names = [row["class"] for row in rows]
+    positions = range(len(rows))
+    figure, axes = plt.subplots(figsize=(6, 3.5), dpi=100)
+    axes.bar([p - 0.2 for p in positions], [row["natural"] for row in rows], 0.4,
+             label="before (natural)")
+    axes.bar([p + 0.2 for p in positions], [row["natural"] for row in rows], 0.4,
+             label="per epoch: natural", color="tab:green")
+    axes.bar([p + 0.2 for p in positions], [row["augmented_copies_per_epoch"] for row in rows],
+             0.4, bottom=[row["natural"] for row in rows], label="per epoch: augmented copies",
+             color="tab:olive")
+    axes.set_xticks(list(positions), names)
+    axes.set_ylabel("training images")
+    axes.set_title(f"Class balance ({balance_report['mode']})")
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def fit_kwargs(mode: str, counts: Mapping[int, int]) -> Dict[str, Optional[dict]]:
+    """Extra ``model.fit`` arguments of a mode: class weights for ``class_weight``."""
+    return {"class_weight": class_weights(counts)} if mode == CLASS_WEIGHT else {}

@@ -1,0 +1,108 @@
+"""Balanced training streams: equal class shares, fresh augmented copies, untouched eval."""
+
+import collections
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from imagepipe.components.trainer import balance, data
+from imagepipe.data import fixtures
+
+COUNTS = {0: 50, 1: 10, 2: 30}  # the 35k/7k/21k shape, scaled down
+ORIGINAL_LABEL = {0: 0, 1: 1, 2: 7}
+
+
+def _examples() -> tf.data.Dataset:
+    labels = np.repeat(list(COUNTS), list(COUNTS.values()))
+    images = fixtures.generate_images(np.array([ORIGINAL_LABEL[c] for c in labels]), seed=5)
+    return tf.data.Dataset.from_tensor_slices({
+        data.IMAGE_XF: images[..., None].astype(np.float32) / 255.0,
+        data.LABEL_XF: labels.astype(np.int64),
+        data.EXAMPLE_ID_XF: [f"train/{i:03d}" for i in range(len(labels))],
+    })
+
+
+def _epoch(stream):
+    return [{k: v.numpy() for k, v in element.items()} for element in stream]
+
+
+def test_every_epoch_sees_each_class_equally_and_copies_top_up_minorities():
+    stream = balance.oversampled_stream(_examples(), COUNTS, seed=1001)
+    for _ in range(2):
+        elements = _epoch(stream)
+        by_class = collections.Counter(int(e[data.LABEL_XF]) for e in elements)
+        assert by_class == {0: 50, 1: 50, 2: 50}
+        copies = collections.Counter(int(e[data.LABEL_XF]) for e in elements if e[balance.IS_COPY])
+        assert copies == {1: 40, 2: 20}
+        natural_ids = {e[data.EXAMPLE_ID_XF] for e in elements if not e[balance.IS_COPY]}
+        assert len(natural_ids) == 90  # every natural image once per epoch
+
+
+def test_class_shares_within_two_percent_over_batches():
+    batches = balance.balanced_training_stream(_examples(), balance.OVERSAMPLE, COUNTS,
+                                               batch_size=16, seed=7)
+    labels = np.concatenate([y.numpy() for _, y in batches.repeat(3)])
+    shares = np.bincount(labels) / len(labels)
+    np.testing.assert_allclose(shares, [1 / 3] * 3, atol=0.02)
+
+
+def test_augmented_copy_differs_from_its_source_and_keeps_its_label():
+    sources = {e[data.EXAMPLE_ID_XF]: e for e in _epoch(_examples())}
+    elements = _epoch(balance.oversampled_stream(_examples(), COUNTS, seed=1001))
+    copies = [e for e in elements if e[balance.IS_COPY]]
+    assert copies
+    for copy in copies:
+        source = sources[copy[data.EXAMPLE_ID_XF]]
+        assert copy[data.LABEL_XF] == source[data.LABEL_XF]
+        assert not np.allclose(copy[data.IMAGE_XF], source[data.IMAGE_XF])
+
+
+def test_same_seed_same_stream_and_fresh_copies_each_epoch():
+    first = balance.oversampled_stream(_examples(), COUNTS, seed=1001)
+    second = balance.oversampled_stream(_examples(), COUNTS, seed=1001)
+    epoch_a, epoch_b = _epoch(first), _epoch(second)
+    assert [e[data.EXAMPLE_ID_XF] for e in epoch_a] == [e[data.EXAMPLE_ID_XF] for e in epoch_b]
+    for a, b in zip(epoch_a, epoch_b):
+        np.testing.assert_array_equal(a[data.IMAGE_XF], b[data.IMAGE_XF])
+    next_epoch = _epoch(first)
+    copies_a = [e[data.IMAGE_XF] for e in epoch_a if e[balance.IS_COPY]]
+    copies_next = [e[data.IMAGE_XF] for e in next_epoch if e[balance.IS_COPY]]
+    assert not np.allclose(np.stack(copies_a), np.stack(copies_next))
+    other = _epoch(balance.oversampled_stream(_examples(), COUNTS, seed=1002))
+    assert [e[data.EXAMPLE_ID_XF] for e in other] != [e[data.EXAMPLE_ID_XF] for e in epoch_a]
+
+
+@pytest.mark.parametrize("mode", [balance.NONE, balance.CLASS_WEIGHT])
+def test_other_modes_keep_the_natural_data(mode):
+    stream = balance.balanced_training_stream(_examples(), mode, COUNTS, batch_size=8, seed=1)
+    labels = np.concatenate([y.numpy() for _, y in stream])
+    assert collections.Counter(labels.tolist()) == COUNTS
+
+
+def test_evaluation_stream_is_the_data_in_order():
+    evaluated = np.concatenate([y.numpy() for _, y in data.evaluation_stream(_examples(), 7)])
+    natural = np.array([e[data.LABEL_XF] for e in _epoch(_examples())])
+    np.testing.assert_array_equal(evaluated, natural)
+
+
+def test_class_weights_equalise_the_total_weight_of_each_class():
+    weights = balance.class_weights(COUNTS)
+    totals = {c: weights[c] * n for c, n in COUNTS.items()}
+    assert len(set(round(t, 6) for t in totals.values())) == 1
+    assert balance.fit_kwargs(balance.CLASS_WEIGHT, COUNTS) == {"class_weight": weights}
+    assert balance.fit_kwargs(balance.OVERSAMPLE, COUNTS) == {}
+
+
+def test_report_and_chart(tmp_path):
+    report = balance.report(balance.OVERSAMPLE, COUNTS, ("upper", "lower", "shoes"))
+    assert [row["per_epoch"] for row in report["classes"]] == [50, 50, 50]
+    assert report["before_total"] == 90 and report["per_epoch_total"] == 150
+    balance.write_report(report, str(tmp_path))
+    png = tf.io.decode_png(tf.io.read_file(str(tmp_path / balance.REPORT_PNG)))
+    assert png.shape[0] > 100 and png.shape[1] > 100
+
+
+def test_unknown_mode_is_named():
+    with pytest.raises(ValueError, match="unknown balance mode 'smote'"):
+        balance.check_mode("smote")
