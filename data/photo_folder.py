@@ -1,0 +1,670 @@
+"""Scanning a photo folder into a trustworthy data set, and saying what was done.
+
+A photo folder has one sub-folder per class (or a class map that groups
+sub-folders into classes, see :mod:`imagepipe.data.class_map`); photos may sit
+in nested folders below their class folder. :func:`scan` looks at every entry
+under the root and either accepts it as a photo of a class or skips it with a
+reason; nothing is dropped silently and nothing bad is fatal:
+
+==========================  ==================================================
+reason                      what it means
+==========================  ==================================================
+``hidden``                  hidden or system file/folder (``.DS_Store``,
+                            ``Thumbs.db``, ``desktop.ini``, ``__MACOSX``...)
+``invalid_name``            the name is not valid UTF-8
+``broken_symlink``          a symbolic link whose target is missing
+``symlink_loop``            a symbolic link that points back into itself
+``not_a_file``              a FIFO, socket or device
+``unreadable``              the file or folder cannot be read
+``outside_class_folder``    a file directly in the root, not in a class folder
+``left_out``                in a sub-folder the class map leaves out
+``empty``                   0 bytes
+``not_an_image``            content is not a recognised image
+``unsupported_format``      an image, but not JPEG/PNG/BMP/GIF/WebP/TIFF
+``decompression_bomb``      more pixels than the configured limit
+``truncated`` / ``corrupt`` the image data cannot be decoded completely
+``conflicting_duplicate``   the same content under two classes: every copy
+``duplicate``               the same content again in the same class
+==========================  ==================================================
+
+Format is recognised by content, not by file extension. A skipped folder
+(hidden, invalid name, loop, unreadable) is one entry; otherwise every file is
+one entry, so ``seen == ingested + skipped`` always.
+
+:func:`assign_splits` splits the accepted photos stratified by class and
+deterministically: within a class, photos are ordered by a seeded hash of
+their content (renaming or moving files changes nothing) and cut in the
+split proportions with at least one photo per split.
+
+Local folders are walked with ``os`` (which sees symbolic links); ``gs://``
+and other remote folders with ``tf.io.gfile``. Nothing here needs TensorFlow
+for a local folder.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import dataclasses
+import errno
+import hashlib
+import math
+import os
+import stat as stat_lib
+from typing import (Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union)
+
+from . import class_map as class_map_lib
+from . import images
+
+HIDDEN = "hidden"
+INVALID_NAME = "invalid_name"
+BROKEN_SYMLINK = "broken_symlink"
+SYMLINK_LOOP = "symlink_loop"
+NOT_A_FILE = "not_a_file"
+UNREADABLE = "unreadable"
+OUTSIDE_CLASS_FOLDER = "outside_class_folder"
+LEFT_OUT = "left_out"
+CONFLICTING_DUPLICATE = "conflicting_duplicate"
+DUPLICATE = "duplicate"
+
+# Every reason, in the order reports list them, with a short description.
+REASONS: Mapping[str, str] = collections.OrderedDict([
+    (images.EMPTY, "empty file"),
+    (images.TRUNCATED, "truncated image"),
+    (images.CORRUPT, "corrupt image"),
+    (images.NOT_AN_IMAGE, "not an image"),
+    (images.UNSUPPORTED_FORMAT, "unsupported format"),
+    (images.DECOMPRESSION_BOMB, "decompression bomb"),
+    (UNREADABLE, "unreadable"),
+    (BROKEN_SYMLINK, "broken symbolic link"),
+    (SYMLINK_LOOP, "symbolic link loop"),
+    (NOT_A_FILE, "not a regular file"),
+    (HIDDEN, "hidden or system file"),
+    (INVALID_NAME, "name not valid UTF-8"),
+    (CONFLICTING_DUPLICATE, "same content under two classes"),
+    (DUPLICATE, "duplicate within a class"),
+    (OUTSIDE_CLASS_FOLDER, "outside a class folder"),
+    (LEFT_OUT, "left out by the class map"),
+])
+
+_SYSTEM_NAMES = frozenset(name.lower() for name in (
+    "Thumbs.db", "ehthumbs.db", "ehthumbs_vista.db", "desktop.ini", "Icon\r", "__MACOSX",
+    "$RECYCLE.BIN", "System Volume Information", "@eaDir", "lost+found"))
+
+
+class FolderError(ValueError):
+    """The folder cannot become a data set (no usable image in a class, a split
+    missing a class, no folder at all); the message says what to do."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Skipped:
+    """An entry that was not ingested.
+
+    Attributes:
+      path: relative to the root, ``/``-separated, printable (bytes that are
+        not UTF-8 shown as ``\\xNN``); folders end with ``/``.
+      reason: one of ``REASONS``.
+      detail: what exactly was wrong.
+    """
+
+    path: str
+    reason: str
+    detail: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Photo:
+    """An accepted photo.
+
+    Attributes:
+      path: relative to the root, ``/``-separated.
+      class_name: its class.
+      folder: the top-level sub-folder it was found in.
+      content_hash: SHA-256 of the file's bytes, hex.
+      size_bytes: file size.
+      format: ``JPEG``, ``PNG``, ``BMP``, ``GIF``, ``WEBP`` or ``TIFF``.
+      width: stored width in pixels.
+      height: stored height in pixels.
+      mode: Pillow colour mode of the file.
+      orientation: EXIF orientation tag (1: upright).
+    """
+
+    path: str
+    class_name: str
+    folder: str
+    content_hash: str
+    size_bytes: int
+    format: str
+    width: int
+    height: int
+    mode: str
+    orientation: int = 1
+
+
+@dataclasses.dataclass
+class FolderScan:
+    """What :func:`scan` found.
+
+    Attributes:
+      root: the folder scanned.
+      class_map: the class map used (the default one when no file was given).
+      default_class_map: True when each sub-folder is its own class.
+      max_pixels: the decompression-bomb limit used.
+      photos: accepted photos, sorted by path.
+      skipped: skipped entries, sorted by path.
+      missing_folders: folders named by the class map that do not exist.
+    """
+
+    root: str
+    class_map: class_map_lib.ClassMap
+    default_class_map: bool
+    max_pixels: int
+    photos: List[Photo]
+    skipped: List[Skipped]
+    missing_folders: Tuple[str, ...] = ()
+
+    @property
+    def seen(self) -> int:
+        """Entries looked at: always ``len(photos) + len(skipped)``."""
+        return len(self.photos) + len(self.skipped)
+
+    @property
+    def class_names(self) -> Tuple[str, ...]:
+        return class_map_lib.class_names(self.class_map)
+
+    def counts(self) -> Dict[str, int]:
+        """Accepted photos per class, in class order (0 for a class without photos)."""
+        counts = collections.Counter(photo.class_name for photo in self.photos)
+        return {name: counts.get(name, 0) for name in self.class_names}
+
+    def skipped_by_reason(self) -> Dict[str, int]:
+        """Skipped entries per reason, in ``REASONS`` order, reasons seen only."""
+        counts = collections.Counter(entry.reason for entry in self.skipped)
+        return {reason: counts[reason] for reason in REASONS if counts[reason]}
+
+
+# ---------------------------------------------------------------- walking
+
+
+@dataclasses.dataclass(frozen=True)
+class _Candidate:
+    parts: Tuple[str, ...]  # relative path components
+    location: str  # absolute path or URL
+    size: int
+    mtime_ns: int
+
+
+def _valid_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes arrive as lone surrogates
+        return False
+    return True
+
+
+def _printable(name: str) -> str:
+    if _valid_utf8(name):
+        return name
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def display_path(parts: Sequence[str], folder: bool = False) -> str:
+    """The printable relative path of ``parts``; folders end with ``/``."""
+    return "/".join(_printable(p) for p in parts) + ("/" if folder else "")
+
+
+def is_hidden(name: str) -> bool:
+    """True for hidden and system files: dot files, ``Thumbs.db``, ``desktop.ini``, ..."""
+    return name.startswith(".") or name.startswith("~$") or name.lower() in _SYSTEM_NAMES
+
+
+def _name_problem(name: str, parts: Tuple[str, ...], is_dir: bool) -> Optional[Skipped]:
+    what = "folder" if is_dir else "file"
+    if not _valid_utf8(name):
+        detail = f"{what} name is not valid UTF-8; rename it"
+        if is_dir:
+            detail += " (its contents were not read)"
+        return Skipped(display_path(parts, is_dir), INVALID_NAME, detail)
+    if is_hidden(name):
+        detail = f"hidden or system {what}" + (", not searched" if is_dir else "")
+        return Skipped(display_path(parts, is_dir), HIDDEN, detail)
+    return None
+
+
+Walked = Union[_Candidate, Skipped]
+
+
+def _walk_local(root: str) -> Iterator[Walked]:
+    """Walks a local folder, following symbolic links, detecting loops."""
+    root_stat = os.stat(root)
+
+    def walk(path: str, parts: Tuple[str, ...], ancestors: frozenset) -> Iterator[Walked]:
+        try:
+            names = sorted(os.listdir(path))
+        except OSError as error:
+            yield Skipped(display_path(parts, True), UNREADABLE,
+                          f"folder cannot be listed ({error.strerror or error})")
+            return
+        for name in names:
+            child, child_parts = os.path.join(path, name), parts + (name,)
+            yield from visit(child, child_parts, ancestors)
+
+    def visit(child: str, parts: Tuple[str, ...], ancestors: frozenset) -> Iterator[Walked]:
+        try:
+            link = stat_lib.S_ISLNK(os.lstat(child).st_mode)
+            info, problem = os.stat(child), None
+        except OSError as error:
+            info, problem = None, error
+        is_dir = info is not None and stat_lib.S_ISDIR(info.st_mode)
+        named = _name_problem(parts[-1], parts, is_dir)
+        if named:
+            yield named
+        elif problem is not None:
+            yield _stat_problem(parts, problem, link)
+        elif is_dir:
+            key = (info.st_dev, info.st_ino)
+            if key in ancestors:
+                yield Skipped(display_path(parts, True), SYMLINK_LOOP,
+                              f"links back to {os.path.realpath(child)}, a folder above it")
+            else:
+                yield from walk(child, parts, ancestors | {key})
+        elif not stat_lib.S_ISREG(info.st_mode):
+            yield Skipped(display_path(parts), NOT_A_FILE,
+                          "not a regular file (a FIFO, socket or device)")
+        else:
+            yield _Candidate(parts, child, info.st_size, info.st_mtime_ns)
+
+    yield from walk(root, (), frozenset({(root_stat.st_dev, root_stat.st_ino)}))
+
+
+def _stat_problem(parts: Tuple[str, ...], error: OSError, link: bool) -> Skipped:
+    if error.errno == errno.ELOOP:
+        return Skipped(display_path(parts), SYMLINK_LOOP, "symbolic link loop")
+    if link and error.errno in (errno.ENOENT, errno.ENOTDIR):
+        return Skipped(display_path(parts), BROKEN_SYMLINK,
+                       "symbolic link to a missing target")
+    return Skipped(display_path(parts), UNREADABLE, f"cannot be read ({error.strerror or error})")
+
+
+def _walk_remote(root: str) -> Iterator[Walked]:
+    """Walks a ``gs://`` (or other tf.io.gfile) folder; there are no links there."""
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+    def walk(path: str, parts: Tuple[str, ...]) -> Iterator[Walked]:
+        try:
+            names = sorted(tf.io.gfile.listdir(path))
+        except Exception as error:  # pylint: disable=broad-except  (gfile error kinds)
+            yield Skipped(display_path(parts, True), UNREADABLE, f"folder cannot be listed "
+                                                                 f"({error})")
+            return
+        for name in names:
+            child = path.rstrip("/") + "/" + name.rstrip("/")
+            child_parts = parts + (name.rstrip("/"),)
+            is_dir = name.endswith("/") or tf.io.gfile.isdir(child)
+            named = _name_problem(child_parts[-1], child_parts, is_dir)
+            if named:
+                yield named
+            elif is_dir:
+                yield from walk(child, child_parts)
+            else:
+                try:
+                    info = tf.io.gfile.stat(child)
+                except Exception as error:  # pylint: disable=broad-except
+                    yield Skipped(display_path(child_parts), UNREADABLE, f"cannot be read "
+                                                                         f"({error})")
+                    continue
+                yield _Candidate(child_parts, child, int(info.length), int(info.mtime_nsec))
+
+    yield from walk(root, ())
+
+
+def _is_remote(path: str) -> bool:
+    return "://" in path
+
+
+def _walk(root: str) -> Iterator[Walked]:
+    return _walk_remote(root) if _is_remote(root) else _walk_local(root)
+
+
+def _check_root(root: str) -> None:
+    if _is_remote(root):
+        import tensorflow as tf  # pylint: disable=g-import-not-at-top
+        exists = tf.io.gfile.isdir(root)
+    else:
+        exists = os.path.isdir(root)
+    if not exists:
+        raise FolderError(f"photo folder not found: {root}")
+
+
+def top_folders(root: str) -> Tuple[str, ...]:
+    """The sub-folders of ``root`` that can be classes (not hidden, valid names), sorted."""
+    _check_root(root)
+    if _is_remote(root):
+        import tensorflow as tf  # pylint: disable=g-import-not-at-top
+        names = [n.rstrip("/") for n in tf.io.gfile.listdir(root)
+                 if tf.io.gfile.isdir(root.rstrip("/") + "/" + n.rstrip("/"))]
+    else:
+        names = [n for n in os.listdir(root) if os.path.isdir(os.path.join(root, n))]
+    return tuple(sorted(n for n in names if _valid_utf8(n) and not is_hidden(n)))
+
+
+def default_class_map(root: str) -> class_map_lib.ClassMap:
+    """One class per sub-folder of ``root``, sorted by name.
+
+    Raises:
+      FolderError: the folder is missing or has no sub-folder.
+    """
+    folders = top_folders(root)
+    if not folders:
+        raise FolderError(f"{root} has no sub-folder: put the photos of each class in a "
+                          f"sub-folder named after the class")
+    return class_map_lib.from_folders(folders)
+
+
+def listing_fingerprint(root: str) -> str:
+    """A fingerprint of the folder's listing (paths, sizes, modification times).
+
+    Reads no file content: cheap enough to run before every pipeline run to
+    decide whether the cached ingestion is still valid.
+    """
+    digest = hashlib.sha256()
+    count = 0
+    for entry in _walk(root):
+        if isinstance(entry, _Candidate):
+            line = f"{display_path(entry.parts)}\t{entry.size}\t{entry.mtime_ns}"
+        else:
+            line = f"{entry.path}\t{entry.reason}"
+        digest.update(line.encode("utf-8") + b"\n")
+        count += 1
+    return f"folder:{root},entries:{count},sha256:{digest.hexdigest()}"
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read_file(location: str) -> bytes:
+    """Reads a whole file, local or remote."""
+    if _is_remote(location):
+        import tensorflow as tf  # pylint: disable=g-import-not-at-top
+        with tf.io.gfile.GFile(location, "rb") as f:
+            return f.read()
+    with open(location, "rb") as f:
+        return f.read()
+
+
+def content_hash(data: bytes) -> str:
+    """SHA-256 of ``data``, hex."""
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Checked:
+    candidate: _Candidate
+    class_name: str
+    digest: str
+    size: int
+    info: images.ImageInfo
+
+
+def _check_content(candidate: _Candidate, class_name: str,
+                   max_pixels: int) -> Union[_Checked, Skipped]:
+    path = display_path(candidate.parts)
+    try:
+        data = read_file(candidate.location)
+    except Exception as error:  # pylint: disable=broad-except  (OSError, gfile errors)
+        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        return Skipped(path, UNREADABLE, f"cannot be read ({reason})")
+    try:
+        info = images.inspect_image(data, max_pixels)
+    except images.BadImage as bad:
+        return Skipped(path, bad.reason, bad.detail)
+    return _Checked(candidate, class_name, content_hash(data), len(data), info)
+
+
+def _deduplicate(checked: Sequence[_Checked]) -> Tuple[List[Photo], List[Skipped]]:
+    """Drops every copy of content found under two classes, and repeats within a class."""
+    groups: Dict[str, List[_Checked]] = collections.defaultdict(list)
+    for item in checked:
+        groups[item.digest].append(item)
+    photos, skipped = [], []
+    for group in groups.values():
+        group.sort(key=lambda item: item.candidate.parts)
+        paths = [display_path(item.candidate.parts) for item in group]
+        classes = sorted({item.class_name for item in group})
+        if len(classes) > 1:
+            where = "; ".join(f"{item.class_name}: {path}" for item, path in zip(group, paths))
+            for path in paths:
+                skipped.append(Skipped(path, CONFLICTING_DUPLICATE,
+                                       f"the same content is under classes "
+                                       f"{', '.join(classes)} ({where})"))
+            continue
+        first = group[0]
+        photos.append(Photo(
+            path=paths[0], class_name=first.class_name, folder=first.candidate.parts[0],
+            content_hash=first.digest, size_bytes=first.size, format=first.info.format,
+            width=first.info.width, height=first.info.height, mode=first.info.mode,
+            orientation=first.info.orientation))
+        skipped.extend(Skipped(path, DUPLICATE, f"the same content as {paths[0]}, which is kept")
+                       for path in paths[1:])
+    return photos, skipped
+
+
+def _place(entry: _Candidate, folder_class: Mapping[str, str],
+           default_map: bool) -> Union[str, Skipped]:
+    """The class of a candidate, or why it belongs to none."""
+    if len(entry.parts) == 1:
+        return Skipped(display_path(entry.parts), OUTSIDE_CLASS_FOLDER,
+                       "directly in the root folder, not in a class sub-folder")
+    folder = entry.parts[0]
+    if folder not in folder_class:
+        detail = (f"folder {folder!r} is not in the class map" if not default_map
+                  else f"folder {folder!r} is not a class")
+        return Skipped(display_path(entry.parts), LEFT_OUT, detail)
+    return folder_class[folder]
+
+
+def scan(root: str, class_map: Optional[class_map_lib.ClassMap] = None,
+         max_pixels: int = images.DEFAULT_MAX_PIXELS, workers: Optional[int] = None,
+         progress: Optional[Callable[[int, int], None]] = None) -> FolderScan:
+    """Looks at every entry under ``root``: each is a photo of a class or skipped.
+
+    Every image is decoded fully once (with Pillow, in a thread pool), so a
+    file accepted here can be ingested.
+
+    Args:
+      root: the photo folder, local or ``gs://``.
+      class_map: which sub-folders make up which class; None: one class per
+        sub-folder.
+      max_pixels: the largest width x height accepted.
+      workers: threads that read and decode; default: the number of CPUs.
+      progress: called with (files checked, files to check) now and then.
+
+    Returns:
+      The scan; fatal problems are not raised here, see :func:`problems`.
+
+    Raises:
+      FolderError: ``root`` does not exist or, without a class map, has no sub-folder.
+    """
+    _check_root(root)
+    if class_map is None:
+        class_map, default_map = default_class_map(root), True
+    else:  # a class map equal to the default one (e.g. from the config) is the default
+        class_map = class_map_lib.validate(tuple(class_map))
+        default_map = class_map == class_map_lib.from_folders(top_folders(root))
+    folder_class = class_map_lib.folder_to_class(class_map)
+    skipped: List[Skipped] = []
+    placed: List[Tuple[_Candidate, str]] = []
+    seen_folders = set()
+    for entry in _walk(root):
+        if isinstance(entry, Skipped):
+            skipped.append(entry)
+            continue
+        seen_folders.add(entry.parts[0])
+        where = _place(entry, folder_class, default_map)
+        if isinstance(where, Skipped):
+            skipped.append(where)
+        else:
+            placed.append((entry, where))
+    checked = _check_all(placed, max_pixels, workers, progress, skipped)
+    photos, duplicates = _deduplicate(checked)
+    skipped.extend(duplicates)
+    missing = tuple(folder for folder in folder_class
+                    if folder not in seen_folders and folder not in top_folders(root))
+    return FolderScan(root=root, class_map=class_map, default_class_map=default_map,
+                      max_pixels=max_pixels, photos=sorted(photos, key=lambda p: p.path),
+                      skipped=sorted(skipped, key=lambda s: s.path), missing_folders=missing)
+
+
+def _check_all(placed: Sequence[Tuple[_Candidate, str]], max_pixels: int,
+               workers: Optional[int], progress: Optional[Callable[[int, int], None]],
+               skipped: List[Skipped]) -> List[_Checked]:
+    workers = workers or os.cpu_count() or 1
+    checked: List[_Checked] = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        results = pool.map(lambda item: _check_content(item[0], item[1], max_pixels), placed)
+        for done, result in enumerate(results, 1):
+            (skipped if isinstance(result, Skipped) else checked).append(result)
+            if progress and (done % 50 == 0 or done == len(placed)):
+                progress(done, len(placed))
+    return checked
+
+
+# ---------------------------------------------------------------- splits
+
+
+def split_counts(total: int, ratios: Sequence[int]) -> List[int]:
+    """Cuts ``total`` items in the proportions ``ratios``, at least one per split.
+
+    Largest remainders decide the rounding; ties go to the earlier split.
+
+    Raises:
+      ValueError: fewer items than splits.
+    """
+    if total < len(ratios):
+        raise ValueError(f"{total} items cannot fill {len(ratios)} splits")
+    weight = float(sum(ratios))
+    quotas = [total * r / weight for r in ratios]
+    counts = [max(1, math.floor(q)) for q in quotas]
+    while sum(counts) > total:  # the minimum of one pushed the total over
+        index = max((i for i, c in enumerate(counts) if c > 1),
+                    key=lambda i: (counts[i] - quotas[i], -i))
+        counts[index] -= 1
+    while sum(counts) < total:
+        index = max(range(len(counts)), key=lambda i: (quotas[i] - counts[i], -i))
+        counts[index] += 1
+    return counts
+
+
+def _order_key(seed: int, photo: Photo) -> str:
+    return hashlib.sha256(f"{seed}:{photo.content_hash}".encode()).hexdigest()
+
+
+def problems(folder_scan: FolderScan, split_names: Sequence[str] = ()) -> List[str]:
+    """What stops ``folder_scan`` from becoming a data set with these splits.
+
+    Returns:
+      One message per problem: a class with no usable image, or with fewer
+      usable images than splits (a split would miss it). Empty when fine.
+    """
+    messages = []
+    by_class = collections.defaultdict(list)
+    for entry in folder_scan.skipped:
+        by_class[entry.path.split("/", 1)[0]].append(entry)
+    for name, count in folder_scan.counts().items():
+        folders = dict(folder_scan.class_map)[name]
+        if count == 0:
+            bad = [e for folder in folders for e in by_class.get(folder, [])]
+            shown = "; ".join(f"{e.path}: {e.reason}" for e in bad[:5])
+            more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+            found = (f"{len(bad)} file{'s' if len(bad) != 1 else ''} skipped ({shown}{more})"
+                     if bad
+                     else "no file found in " + ", ".join(f"{f}/" for f in folders))
+            messages.append(f"class {name!r} has no usable image: {found}")
+        elif split_names and count < len(split_names):
+            messages.append(
+                f"class {name!r} has {count} usable image{'s' if count > 1 else ''}; each of "
+                f"the {len(split_names)} splits ({', '.join(split_names)}) needs at least one: "
+                f"add photos of {name!r}")
+    return messages
+
+
+def assign_splits(photos: Sequence[Photo], splits: Sequence[Tuple[str, int]],
+                  seed: int) -> Dict[str, str]:
+    """Assigns each photo to a split, stratified by class and deterministic.
+
+    Args:
+      photos: the accepted photos.
+      splits: (split name, relative size) pairs, e.g. train 14, eval 3, test 3.
+      seed: changes the order in which a class's photos are cut.
+
+    Returns:
+      Photo path -> split name.
+
+    Raises:
+      FolderError: a class has fewer photos than there are splits.
+    """
+    by_class: Dict[str, List[Photo]] = collections.defaultdict(list)
+    for photo in photos:
+        by_class[photo.class_name].append(photo)
+    names, ratios = [name for name, _ in splits], [ratio for _, ratio in splits]
+    assignment: Dict[str, str] = {}
+    for class_name, members in sorted(by_class.items()):
+        if len(members) < len(names):
+            raise FolderError(f"class {class_name!r} has {len(members)} usable images; each of "
+                              f"the {len(names)} splits needs at least one")
+        members.sort(key=lambda photo: (_order_key(seed, photo), photo.path))
+        start = 0
+        for name, count in zip(names, split_counts(len(members), ratios)):
+            for photo in members[start:start + count]:
+                assignment[photo.path] = name
+            start += count
+    return assignment
+
+
+# ---------------------------------------------------------------- report
+
+
+def build_report(folder_scan: FolderScan, splits: Sequence[Tuple[str, int]],
+                 seed: int, assignment: Optional[Mapping[str, str]] = None) -> dict:
+    """The ingestion report: what was seen, ingested, skipped and why, and the splits.
+
+    Args:
+      folder_scan: the scan.
+      splits: (split name, relative size) pairs.
+      seed: the split seed.
+      assignment: photo path -> split; None when the splits cannot be made
+        (the report then has no ``splits``).
+
+    Returns:
+      A JSON-serializable dict; ``seen == ingested + skipped``.
+    """
+    counts = folder_scan.counts()
+    report = {
+        "source": "folder",
+        "root": folder_scan.root,
+        "class_map": {name: list(folders) for name, folders in folder_scan.class_map},
+        "default_class_map": folder_scan.default_class_map,
+        "missing_folders": list(folder_scan.missing_folders),
+        "max_pixels": folder_scan.max_pixels,
+        "seen": folder_scan.seen,
+        "ingested": len(folder_scan.photos),
+        "skipped": len(folder_scan.skipped),
+        "classes": [{"id": i, "name": name, "ingested": counts[name]}
+                    for i, name in enumerate(folder_scan.class_names)],
+        "formats": dict(collections.Counter(p.format for p in folder_scan.photos).most_common()),
+        "colour_modes": dict(collections.Counter(p.mode for p in folder_scan.photos)
+                             .most_common()),
+        "skipped_by_reason": folder_scan.skipped_by_reason(),
+        "skipped_files": [dataclasses.asdict(entry) for entry in folder_scan.skipped],
+        "split_seed": seed,
+    }
+    if assignment is not None:
+        report["splits"] = {}
+        for name, _ in splits:
+            in_split = [p for p in folder_scan.photos if assignment.get(p.path) == name]
+            per_class = collections.Counter(p.class_name for p in in_split)
+            report["splits"][name] = {
+                "total": len(in_split),
+                "per_class": {c: per_class.get(c, 0) for c in folder_scan.class_names}}
+    return report
