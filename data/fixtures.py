@@ -13,6 +13,7 @@ import os
 from typing import Dict, Tuple
 
 import numpy as np
+from PIL import Image
 
 from . import fashion_mnist, idx
 
@@ -37,16 +38,41 @@ def _class_pattern(label: int) -> np.ndarray:
     return canvas
 
 
+def frame_like_fashion_mnist(canvas: np.ndarray, size: int = SIZE) -> np.ndarray:
+    """Trims a float [H, W] image to its object and fits the longest side to ``size``, centred.
+
+    This is how Fashion-MNIST's images were made; the odd pixel of margin goes
+    before the object.
+    """
+    rows = np.flatnonzero(canvas.max(axis=1) > 0.05)
+    cols = np.flatnonzero(canvas.max(axis=0) > 0.05)
+    if not len(rows) or not len(cols):
+        return np.zeros((size, size), np.float32)
+    crop = canvas[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    scale = size / max(crop.shape)
+    height = min(size, max(1, round(crop.shape[0] * scale)))
+    width = min(size, max(1, round(crop.shape[1] * scale)))
+    resized = Image.fromarray(crop.astype(np.float32), mode="F").resize((width, height),
+                                                                         Image.BILINEAR)
+    framed = np.zeros((size, size), np.float32)
+    top, left = (size - height + 1) // 2, (size - width + 1) // 2
+    framed[top:top + height, left:left + width] = np.asarray(resized)
+    return framed
+
+
 def generate_images(labels: np.ndarray, seed: int = 0) -> np.ndarray:
-    """Draws one noisy 28x28 uint8 image per label (light object on black)."""
+    """Draws one noisy 28x28 uint8 image per label, framed like Fashion-MNIST.
+
+    A light object on an exactly black background, trimmed and fitted so that
+    its longest side spans the image.
+    """
     rng = np.random.default_rng(seed)
     images = np.empty((len(labels), SIZE, SIZE), np.uint8)
     for i, label in enumerate(labels):
         template = _class_pattern(int(label))
-        shift = rng.integers(-2, 3, size=2)
-        template = np.roll(template, tuple(shift), axis=(0, 1))
         noisy = template * rng.uniform(0.6, 1.0) + rng.normal(0.0, 0.08, template.shape)
-        images[i] = np.clip(noisy * 255.0, 0, 255).astype(np.uint8)
+        noisy = np.where(template > 0, np.clip(noisy, 0.1, 1.0), 0.0)
+        images[i] = np.clip(frame_like_fashion_mnist(noisy) * 255.0, 0, 255).astype(np.uint8)
     return images
 
 

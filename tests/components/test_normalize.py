@@ -1,0 +1,78 @@
+"""Photo normalization: any picture becomes a centred, dark-background 28x28 image."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from imagepipe.components import normalize
+from imagepipe.data import fashion_mnist, fixtures
+
+
+def _photo(height, width, box, background, colour, channels=3):
+    """A flat object of ``colour`` at box (top, left, bottom, right) on ``background``."""
+    image = np.empty((height, width, channels), np.uint8)
+    image[:] = background
+    top, left, bottom, right = box
+    image[top:bottom, left:right] = colour
+    return image
+
+
+def _normalized(image):
+    return normalize.fashion_mnist_like(tf.constant(image)).numpy()[..., 0]
+
+
+def _centre_of_mass(image):
+    ys, xs = np.indices(image.shape)
+    total = image.sum()
+    return (ys * image).sum() / total, (xs * image).sum() / total
+
+
+@pytest.mark.parametrize("background,colour", [
+    ((250, 250, 245), (40, 60, 160)),   # dark garment on a light shop background
+    ((10, 10, 10), (220, 200, 180)),     # light garment on a dark background
+    ((180, 200, 230), (120, 20, 20)),    # dark red on light blue
+])
+def test_object_ends_light_on_black_centred_and_fitted(background, colour):
+    photo = _photo(300, 200, (30, 20, 120, 80), background, colour)  # off-centre, top left
+    out = _normalized(photo)
+    assert out.shape == (28, 28)
+    assert out[:, :4].max() < 0.05 and out[:, -4:].max() < 0.05  # dark background beside it
+    assert out[8:20, 8:20].mean() > 0.3  # object is light
+    rows, cols = np.where(out > 0.2)
+    assert rows.max() - rows.min() + 1 >= 27  # longest side (90 px tall) fitted to 28
+    cy, cx = _centre_of_mass(out)
+    assert abs(cy - 13.5) < 1.0 and abs(cx - 13.5) < 1.0
+
+
+@pytest.mark.parametrize("shape", [(7, 5), (28, 28), (40, 900), (3000, 2000)])
+def test_tiny_huge_and_non_square_images(shape):
+    height, width = shape
+    box = (height // 4, width // 4, max(height // 4 + 1, 3 * height // 4),
+           width // 4 + max(1, width // 4))  # half the height, a quarter of the width
+    out = _normalized(_photo(height, width, box, 255, 0, channels=1))
+    assert out.shape == (28, 28) and np.isfinite(out).all()
+    corners = [out[0, 0], out[0, -1], out[-1, 0], out[-1, -1]]
+    assert out.max() > 0.5 and max(corners) < 0.05
+
+
+def test_rgba_and_empty_images():
+    rgba = _photo(50, 50, (10, 10, 40, 40), (255, 255, 255, 255), (0, 0, 0, 255), channels=4)
+    assert _normalized(rgba)[14, 14] > 0.5
+    blank = np.full((30, 30, 3), 200, np.uint8)
+    out = _normalized(blank)
+    assert out.shape == (28, 28) and out.max() < 0.05
+
+
+def test_close_to_identity_on_fashion_mnist_like_images():
+    images, _ = fixtures.labelled_images(num_per_label=3)
+    outs = np.stack([_normalized(im[..., None]) for im in images])
+    assert np.median(np.abs(outs - images / 255.0).mean(axis=(1, 2))) < 1e-4
+
+
+def test_exact_identity_on_real_fashion_mnist_when_available():
+    try:
+        images = fashion_mnist.read_part_images(fashion_mnist.DEBIAN_DIR, "t10k")[:200]
+    except FileNotFoundError:
+        pytest.skip("the Debian Fashion-MNIST package is not installed")
+    diffs = np.array([np.abs(_normalized(im[..., None]) - im / 255.0).mean() for im in images])
+    assert np.median(diffs) < 1e-4 and diffs.mean() < 0.02
