@@ -6,19 +6,30 @@
   InfraValidator, BulkInferrer);
 * ``transform_features``: serialized tf.Examples -> transformed features
   (TFMA takes the mapped label from it).
+
+Beside the model, ``assets.extra/tf_serving_warmup_requests`` holds a few
+``serving_default`` requests that TensorFlow Serving (and ``imagepipe serve``)
+replays before a version is marked AVAILABLE, so that the first real request
+does not pay for lazy initialization.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Dict, Sequence
 
 import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
+from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
 from imagepipe.components import features
 
 IMAGE_XF = features.transformed_name(features.IMAGE_KEY)
+
+# TF Serving's fixed location of warm-up requests inside a model version.
+WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
+WARMUP_BATCH_SIZES = (1, 32)
 
 
 def _predictions(logits: tf.Tensor, class_names: Sequence[str]) -> Dict[str, tf.Tensor]:
@@ -71,3 +82,35 @@ def export_model(model: keras.Model, tf_transform_output: tft.TFTransformOutput,
     """Saves ``model`` as a SavedModel with the three imagepipe signatures."""
     signatures = build_signatures(model, tf_transform_output, class_names)
     model.save(export_dir, save_format="tf", signatures=signatures)
+    write_warmup_requests(export_dir)
+
+
+def write_warmup_requests(export_dir: str, batch_sizes: Sequence[int] = WARMUP_BATCH_SIZES,
+                          image_size: int = features.FASHION_MNIST_IMAGE_SIZE) -> str:
+    """Writes TF Serving warm-up requests into ``export_dir/assets.extra``.
+
+    One ``serving_default`` PredictRequest per batch size, each holding that
+    many copies of a black PNG (the model's own transform decodes and resizes
+    it), as a TFRecord file of ``PredictionLog`` protos.
+
+    Args:
+      export_dir: the SavedModel folder.
+      batch_sizes: batch size of each request.
+      image_size: side of the black square image, in pixels.
+
+    Returns:
+      The path of the warm-up file.
+    """
+    image = tf.io.encode_png(tf.zeros([image_size, image_size, 1], tf.uint8)).numpy()
+    path = os.path.join(export_dir, WARMUP_FILE)
+    tf.io.gfile.makedirs(os.path.dirname(path))
+    with tf.io.TFRecordWriter(path) as writer:
+        for batch_size in batch_sizes:
+            request = predict_pb2.PredictRequest()
+            request.model_spec.signature_name = features.SERVING_SIGNATURE
+            request.inputs[features.SERVING_INPUT_KEY].CopyFrom(
+                tf.make_tensor_proto([image] * batch_size, dtype=tf.string))
+            log = prediction_log_pb2.PredictionLog(
+                predict_log=prediction_log_pb2.PredictLog(request=request))
+            writer.write(log.SerializeToString())
+    return path
