@@ -35,7 +35,7 @@ setup(
     python_requires=">=3.10,<3.11",
     packages=PACKAGES,
     package_dir=PACKAGE_DIR,
-    package_data={"imagepipe.serving": ["*.config", "*.yaml"]},
+    package_data={"imagepipe.serving": ["*.config", "*.yaml", "*.yml"]},
     install_requires=[
         "tfx==1.16.0",
         "tensorflow>=2.16,<2.17",
@@ -48,6 +48,10 @@ setup(
         "pillow>=10",
         "matplotlib>=3.8",
         "psutil>=5.9",
+        "tensorflow-serving-api>=2.16,<2.17",
+        "flask>=3.1,<4",
+        "waitress>=3,<4",
+        "requests>=2.31,<3",
     ],
     extras_require={
         "dev": ["pytest>=8", "pytest-timeout"],

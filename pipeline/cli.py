@@ -2,6 +2,8 @@
 
     imagepipe run fashion-mnist [--model NAME] [--epochs N] [--output DIR] ...
     imagepipe models
+    imagepipe serve --model-dir DIR [--port 8501] ...
+    imagepipe predict [--server URL] [--model NAME] PATH...
 
 Each command lives in ``imagepipe.pipeline.commands``; this module only
 assembles them.
@@ -24,6 +26,8 @@ warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\..*")
 COMMAND_MODULES = (
     "imagepipe.pipeline.commands.run",
     "imagepipe.pipeline.commands.models",
+    "imagepipe.pipeline.commands.serve",
+    "imagepipe.pipeline.commands.predict",
 )
 
 

@@ -1,0 +1,252 @@
+"""A local server that speaks TensorFlow Serving's REST API (Flask app, waitress server).
+
+For machines without Docker or a TF Serving binary; the same clients work
+against both. Routes are TF Serving's (``model_servers/http_rest_api_util.cc``):
+
+* ``GET  /v1/models/{name}[/versions/{v}|/labels/{label}]`` -- version status;
+* ``GET  /v1/models/{name}[/versions/{v}|/labels/{label}]/metadata`` -- signature defs;
+* ``POST /v1/models/{name}[/versions/{v}|/labels/{label}]:predict`` -- row
+  (``instances``) or columnar (``inputs``) requests, ``{"b64": ...}`` binary values;
+* ``POST ...:classify`` -- classification signatures only, as TF Serving.
+  ``:regress`` answers 501 (not implemented here).
+
+Failures answer ``{"error": "<message>"}`` with TF Serving's HTTP status
+(400, 404, ...). A request body over the size limit gets 413. Every failure
+is answered and the server keeps serving.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import threading
+from typing import Any, Dict, Optional, Sequence, Tuple
+
+import flask
+import waitress.server
+from absl import logging
+from werkzeug import exceptions
+
+from imagepipe.serving import json_tensors, repository
+from imagepipe.serving.status import ServingError, invalid_argument, not_found
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8501
+DEFAULT_MAX_REQUEST_BYTES = 32 * 2**20
+DEFAULT_THREADS = 8
+_INT64_MAX = 2**63 - 1
+
+PREDICTION_PATH = re.compile(
+    r"/v1/models/([^/:]+)(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?"
+    r":(classify|regress|predict)", re.IGNORECASE)
+STATUS_PATH = re.compile(
+    r"/v1/models(?:/([^/:]+))?(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?(?:/(metadata))?",
+    re.IGNORECASE)
+
+
+def _json_response(payload: Any, status: int = 200) -> flask.Response:
+    return flask.Response(json.dumps(payload), status=status, mimetype="application/json")
+
+
+def _error_response(error: ServingError) -> flask.Response:
+    return _json_response({"error": error.message}, error.http_status)
+
+
+def _version_number(text: Optional[str]) -> Optional[int]:
+    if text is None:
+        return None
+    if int(text) > _INT64_MAX:
+        raise invalid_argument(f"Failed to convert version: {text} to numeric.")
+    return int(text)
+
+
+class RestApi:
+    """TF Serving's REST handlers over a set of model repositories.
+
+    Args:
+      repositories: the served models.
+      max_request_bytes: the largest request body accepted.
+    """
+
+    def __init__(self, repositories: Sequence[repository.ModelRepository],
+                 max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES):
+        self.repositories = {r.name: r for r in repositories}
+        self.max_request_bytes = max_request_bytes
+
+    def dispatch(self, path: str = "") -> flask.Response:
+        """Answers one request under ``/v1``."""
+        del path  # the full path is matched below, as TF Serving does
+        request = flask.request
+        try:
+            return _json_response(self._handle(request.method, request.path))
+        except ServingError as error:
+            logging.info("%s %s -> %d: %s", request.method, request.path, error.http_status,
+                         error.message)
+            return _error_response(error)
+
+    def _handle(self, method: str, path: str) -> Dict[str, Any]:
+        match = PREDICTION_PATH.fullmatch(path) if method == "POST" else None
+        if match:
+            name, version, label, verb = match.groups()
+            return self._prediction(verb.lower(), name, _version_number(version), label)
+        match = STATUS_PATH.fullmatch(path) if method == "GET" else None
+        if match:
+            name, version, label, metadata = match.groups()
+            if not name:
+                raise invalid_argument("Missing model name in request.")
+            return self._model_info(name, _version_number(version), label, bool(metadata))
+        raise invalid_argument(f"Malformed request: {method} {path}")
+
+    def _repository(self, name: str, missing: ServingError) -> repository.ModelRepository:
+        if name not in self.repositories:
+            raise missing
+        return self.repositories[name]
+
+    def _body(self) -> bytes:
+        length = flask.request.content_length
+        if length is not None and length > self.max_request_bytes:
+            raise exceptions.RequestEntityTooLarge()
+        return flask.request.get_data(cache=False)
+
+    def _prediction(self, verb: str, name: str, version: Optional[int],
+                    label: Optional[str]) -> Dict[str, Any]:
+        document = json_tensors.parse_document(self._body())
+        signature = json_tensors.signature_name(document)
+        request_spec = f"Specific({name}, {version})" if version is not None else f"Latest({name})"
+        servable = self._repository(
+            name, not_found(f"Servable not found for request: {request_spec}")).servable(
+                version, label)
+        if verb == "predict":
+            request_format, inputs = json_tensors.predict_inputs(
+                document, servable.input_dtypes(signature), signature)
+            return json_tensors.predict_response(servable.predict(signature, inputs),
+                                                 request_format)
+        if verb == "classify":
+            classes, scores = servable.classify(signature,
+                                                json_tensors.classify_examples(document))
+            return json_tensors.classify_response(classes, scores)
+        raise ServingError("UNIMPLEMENTED", f"{verb} is not implemented by imagepipe serve; "
+                                            f"use TensorFlow Serving")
+
+    def _model_info(self, name: str, version: Optional[int], label: Optional[str],
+                    metadata: bool) -> Dict[str, Any]:
+        if metadata:
+            request_spec = (f"Specific({name}, {version})" if version is not None
+                            else f"Latest({name})")
+            model = self._repository(
+                name, not_found(f"Servable not found for request: {request_spec}"))
+            return repository.metadata_json(model.servable(version, label))
+        model = self._repository(name, not_found(f"Could not find any versions of model {name}"))
+        return repository.status_json(model.status(version, label))
+
+
+def create_app(api: RestApi) -> flask.Flask:
+    """Returns the Flask app answering TF Serving's REST API through ``api``."""
+    app = flask.Flask("imagepipe.serving.server")
+    app.config["MAX_CONTENT_LENGTH"] = api.max_request_bytes
+    methods = ["GET", "POST", "PUT", "DELETE", "PATCH"]
+    app.add_url_rule("/v1", "v1_root", api.dispatch, methods=methods)
+    app.add_url_rule("/v1/<path:path>", "v1", api.dispatch, methods=methods)
+
+    @app.errorhandler(exceptions.HTTPException)
+    def _http_error(error: exceptions.HTTPException):
+        message = error.description
+        if isinstance(error, exceptions.RequestEntityTooLarge):
+            message = (f"Request body is larger than the limit of {api.max_request_bytes} bytes "
+                       f"(imagepipe serve --max-request-bytes)")
+        return _json_response({"error": message}, error.code or 500)
+
+    @app.errorhandler(Exception)
+    def _internal_error(error: Exception):
+        logging.exception("Internal error answering %s %s", flask.request.method,
+                          flask.request.path)
+        return _json_response({"error": f"Internal error: {type(error).__name__}: {error}"}, 500)
+
+    return app
+
+
+def _close_all(wsgi_server) -> None:
+    """Closes the listening socket and every connection of a waitress server."""
+    wsgi_server.close()
+    for channel in list(wsgi_server._map.values()):  # pylint: disable=protected-access
+        channel.handle_close()
+
+
+class LocalServer:
+    """The REST server of some model repositories, served by waitress in a thread.
+
+    Usable as a context manager; ``stop`` always shuts the server and the
+    repositories' polling down.
+
+    Args:
+      repositories: the models to serve (started and stopped with the server).
+      host: the address to bind; loopback unless told otherwise.
+      port: the port; 0 picks a free one (see ``port`` after ``start``).
+      max_request_bytes: the largest request body accepted.
+      threads: request worker threads.
+    """
+
+    def __init__(self, repositories: Sequence[repository.ModelRepository],
+                 host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+                 max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+                 threads: int = DEFAULT_THREADS):
+        self.repositories = list(repositories)
+        self.api = RestApi(self.repositories, max_request_bytes)
+        self.host, self._port, self.threads = host, port, threads
+        self._server = None
+        self._thread: Optional[threading.Thread] = None
+
+    @property
+    def port(self) -> int:
+        """The bound port (after ``start``)."""
+        return self._server.effective_port if self._server else self._port
+
+    @property
+    def url(self) -> str:
+        """The server's base URL, e.g. ``http://127.0.0.1:8501``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> "LocalServer":
+        """Loads the models, binds the port and starts answering requests."""
+        try:
+            for model in self.repositories:
+                model.start()
+            self._server = waitress.server.create_server(
+                create_app(self.api), host=self.host, port=self._port, threads=self.threads,
+                # Bodies up to twice the limit reach the app, which answers 413 in JSON;
+                # waitress refuses larger ones itself.
+                max_request_body_size=2 * self.api.max_request_bytes + 2**20,
+                ident="imagepipe-serve", asyncore_loop_timeout=0.2)
+        except BaseException:
+            self.stop()
+            raise
+        self._thread = threading.Thread(target=self._server.run, name="imagepipe-serve",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def wait(self) -> None:
+        """Blocks until the server stops (Ctrl-C interrupts)."""
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(timeout=0.5)
+
+    def stop(self) -> None:
+        """Closes the port and every connection, stops the workers and the polling."""
+        if self._server is not None and self._thread is not None:
+            # Closing sockets is done by the server's own loop thread (through its
+            # trigger), so that the loop never polls a closed socket; it then ends.
+            self._server.trigger.pull_trigger(functools.partial(_close_all, self._server))
+            self._thread.join(timeout=5)
+        if self._server is not None:
+            self._server.task_dispatcher.shutdown(timeout=5)
+        for model in self.repositories:
+            model.stop()
+        self._server, self._thread = None, None
+
+    def __enter__(self) -> "LocalServer":
+        return self.start()
+
+    def __exit__(self, *exc_info: Tuple[Any, ...]) -> None:
+        self.stop()
