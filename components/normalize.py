@@ -12,7 +12,9 @@ served model:
    (its median); a light border inverts the image;
 3. the background level is subtracted and the contrast stretched;
 4. crop to the bounding box of the pixels clearly above the background;
-5. keep the aspect ratio, fit the longest side to ``size``, centre on black.
+5. the brightest pixel becomes white (Fashion-MNIST images all peak at
+   250-255), so dim or low-contrast photos keep their details;
+6. keep the aspect ratio, fit the longest side to ``size``, centre on black.
 
 On Fashion-MNIST images (black border, garment already fitted) the result is
 close to the identity.
@@ -33,22 +35,47 @@ def _border_pixels(image: tf.Tensor) -> tf.Tensor:
     return tf.concat([image[0, :], image[-1, :], image[:, 0], image[:, -1]], axis=0)
 
 
-def _median(values: tf.Tensor) -> tf.Tensor:
+def _quantile(values: tf.Tensor, q: float) -> tf.Tensor:
     ordered = tf.sort(tf.reshape(values, [-1]))
-    return ordered[tf.size(ordered) // 2]
+    index = tf.cast(tf.cast(tf.size(ordered) - 1, tf.float32) * q, tf.int32)
+    return ordered[index]
+
+
+def _median(values: tf.Tensor) -> tf.Tensor:
+    return _quantile(values, 0.5)
+
+
+def background_field(gray: tf.Tensor) -> tf.Tensor:
+    """Estimates the background of a [H, W] image as a plane fitted to its border.
+
+    A low quantile of each of the four border lines (robust to an object that
+    touches the border) gives the vertical and horizontal slopes (uneven
+    lighting); the median of the whole border gives the level.
+    """
+    level = _median(_border_pixels(gray))
+    vertical = _quantile(gray[-1, :], 0.1) - _quantile(gray[0, :], 0.1)
+    horizontal = _quantile(gray[:, -1], 0.1) - _quantile(gray[:, 0], 0.1)
+    ys = tf.linspace(-0.5, 0.5, tf.shape(gray)[0])[:, None]
+    xs = tf.linspace(-0.5, 0.5, tf.shape(gray)[1])[None, :]
+    return level + vertical * ys + horizontal * xs
 
 
 def dark_background(gray: tf.Tensor) -> tf.Tensor:
-    """Inverts a [H, W] image in [0, 1] with a light border, removes the background level.
+    """Inverts a [H, W] image in [0, 1] with a light border, removes the background.
+
+    The background is a plane fitted to the border (level and lighting
+    slopes); its residual spread on the border (3 median absolute deviations:
+    texture, noise) is removed as well, so that only the object stays above 0.
 
     Returns:
       [H, W] in [0, 1] with the background at 0.
     """
-    border = _median(_border_pixels(gray))
-    inverted = border > LIGHT_BORDER
+    inverted = _median(_border_pixels(gray)) > LIGHT_BORDER
     gray = tf.where(inverted, 1.0 - gray, gray)
-    level = tf.where(inverted, 1.0 - border, border)
-    return tf.clip_by_value((gray - level) / tf.maximum(1.0 - level, 1e-3), 0.0, 1.0)
+    residual = gray - background_field(gray)
+    spread = 3.0 * _median(tf.abs(_border_pixels(residual)))
+    scale = tf.maximum(1.0 - _median(_border_pixels(gray)) - spread, 1e-3)
+    return tf.clip_by_value((residual - spread) / scale, 0.0, 1.0)
 
 
 def _object_box(image: tf.Tensor):
@@ -107,6 +134,7 @@ def fashion_mnist_like(image: tf.Tensor, size: int = 28) -> tf.Tensor:
     image = dark_background(to_gray(image))
     top, left, height, width = _object_box(image)
     cropped = tf.slice(image, tf.stack([top, left]), tf.stack([height, width]))
+    cropped = cropped / tf.maximum(tf.reduce_max(cropped), OBJECT_THRESHOLD)
     normalized = fit_and_centre(cropped, size)
     return tf.ensure_shape(tf.clip_by_value(normalized, 0.0, 1.0)[..., tf.newaxis],
                            [size, size, 1])

@@ -32,9 +32,11 @@ def _class_pattern(label: int) -> np.ndarray:
     elif label in (5, 7, 9):  # shoes: a low wide block at the bottom
         canvas[18:25, 3:25] = 1.0
         canvas[12:18, 3:3 + label] = 0.7
-    else:  # bag: a ring
-        canvas[6:22, 6:22] = 1.0
-        canvas[9:19, 9:19] = 0.0
+    else:  # bag: a body with a thin handle
+        canvas[10:23, 5:23] = 1.0
+        canvas[5:10, 10:12] = 0.8
+        canvas[5:10, 16:18] = 0.8
+        canvas[5:7, 10:18] = 0.8
     return canvas
 
 
@@ -71,7 +73,8 @@ def generate_images(labels: np.ndarray, seed: int = 0) -> np.ndarray:
     for i, label in enumerate(labels):
         template = _class_pattern(int(label))
         noisy = template * rng.uniform(0.6, 1.0) + rng.normal(0.0, 0.08, template.shape)
-        noisy = np.where(template > 0, np.clip(noisy, 0.1, 1.0), 0.0)
+        noisy = np.where(template > 0, np.clip(noisy, 0.1, None), 0.0)
+        noisy = noisy / noisy.max()  # Fashion-MNIST images all peak at (nearly) white
         images[i] = np.clip(frame_like_fashion_mnist(noisy) * 255.0, 0, 255).astype(np.uint8)
     return images
 

@@ -25,7 +25,7 @@ from typing import Dict, Mapping, Optional, Sequence
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from imagepipe.components import augment, features
+from imagepipe.components import augment, features, normalize
 from imagepipe.components.trainer import data
 
 OVERSAMPLE = "oversample"
@@ -112,12 +112,45 @@ def oversampled_stream(examples: tf.data.Dataset, counts: Mapping[int, int], see
     return tf.data.Dataset.choose_from_datasets(streams, choices, stop_on_empty_dataset=True)
 
 
+def photo_like(stream: tf.data.Dataset, fraction: float, seed: int) -> tf.data.Dataset:
+    """Renders ``fraction`` of the images as photos and normalizes them back, fresh each epoch.
+
+    The model then meets what :func:`normalize.fashion_mnist_like` makes of
+    real photos (off-centre, coloured, light backgrounds, blur, noise, JPEG).
+    """
+    if fraction <= 0.0:
+        return stream
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+
+    def maybe_render(element, pair_seed):
+        image = element[data.IMAGE_XF]
+        chosen = tf.random.stateless_uniform([], pair_seed) < fraction
+        image = tf.cond(chosen, lambda: normalize.fashion_mnist_like(
+            augment.render_photo(image, pair_seed), image.shape[0]), lambda: image)
+        return {**element, data.IMAGE_XF: image}
+
+    return tf.data.Dataset.zip((stream, seeds)).map(
+        maybe_render, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+
 def balanced_training_stream(examples: tf.data.Dataset, mode: str, counts: Mapping[int, int],
-                             batch_size: int, seed: int) -> tf.data.Dataset:
-    """The batched (image, label) training stream of a balance mode."""
-    if check_mode(mode) != OVERSAMPLE:
-        return data.training_stream(examples, batch_size, seed)
-    return (oversampled_stream(examples, counts, seed)
+                             batch_size: int, seed: int,
+                             photo_fraction: float = 0.0) -> tf.data.Dataset:
+    """The batched (image, label) training stream of a balance mode.
+
+    Args:
+      examples: natural training elements.
+      mode: one of ``MODES``.
+      counts: class id -> natural count, as measured by Transform.
+      batch_size: batch size.
+      seed: seed of every random choice.
+      photo_fraction: share of the images rendered photo-like each epoch.
+    """
+    if check_mode(mode) == OVERSAMPLE:
+        stream = oversampled_stream(examples, counts, seed)
+    else:
+        stream = examples.cache().shuffle(65536, seed=seed, reshuffle_each_iteration=True)
+    return (photo_like(stream, photo_fraction, seed + 7)
             .map(data.to_model_inputs)
             .batch(batch_size)
             .prefetch(tf.data.AUTOTUNE))

@@ -56,16 +56,6 @@ def to_model_inputs(element) -> Tuple[tf.Tensor, tf.Tensor]:
     return element[IMAGE_XF], element[LABEL_XF]
 
 
-def training_stream(examples: tf.data.Dataset, batch_size: int, seed: int,
-                    shuffle_buffer: int = 65536) -> tf.data.Dataset:
-    """Caches, shuffles (fresh each epoch, seeded) and batches training examples, unbalanced."""
-    return (examples.cache()
-            .shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-            .map(to_model_inputs)
-            .batch(batch_size)
-            .prefetch(tf.data.AUTOTUNE))
-
-
 def evaluation_stream(examples: tf.data.Dataset, batch_size: int) -> tf.data.Dataset:
     """Caches and batches evaluation examples in a fixed order; never resampled or augmented."""
     return examples.cache().map(to_model_inputs).batch(batch_size).prefetch(tf.data.AUTOTUNE)

@@ -106,3 +106,16 @@ def test_report_and_chart(tmp_path):
 def test_unknown_mode_is_named():
     with pytest.raises(ValueError, match="unknown balance mode 'smote'"):
         balance.check_mode("smote")
+
+
+def test_photo_like_fraction_renders_some_images_and_keeps_labels():
+    natural = _epoch(_examples())
+    rendered = _epoch(balance.photo_like(_examples(), fraction=0.5, seed=3))
+    changed = [not np.allclose(a[data.IMAGE_XF], b[data.IMAGE_XF], atol=1e-3)
+               for a, b in zip(natural, rendered)]
+    assert 0.3 < np.mean(changed) < 0.7
+    assert [e[data.LABEL_XF] for e in rendered] == [e[data.LABEL_XF] for e in natural]
+    for element in rendered:
+        assert element[data.IMAGE_XF].shape == (28, 28, 1)
+        assert 0.0 <= element[data.IMAGE_XF].min() and element[data.IMAGE_XF].max() <= 1.0
+    assert balance.photo_like(_examples(), 0.0, 3) is not None
