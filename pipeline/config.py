@@ -11,6 +11,8 @@ import hashlib
 import os
 from typing import Mapping, Optional, Tuple
 
+from imagepipe.components.model_options import ModelOptions
+
 DEFAULT_SEED = 1001
 DEFAULT_SPLITS: Tuple[Tuple[str, int], ...] = (("train", 14), ("eval", 3), ("test", 3))
 SOURCES = ("idx", "tfds")
@@ -63,6 +65,13 @@ class TrainerConfig:
       balance: how the training split is balanced: ``oversample`` (augmented
         copies top up the smaller classes every epoch), ``class_weight`` (loss
         weights from the measured counts) or ``none``.
+      model_options: weights, augmentation, input size, dropout, width...
+        (:class:`ModelOptions`); each architecture reads those it takes.
+      fine_tune_epochs: epochs of a second phase that unfreezes the top of a
+        pretrained base (ResNet50 with weights); 0: no such phase.
+      fine_tune_learning_rate: Adam's learning rate in that phase.
+      early_stopping: False trains every epoch and keeps the last weights.
+      train_fraction: seeded, stratified share of the training split used.
     """
 
     model_name: str = "arch5"
@@ -71,8 +80,17 @@ class TrainerConfig:
     learning_rate: float = 1e-3
     early_stopping_patience: int = 2
     balance: str = "oversample"
+    model_options: ModelOptions = ModelOptions()
+    fine_tune_epochs: int = 0
+    fine_tune_learning_rate: float = 1e-5
+    early_stopping: bool = True
+    train_fraction: float = 1.0
 
     def __post_init__(self):
+        if not 0.0 < self.train_fraction <= 1.0:
+            raise ValueError(f"train_fraction must be in (0, 1], got {self.train_fraction}")
+        if self.fine_tune_epochs < 0:
+            raise ValueError(f"fine_tune_epochs must be >= 0, got {self.fine_tune_epochs}")
         if self.balance not in BALANCE_MODES:
             raise ValueError(f"unknown balance mode {self.balance!r}; "
                              f"known: {', '.join(BALANCE_MODES)}")

@@ -80,6 +80,11 @@ def create_components(config: PipelineConfig) -> List[base_node.BaseNode]:
         batch_size=config.trainer.batch_size, learning_rate=config.trainer.learning_rate,
         early_stopping_patience=config.trainer.early_stopping_patience,
         balance=config.trainer.balance,
+        model_options=config.trainer.model_options.to_dict(),
+        fine_tune_epochs=config.trainer.fine_tune_epochs,
+        fine_tune_learning_rate=config.trainer.fine_tune_learning_rate,
+        early_stopping=config.trainer.early_stopping,
+        train_fraction=config.trainer.train_fraction,
         seed=config.data.split_seed)
     trainer = tfx.components.Trainer(
         run_fn=RUN_FN,

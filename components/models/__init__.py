@@ -3,7 +3,11 @@
 Importing this package registers every architecture; use :func:`build`.
 """
 
-from . import cnn  # noqa: F401  (registers the CNNs)
-from .registry import ModelSpec, UnknownModelError, build, get, names, register
+from . import cnn, resnet  # noqa: F401  (registers the architectures)
+from imagepipe.components.model_options import ModelOptions, UnknownModelOptionError
+from .registry import (FASHION_MNIST, PHOTOS, Architecture, ModelSpec, UnknownModelError,
+                       architecture, build, fine_tune, get, ignored_options, names, register)
 
-__all__ = ["ModelSpec", "UnknownModelError", "build", "get", "names", "register"]
+__all__ = ["FASHION_MNIST", "PHOTOS", "Architecture", "ModelOptions", "ModelSpec",
+           "UnknownModelError", "UnknownModelOptionError", "architecture", "build", "fine_tune",
+           "get", "ignored_options", "names", "register"]

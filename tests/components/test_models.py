@@ -11,6 +11,8 @@ from imagepipe.data import fixtures
 from tests import transform_util
 
 IMAGE_XF = features.transformed_name(features.IMAGE_KEY)
+# Options that keep each model small enough for a CPU test.
+TEST_OPTIONS = {"resnet50": models.ModelOptions(input_size=32)}
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +26,8 @@ def transform_output(tmp_path_factory) -> tft.TFTransformOutput:
 
 @pytest.mark.parametrize("name", models.names())
 def test_model_builds_trains_exports_and_reloads(name, transform_output, tmp_path):
-    spec = models.ModelSpec(input_shape=(28, 28, 1), num_classes=3, input_name=IMAGE_XF)
+    spec = models.ModelSpec(input_shape=(28, 28, 1), num_classes=3, input_name=IMAGE_XF,
+                            options=TEST_OPTIONS.get(name, models.ModelOptions()))
     model = task.compile_model(models.build(name, spec), learning_rate=1e-3)
     assert model.output_shape == (None, 3)
     assert model.layers[-1].activation.__name__ == "linear"  # logits, not the report's relu
@@ -82,3 +85,37 @@ def test_report_layers_of_arch5_and_proposed():
                         "Flatten", "Dense", "Dense"]
     arch10 = [type(l).__name__ for l in models.build("arch10", spec).layers[1:]]
     assert arch10 == [n for n in proposed if n != "Dropout"]
+
+
+def test_arch4_is_a_declared_stand_in():
+    spec = models.ModelSpec(input_shape=(28, 28, 1), num_classes=3, input_name=IMAGE_XF)
+    layers = [type(l).__name__ for l in models.build("arch4", spec).layers[1:]]
+    assert layers == ["Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense",
+                      "Dropout", "Dense"]
+    assert "STAND-IN" in models.get("arch4").__doc__
+
+
+def test_every_model_says_what_data_it_is_for():
+    assert models.names(models.FASHION_MNIST) == ["arch10", "arch4", "arch5", "proposed"]
+    assert models.names(models.PHOTOS) == ["resnet50"]
+
+
+def test_unknown_model_option_fails_naming_it_and_the_known_ones():
+    with pytest.raises(models.UnknownModelOptionError,
+                       match="unknown model option 'wieghts'; known options: weights, augment"):
+        models.ModelOptions.from_dict({"wieghts": "imagenet"})
+    with pytest.raises(ValueError, match="dropout must be in"):
+        models.ModelOptions.from_dict({"dropout": 1.5})
+
+
+def test_cnns_ignore_options_they_do_not_take_and_apply_width_and_dropout():
+    options = models.ModelOptions(weights="imagenet", augment=True, width=0.5, dropout=0.4)
+    assert models.ignored_options("arch5", options) == {"weights": "imagenet", "augment": True}
+    assert models.ignored_options("arch10", options) == {"weights": "imagenet", "augment": True,
+                                                         "dropout": 0.4}
+    spec = models.ModelSpec(input_shape=(28, 28, 1), num_classes=3, input_name=IMAGE_XF,
+                            options=options)
+    model = models.build("arch5", spec)
+    assert [l.filters for l in model.layers if hasattr(l, "filters")] == [16, 32, 64]
+    assert [l.rate for l in model.layers if hasattr(l, "rate")] == [0.4]
+    assert models.fine_tune("arch5", model, options) == 0  # no pretrained base
