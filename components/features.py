@@ -9,12 +9,28 @@ from __future__ import annotations
 from typing import Dict, Mapping, Sequence, Tuple
 
 # Raw features, as written by the ExampleGen components.
-IMAGE_KEY = "image"  # encoded image bytes (PNG for Fashion-MNIST)
-LABEL_KEY = "label"  # original label id of the source data set
-LABEL_NAME_KEY = "label_name"  # original label name
+IMAGE_KEY = "image"  # encoded image bytes that Transform decodes (PNG, JPEG, GIF, BMP)
+LABEL_KEY = "label"  # Fashion-MNIST: original label 0-9; photo folders: class id
+LABEL_NAME_KEY = "label_name"  # Fashion-MNIST: original label name; photo folders: class name
 EXAMPLE_ID_KEY = "example_id"  # stable id, unique within a data set
 
 RAW_FEATURE_KEYS: Tuple[str, ...] = (IMAGE_KEY, LABEL_KEY, LABEL_NAME_KEY, EXAMPLE_ID_KEY)
+
+# Photo folders: the class map is data (sub-folder names, or a class map file),
+# applied at ingest, so LABEL_KEY already holds the class id and the class names
+# travel in the pipeline config. IMAGE_KEY holds a normalised copy (8-bit RGB
+# PNG, upright, longer side bounded) that TensorFlow can decode; the file's own
+# bytes are kept untouched beside it.
+ORIGINAL_IMAGE_KEY = "image_original"  # the file's bytes, not re-encoded
+ORIGINAL_FORMAT_KEY = "image_format"  # JPEG, PNG, BMP, GIF, WEBP or TIFF
+RELATIVE_PATH_KEY = "relative_path"  # path below the photo folder, '/'-separated
+CONTENT_HASH_KEY = "content_hash"  # SHA-256 of the file's bytes, hex
+SOURCE_FOLDER_KEY = "source_folder"  # the class sub-folder the file was found in
+
+PHOTO_RAW_FEATURE_KEYS: Tuple[str, ...] = RAW_FEATURE_KEYS + (
+    ORIGINAL_IMAGE_KEY, ORIGINAL_FORMAT_KEY, RELATIVE_PATH_KEY, CONTENT_HASH_KEY,
+    SOURCE_FOLDER_KEY)
+PHOTO_IMAGE_SIZE = 224  # default model input: 224x224x3
 
 # Names of the signatures every exported model carries.
 SERVING_SIGNATURE = "serving_default"

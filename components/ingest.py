@@ -137,6 +137,20 @@ def build_report(source: str, data: fashion_mnist.LabelledImages, class_map: Map
             "left_out": left_out, "split_seed": seed, "splits": splits}
 
 
+def write_report(output_dict: Dict[str, List[types.Artifact]],
+                 report: Dict[str, Any]) -> types.Artifact:
+    """Writes ``report`` as ``ingest_report.json`` at the Examples artifact's root.
+
+    Returns:
+      The Examples artifact.
+    """
+    examples = artifact_utils.get_single_instance(
+        output_dict[standard_component_specs.EXAMPLES_KEY])
+    with tf.io.gfile.GFile(os.path.join(examples.uri, REPORT_FILE), "w") as f:
+        json.dump(report, f, indent=2, ensure_ascii=False)
+    return examples
+
+
 class Executor(base_example_gen_executor.BaseExampleGenExecutor):
     """Reads Fashion-MNIST, leaves out unmapped labels, splits by a seeded permutation."""
 
@@ -176,10 +190,7 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
     def Do(self, input_dict: Dict[str, List[types.Artifact]],
            output_dict: Dict[str, List[types.Artifact]], exec_properties: Dict[str, Any]) -> None:
         super().Do(input_dict, output_dict, exec_properties)
-        examples = artifact_utils.get_single_instance(
-            output_dict[standard_component_specs.EXAMPLES_KEY])
-        with tf.io.gfile.GFile(os.path.join(examples.uri, REPORT_FILE), "w") as f:
-            json.dump(self._report, f, indent=2)
+        examples = write_report(output_dict, self._report)
         examples.set_int_custom_property("num_left_out", sum(self._report["left_out"].values()))
         examples.set_int_custom_property("num_examples", self._report["kept"])
 

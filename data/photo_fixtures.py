@@ -35,9 +35,9 @@ DEFAULT_CLASSES = ("markers", "pencils", "pens")
 
 # Per class: (length, thickness) as fractions of the shorter image side, body colours.
 _SHAPES = (
-    (0.55, 0.20, ((40, 160, 60), (220, 40, 140), (120, 50, 200), (250, 140, 0))),  # thick, short
+    (0.55, 0.24, ((40, 160, 60), (220, 40, 140), (120, 50, 200), (250, 140, 0))),  # thick, short
     (0.95, 0.055, ((240, 200, 30), (230, 120, 20), (200, 170, 90))),  # long and thin
-    (0.75, 0.09, ((20, 40, 160), (20, 20, 20), (180, 20, 20))),  # medium, with a clip
+    (0.75, 0.11, ((20, 40, 160), (20, 20, 20), (180, 20, 20))),  # medium, with a clip
 )
 
 
@@ -72,7 +72,7 @@ def draw_object(class_index: int, rng: np.random.Generator, width: int,
     side = min(width, height)
     scale = rng.uniform(0.8, 1.1)
     length, thickness = length_f * side * scale, max(2.0, thickness_f * side * scale)
-    angle = rng.uniform(0, math.pi)
+    angle = rng.uniform(-0.6, 0.6) + (math.pi if rng.random() < 0.5 else 0.0)  # lying, tilted
     cx = width / 2 + rng.uniform(-0.12, 0.12) * width
     cy = height / 2 + rng.uniform(-0.12, 0.12) * height
     body = tuple(int(c) for c in np.clip(np.array(colours[rng.integers(len(colours))])

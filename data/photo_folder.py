@@ -87,6 +87,10 @@ REASONS: Mapping[str, str] = collections.OrderedDict([
     (LEFT_OUT, "left out by the class map"),
 ])
 
+# Reasons decided from the listing alone, without reading the file.
+LISTING_REASONS = (HIDDEN, INVALID_NAME, BROKEN_SYMLINK, SYMLINK_LOOP, NOT_A_FILE,
+                   OUTSIDE_CLASS_FOLDER, LEFT_OUT)
+
 _SYSTEM_NAMES = frozenset(name.lower() for name in (
     "Thumbs.db", "ehthumbs.db", "ehthumbs_vista.db", "desktop.ini", "Icon\r", "__MACOSX",
     "$RECYCLE.BIN", "System Volume Information", "@eaDir", "lost+found"))
@@ -509,8 +513,8 @@ def scan(root: str, class_map: Optional[class_map_lib.ClassMap] = None,
     checked = _check_all(placed, max_pixels, workers, progress, skipped)
     photos, duplicates = _deduplicate(checked)
     skipped.extend(duplicates)
-    missing = tuple(folder for folder in folder_class
-                    if folder not in seen_folders and folder not in top_folders(root))
+    existing = set(top_folders(root)) | seen_folders
+    missing = tuple(folder for folder in folder_class if folder not in existing)
     return FolderScan(root=root, class_map=class_map, default_class_map=default_map,
                       max_pixels=max_pixels, photos=sorted(photos, key=lambda p: p.path),
                       skipped=sorted(skipped, key=lambda s: s.path), missing_folders=missing)

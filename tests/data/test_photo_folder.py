@@ -213,3 +213,11 @@ def test_hidden_and_system_names():
         assert photo_folder.is_hidden(name), name
     for name in ("IMG_0001.jpg", "thumbs.jpg", "desk.ini.jpg"):
         assert not photo_folder.is_hidden(name), name
+
+
+def test_class_map_folders_that_do_not_exist_are_reported(messy):
+    mapping = (("markers", ("markers", "erasers")), ("writing", ("pens", "pencils")))
+    folder_scan = photo_folder.scan(messy.root, mapping)
+    assert folder_scan.missing_folders == ("erasers",)
+    report = photo_folder.build_report(folder_scan, photo_folder_splits(), 1)
+    assert report["missing_folders"] == ["erasers"] and "splits" not in report

@@ -1,0 +1,134 @@
+"""Transform for photo folders: encoded image -> RGB float at the model's input size.
+
+``preprocessing_fn`` runs inside TFX Transform and, through the exported
+transform graph, inside every served photo model: the same TensorFlow code
+decodes and resizes at training and at serving time. Referenced by the
+pipeline as ``imagepipe.components.photo_preprocessing.preprocessing_fn``.
+
+Where decoding happens (the one decision that keeps training and serving equal):
+
+* TensorFlow decodes only JPEG, PNG, GIF and BMP, and ignores EXIF
+  orientation; a SavedModel for TF Serving cannot call Pillow
+  (``tf.py_function`` does not survive export). So ingestion
+  (:mod:`imagepipe.data.images`, Pillow) normalises every accepted file once:
+  first frame, EXIF orientation applied, any colour mode (grayscale, palette,
+  RGBA, CMYK, 16-bit) to 8-bit RGB with transparency on white, longer side at
+  most ``max_side`` (512 by default); it stores that as PNG in ``image`` and
+  keeps the file's own bytes in ``image_original``.
+* This graph decodes ``image`` (any JPEG/PNG/GIF/BMP with 1-4 channels, alpha
+  composited on white), scales to [0, 1] and resizes to ``image_size`` x
+  ``image_size`` keeping the aspect ratio, by padding (black borders) or by
+  centre-cropping. The served model therefore accepts JPEG, PNG, GIF and BMP
+  directly; clients with WebP, TIFF, CMYK or 16-bit files, or phone photos
+  that rely on EXIF orientation, send ``imagepipe.data.images.normalised_png``
+  of their file, which gives exactly the pixels seen in training.
+
+Settings come from the Transform's ``custom_config``: ``image_size`` (default
+224) and ``resize_mode`` (``pad`` or ``crop``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Mapping, Optional
+
+import tensorflow as tf
+
+from imagepipe.components import features, preprocessing
+
+PAD = "pad"
+CROP = "crop"
+RESIZE_MODES = (PAD, CROP)
+IMAGE_SIZE_KEY = "image_size"
+RESIZE_MODE_KEY = "resize_mode"
+
+
+def decode_rgb(encoded: tf.Tensor) -> tf.Tensor:
+    """Decodes one JPEG/PNG/GIF/BMP (first frame) to float32 RGB [H, W, 3] in [0, 1].
+
+    Grayscale becomes RGB; an alpha channel is composited on white.
+    """
+    image = tf.io.decode_image(encoded, channels=0, expand_animations=False)
+    image = tf.image.convert_image_dtype(image, tf.float32)
+    channels = tf.shape(image)[-1]
+    rgb = tf.cond(channels >= 3, lambda: image[..., :3],
+                  lambda: tf.tile(image[..., :1], [1, 1, 3]))
+    alpha = tf.cond(tf.equal(channels % 2, 0), lambda: image[..., -1:],
+                    lambda: tf.ones_like(image[..., :1]))
+    return tf.ensure_shape(rgb * alpha + (1.0 - alpha), [None, None, 3])
+
+
+def _centre_crop(image: tf.Tensor, size: int) -> tf.Tensor:
+    shape = tf.cast(tf.shape(image)[:2], tf.float32)
+    scale = size / tf.reduce_min(shape)
+    scaled = tf.cast(tf.math.ceil(shape * scale), tf.int32)
+    scaled = tf.maximum(scaled, size)
+    image = tf.image.resize(image, scaled, antialias=True)
+    top = (scaled[0] - size) // 2
+    left = (scaled[1] - size) // 2
+    return tf.image.crop_to_bounding_box(image, top, left, size, size)
+
+
+def fit(image: tf.Tensor, size: int, mode: str = PAD) -> tf.Tensor:
+    """Resizes float [H, W, 3] to [size, size, 3], keeping the aspect ratio.
+
+    Args:
+      image: float32 [H, W, 3].
+      size: the output's side in pixels.
+      mode: ``pad`` (the whole image, black borders) or ``crop`` (the centre,
+        filling the square).
+    """
+    if mode == PAD:
+        image = tf.image.resize_with_pad(image, size, size, antialias=True)
+    elif mode == CROP:
+        image = _centre_crop(image, size)
+    else:
+        raise ValueError(f"unknown resize mode {mode!r}; known: {', '.join(RESIZE_MODES)}")
+    return tf.ensure_shape(tf.clip_by_value(image, 0.0, 1.0), [size, size, 3])
+
+
+def decode_photos(encoded: tf.Tensor, size: int = features.PHOTO_IMAGE_SIZE,
+                  mode: str = PAD) -> tf.Tensor:
+    """Decodes a batch of encoded photos ([N] or [N, 1]) to float32 [N, size, size, 3]."""
+    encoded = tf.reshape(encoded, [-1])
+    return tf.map_fn(lambda e: fit(decode_rgb(e), size, mode), encoded,
+                     fn_output_signature=tf.TensorSpec([size, size, 3], tf.float32))
+
+
+def settings(custom_config: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+    """The image size and resize mode from the Transform's custom_config, with defaults."""
+    config = dict(custom_config or {})
+    size = int(config.get(IMAGE_SIZE_KEY, features.PHOTO_IMAGE_SIZE))
+    mode = str(config.get(RESIZE_MODE_KEY, PAD))
+    if size < 8:
+        raise ValueError(f"image_size must be at least 8 pixels, got {size}")
+    if mode not in RESIZE_MODES:
+        raise ValueError(f"unknown resize mode {mode!r}; known: {', '.join(RESIZE_MODES)}")
+    return {IMAGE_SIZE_KEY: size, RESIZE_MODE_KEY: mode}
+
+
+def preprocessing_fn(inputs: Dict[str, tf.Tensor],
+                     custom_config: Optional[Mapping[str, Any]] = None) -> Dict[str, tf.Tensor]:
+    """The Transform preprocessing function of photo folders.
+
+    Args:
+      inputs: raw features as parsed from the folder ExampleGen's tf.Examples.
+      custom_config: ``image_size`` and ``resize_mode`` (see the module docstring).
+
+    Returns:
+      ``image_xf`` float32 [N, size, size, 3] in [0, 1], ``label_xf`` int64 [N]
+      class id (mapped at ingest), and ``example_id_xf`` string [N]. The class
+      distribution of the analysed split is measured on the side, as for
+      Fashion-MNIST.
+    """
+    config = settings(custom_config)
+    labels = tf.reshape(tf.cast(inputs[features.LABEL_KEY], tf.int64), [-1])
+    outputs = {
+        features.transformed_name(features.IMAGE_KEY): decode_photos(
+            inputs[features.IMAGE_KEY], config[IMAGE_SIZE_KEY], config[RESIZE_MODE_KEY]),
+        features.transformed_name(features.LABEL_KEY): labels,
+    }
+    preprocessing.measure_class_distribution(labels)
+    if features.EXAMPLE_ID_KEY in inputs:
+        outputs[features.transformed_name(features.EXAMPLE_ID_KEY)] = tf.reshape(
+            inputs[features.EXAMPLE_ID_KEY], [-1])
+    return outputs
