@@ -132,6 +132,10 @@ class PipelineConfig:
       code_fingerprint: hash of the installed imagepipe code, so that a code
         change invalidates cached results.
       enable_cache: reuse the results of unchanged components.
+      runtime_parameters: expose epochs, model name, balancing mode and the
+        accuracy bound as pipeline runtime parameters (their defaults: the
+        values above), for orchestrators that take parameters per run
+        (Kubeflow Pipelines, Vertex AI); local runs leave it off.
     """
 
     pipeline_name: str
@@ -145,6 +149,7 @@ class PipelineConfig:
     beam_pipeline_args: Tuple[str, ...] = ()
     code_fingerprint: str = ""
     enable_cache: bool = True
+    runtime_parameters: bool = False
 
 
 def code_fingerprint() -> str:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import List
+from typing import Any, Dict, List
 
 import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
 from tfx.dsl.components.base import base_node, executor_spec
 
-from imagepipe.components import features, ingest, pusher as safe_pusher
+from imagepipe.components import features, ingest, parameterized
+from imagepipe.components import pusher as safe_pusher
 from imagepipe.components.trainer.task import TrainingConfig
 from imagepipe.pipeline.config import PipelineConfig
 
@@ -16,6 +17,8 @@ PREPROCESSING_FN = "imagepipe.components.preprocessing.preprocessing_fn"
 RUN_FN = "imagepipe.components.trainer.task.run_fn"
 RESOLVER_ID = "latest_blessed_model_resolver"
 LABEL_XF = features.transformed_name(features.LABEL_KEY)
+TRAINER_ID = "Trainer"
+EVALUATOR_ID = "Evaluator"
 
 
 def _example_gen(config: PipelineConfig) -> base_node.BaseNode:
@@ -51,7 +54,8 @@ def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
         metrics_specs=[
             tfma.MetricsSpec(metrics=[
                 tfma.MetricConfig(class_name="SparseCategoricalAccuracy",
-                                  config='{"name": "accuracy"}', threshold=accuracy_threshold),
+                                  config=f'{{"name": "{parameterized.ACCURACY_METRIC}"}}',
+                                  threshold=accuracy_threshold),
                 tfma.MetricConfig(class_name="ExampleCount"),
                 tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
             ]),
@@ -60,6 +64,23 @@ def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
                          tfma.MetricConfig(class_name="Precision")],
                 binarize=tfma.BinarizationOptions(class_ids={"values": list(range(num_classes))})),
         ])
+
+
+def run_settings(config: PipelineConfig) -> Dict[str, Any]:
+    """The settings that may vary between runs of a compiled pipeline, by parameter name.
+
+    Plain values from the config, or -- with ``config.runtime_parameters`` --
+    ``RuntimeParameter``s whose defaults are those values, which the Kubeflow
+    and Vertex runners turn into pipeline parameters.
+    """
+    values = {"epochs": int(config.trainer.epochs), "model_name": str(config.trainer.model_name),
+              "balance": str(config.trainer.balance),
+              parameterized.MIN_ACCURACY_KEY: float(config.evaluation.min_accuracy)}
+    if not config.runtime_parameters:
+        return values
+    return {name: tfx.dsl.experimental.RuntimeParameter(name=name, ptype=type(value),
+                                                        default=value)
+            for name, value in values.items()}
 
 
 def create_components(config: PipelineConfig) -> List[base_node.BaseNode]:
@@ -86,25 +107,32 @@ def create_components(config: PipelineConfig) -> List[base_node.BaseNode]:
         early_stopping=config.trainer.early_stopping,
         train_fraction=config.trainer.train_fraction,
         seed=config.data.split_seed)
-    trainer = tfx.components.Trainer(
+    settings = run_settings(config)
+    custom_config = {key: value for key, value in training.to_custom_config().items()
+                     if key not in parameterized.TRAINER_PROPERTIES}
+    trainer = parameterized.ParameterizedTrainer(
         run_fn=RUN_FN,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
         train_args=tfx.proto.TrainArgs(splits=["train"]),
         eval_args=tfx.proto.EvalArgs(splits=["eval"]),
-        custom_config={**training.to_custom_config(), "code_fingerprint": config.code_fingerprint})
+        custom_config={**custom_config, "code_fingerprint": config.code_fingerprint},
+        **{name: settings[name] for name in parameterized.TRAINER_PROPERTIES},
+    ).with_id(TRAINER_ID)
     model_resolver = tfx.dsl.Resolver(
         strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
         model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
         model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
     ).with_id(RESOLVER_ID)
-    evaluator = tfx.components.Evaluator(
+    evaluator = parameterized.ParameterizedEvaluator(
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
         baseline_model=model_resolver.outputs["model"],
         example_splits=["test"],
-        eval_config=eval_config(config))
+        eval_config=eval_config(config),
+        min_accuracy=settings[parameterized.MIN_ACCURACY_KEY],
+    ).with_id(EVALUATOR_ID)
     pusher = tfx.components.Pusher(
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
