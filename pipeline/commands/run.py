@@ -34,9 +34,28 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
                         help="where blessed models are pushed; default OUTPUT/serving")
     parser.add_argument("--no-cache", action="store_true",
                         help="rerun every component instead of reusing unchanged results")
-    parser.add_argument("--beam-arg", action="append", default=[], metavar="ARG",
-                        help="extra Beam pipeline option, repeatable, e.g. "
-                             "--beam-arg=--direct_num_workers=2")
+    from imagepipe.pipeline import beam_options  # pylint: disable=g-import-not-at-top
+    add_beam_option(parser, beam_options.local_defaults())
+
+
+class _AppendReplacingDefault(argparse.Action):
+    """Collects repeated values; the first one given replaces the default list."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        current = getattr(namespace, self.dest, None)
+        collected = [] if current is self.default or current is None else list(current)
+        setattr(namespace, self.dest, collected + [values])
+
+
+def add_beam_option(parser: argparse.ArgumentParser, defaults) -> None:
+    """Adds ``--beam-arg``: Beam options for the data components, ``defaults`` unless given."""
+    parser.add_argument("--beam-arg", action=_AppendReplacingDefault, default=tuple(defaults),
+                        metavar="ARG",
+                        help=f"Beam pipeline option, repeatable; default: {' '.join(defaults)}. "
+                             f"Any --beam-arg replaces all the defaults, e.g. "
+                             f"--beam-arg=--direct_num_workers=1, or "
+                             f"--beam-arg=--runner=DataflowRunner --beam-arg=--project=P ... "
+                             f"(see the README)")
 
 
 def output_paths(args: argparse.Namespace) -> dict:
