@@ -105,6 +105,8 @@ def classify_files(client: ServingClient, paths: Iterable[str], batch_size: int 
         version or label (errors about single images are results instead).
     """
     files, missing = find_images(paths)
+    if files:
+        client.status(version, label)  # an unknown model, version or label fails here, once
     results: List[ImageResult] = []
     readable: List[Tuple[str, bytes]] = []
     for path in files:

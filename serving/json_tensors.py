@@ -86,7 +86,8 @@ def _is_named_object(value: Any) -> bool:
 
 def _decode_b64(value: Any) -> bytes:
     if not _is_b64_object(value):
-        raise invalid_argument(f"JSON Value: {_show(value)} not formatted correctly for base64 data")
+        raise invalid_argument(f"JSON Value: {_show(value)} not formatted correctly for "
+                               f"base64 data")
     text = value[B64_KEY]
     try:
         return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)

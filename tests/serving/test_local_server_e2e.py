@@ -205,7 +205,7 @@ def test_bad_requests_get_4xx_with_a_message_and_the_server_keeps_serving(served
 
 
 @pytest.mark.parametrize("path, status, message", [
-    (f"/v1/models/unknown", 404, "Could not find any versions of model unknown"),
+    ("/v1/models/unknown", 404, "Could not find any versions of model unknown"),
     (f"/v1/models/{MODEL}/versions/42", 404, f"Could not find version 42 of model {MODEL}"),
     (f"/v1/models/{MODEL}/versions/42/metadata", 404, f"Specific({MODEL}, 42)"),
     ("/v1/models", 400, "Missing model name in request."),
@@ -272,6 +272,16 @@ def test_predict_command_json_and_a_file_the_model_refuses(served, images, tmp_p
     assert rows[0]["file"].endswith("good.png") and rows[0]["class"] == "lower"
     assert rows[0]["probability"] == max(rows[0]["probabilities"])
     assert rows[1]["file"].endswith("bad.png") and "PNG" in rows[1]["error"]
+
+
+def test_predict_command_stops_at_an_unknown_label_before_sending_images(served, images,
+                                                                         tmp_path, capsys):
+    (tmp_path / "x.png").write_bytes(images[0])
+    code = cli.main(["predict", "--server", served.url, "--label", "canary",
+                     str(tmp_path / "x.png")])
+    assert code == 2
+    assert "400 BAD REQUEST: Unrecognized servable version label: canary" in (
+        capsys.readouterr().err)
 
 
 def test_predict_command_says_when_no_server_answers(images, tmp_path, capsys):
