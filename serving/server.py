@@ -200,7 +200,7 @@ class LocalServer:
     @property
     def port(self) -> int:
         """The bound port (after ``start``)."""
-        return self._server.effective_port if self._server else self._port
+        return int(self._server.effective_port) if self._server else self._port
 
     @property
     def url(self) -> str:
@@ -209,16 +209,16 @@ class LocalServer:
         return f"http://{host}:{self.port}"
 
     def start(self) -> "LocalServer":
-        """Loads the models, binds the port and starts answering requests."""
+        """Binds the port (failing fast when taken), loads the models, starts answering."""
         try:
-            for model in self.repositories:
-                model.start()
             self._server = waitress.server.create_server(
                 create_app(self.api), host=self.host, port=self._port, threads=self.threads,
                 # Bodies up to twice the limit reach the app, which answers 413 in JSON;
                 # waitress refuses larger ones itself.
                 max_request_body_size=2 * self.api.max_request_bytes + 2**20,
                 ident="imagepipe-serve", asyncore_loop_timeout=0.2)
+            for model in self.repositories:
+                model.start()
         except BaseException:
             self.stop()
             raise
@@ -239,6 +239,8 @@ class LocalServer:
             # trigger), so that the loop never polls a closed socket; it then ends.
             self._server.trigger.pull_trigger(functools.partial(_close_all, self._server))
             self._thread.join(timeout=5)
+        elif self._server is not None:  # bound, never served
+            _close_all(self._server)
         if self._server is not None:
             self._server.task_dispatcher.shutdown(timeout=5)
         for model in self.repositories:
