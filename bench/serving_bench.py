@@ -199,9 +199,11 @@ def main() -> int:
     print(f"\nimagepipe serving benchmark: {version_dir}\n  {os.cpu_count()} CPUs "
           f"({platform.machine()}), {args.requests} timed requests per row, loopback "
           f"127.0.0.1; REST = imagepipe serve in its own process, "
-          f"{max(args.concurrency)} worker threads\n")
+          f"{max(args.concurrency)} worker threads\n  load average before: "
+          f"{os.getloadavg()[0]:.1f} (other processes share the CPUs)\n")
     print(HEADER, flush=True)
     rows = benchmark(args, version_dir)
+    print(f"\n  load average after: {os.getloadavg()[0]:.1f}")
     if args.json_out:
         with open(args.json_out, "w") as f:
             json.dump({"model": version_dir, "rows": rows}, f, indent=2)
