@@ -37,7 +37,9 @@ class ModelOptions:
       augment: in-model augmentation, the report's ``RandomFlip('horizontal')``
         + ``RandomRotation(0.2)``, active in training only.
       input_size: side of the square image the pretrained base sees; images
-        of another size are resized inside the model (224 is ResNet50's own).
+        of another size are resized inside the model. None (default): the
+        transformed image's own size (the photo pipeline's ``--image-size``,
+        224 by default, ResNet50's own), raised to 32 when smaller.
       fine_tune_blocks: how many of the base's top residual blocks the
         fine-tuning phase unfreezes (ResNet50 has 16; 3 = stage conv5).
       dropout: dropout rate of the architecture's Dropout layers; None keeps
@@ -48,7 +50,7 @@ class ModelOptions:
 
     weights: str = WEIGHTS_NONE
     augment: bool = False
-    input_size: int = 224
+    input_size: Optional[int] = None
     fine_tune_blocks: int = 3
     dropout: Optional[float] = None
     width: float = 1.0
@@ -57,7 +59,7 @@ class ModelOptions:
         if not isinstance(self.weights, str) or not self.weights:
             raise ValueError(f"model option weights must be 'none', 'imagenet' or a file path, "
                              f"got {self.weights!r}")
-        if self.input_size < MIN_INPUT_SIZE:
+        if self.input_size is not None and self.input_size < MIN_INPUT_SIZE:
             raise ValueError(f"model option input_size must be at least {MIN_INPUT_SIZE}, "
                              f"got {self.input_size}")
         if self.fine_tune_blocks < 0:

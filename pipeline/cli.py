@@ -2,6 +2,7 @@
 
     imagepipe run fashion-mnist [--model NAME] [--epochs N] [--output DIR] ...
     imagepipe models
+    imagepipe experiment architectures|data-size|cross-validation|resnet50-grid ...
     imagepipe serve --model-dir DIR [--port 8501] ...
     imagepipe predict [--server URL] [--model NAME] PATH...
 
@@ -26,6 +27,7 @@ warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\..*")
 COMMAND_MODULES = (
     "imagepipe.pipeline.commands.run",
     "imagepipe.pipeline.commands.models",
+    "imagepipe.pipeline.commands.experiment",
     "imagepipe.pipeline.commands.serve",
     "imagepipe.pipeline.commands.predict",
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import tensorflow as tf
 from ml_metadata.metadata_store import metadata_store
@@ -64,9 +64,9 @@ def _int_property(artifact: metadata_store_pb2.Artifact, name: str) -> Optional[
     return None
 
 
-def latest_run(metadata_path: str, pipeline_name: str) -> RunSummary:
-    """Summarizes the latest run of ``pipeline_name`` recorded in ``metadata_path``."""
-    store = _store(metadata_path)
+def _latest_run_executions(store, pipeline_name: str, metadata_path: str
+                           ) -> Tuple[str, Dict[str, metadata_store_pb2.Execution]]:
+    """The latest run of ``pipeline_name``: its id and its executions by node id."""
     runs = [c for c in store.get_contexts_by_type("pipeline_run")]
     pipeline_executions = {e.id for e in store.get_executions_by_context(
         store.get_context_by_type_and_name("pipeline", pipeline_name).id)}
@@ -83,7 +83,33 @@ def latest_run(metadata_path: str, pipeline_name: str) -> RunSummary:
             if context.type == "node" or context.name.startswith(pipeline_name + "."):
                 node = context.name.split(".", 1)[-1]
         by_node[node] = execution
-    summary = RunSummary(run_id=run.name, components={
+    return run.name, by_node
+
+
+def node_outputs(metadata_path: str, pipeline_name: str
+                 ) -> Tuple[str, Dict[str, Dict[str, List[metadata_store_pb2.Artifact]]]]:
+    """The latest run of ``pipeline_name``: its id and, per node id, its output artifacts by key.
+
+    For runs with several nodes of a kind (the folds of cross-validation:
+    ``Trainer_fold0``, ``Evaluator_fold0``...), whose outputs a
+    :class:`RunSummary` does not hold.
+    """
+    store = _store(metadata_path)
+    run_id, by_node = _latest_run_executions(store, pipeline_name, metadata_path)
+    return run_id, {node: _outputs(store, e.id) for node, e in by_node.items()}
+
+
+def read_evaluation(summary: RunSummary, evaluation_uri: str) -> RunSummary:
+    """Fills in accuracy, recall, precision and confusion matrix from an Evaluator output."""
+    _fill_metrics(summary, evaluation_uri)
+    return summary
+
+
+def latest_run(metadata_path: str, pipeline_name: str) -> RunSummary:
+    """Summarizes the latest run of ``pipeline_name`` recorded in ``metadata_path``."""
+    store = _store(metadata_path)
+    run_id, by_node = _latest_run_executions(store, pipeline_name, metadata_path)
+    summary = RunSummary(run_id=run_id, components={
         node: metadata_store_pb2.Execution.State.Name(e.last_known_state)
         for node, e in by_node.items()})
     _fill(summary, store, by_node)

@@ -1,7 +1,7 @@
 """ResNet50 for photo folders: the report's part 2, with an optional fine-tuning phase.
 
     image [0, 1] (any size, 1 or 3 channels)
-      -> to RGB, resized to ``input_size`` (only when it differs)
+      -> to RGB, resized to ``input_size`` (only when it differs; default: as transformed)
       -> [RandomFlip('horizontal') + RandomRotation(0.2)]      (option ``augment``)
       -> ``resnet50.preprocess_input`` (on 0-255 pixels)
       -> ResNet50(include_top=False, weights=none|imagenet|PATH)
@@ -32,7 +32,8 @@ from tf_keras import layers
 
 from imagepipe.components import augment
 
-from imagepipe.components.model_options import WEIGHTS_IMAGENET, WEIGHTS_NONE, ModelOptions
+from imagepipe.components.model_options import (MIN_INPUT_SIZE, WEIGHTS_IMAGENET, WEIGHTS_NONE,
+                                                ModelOptions)
 from .registry import PHOTOS, ModelSpec, register
 
 BASE_NAME = "resnet50"
@@ -87,8 +88,13 @@ def _weights_argument(weights: str) -> Optional[str]:
     return _local_copy(weights)
 
 
-def resnet50_base(options: ModelOptions) -> keras.Model:
-    """ResNet50 without its top, for ``input_size`` RGB images, with the chosen weights.
+def input_size(spec: ModelSpec) -> int:
+    """The side the base sees: the option, else the transformed image's (at least 32)."""
+    return spec.options.input_size or max(int(spec.input_shape[0]), MIN_INPUT_SIZE)
+
+
+def resnet50_base(options: ModelOptions, size: int) -> keras.Model:
+    """ResNet50 without its top, for ``size`` x ``size`` RGB images, with the chosen weights.
 
     Raises:
       FileNotFoundError: the weights file does not exist.
@@ -96,7 +102,7 @@ def resnet50_base(options: ModelOptions) -> keras.Model:
         does not hold ResNet50 (include_top=False) weights; the message says
         which and what to do.
     """
-    shape = (options.input_size, options.input_size, 3)
+    shape = (size, size, 3)
     weights = _weights_argument(options.weights)
     try:
         return keras.applications.ResNet50(include_top=False, weights=weights, input_shape=shape)
@@ -121,11 +127,12 @@ def resnet50(spec: ModelSpec) -> keras.Model:
     """ResNet50 (Keras applications) with the report's head; weights none|imagenet|PATH."""
     options = spec.options
     inputs = keras.Input(shape=spec.input_shape, name=spec.input_name)
-    x = ToRgbOfSize(options.input_size, name="to_rgb")(inputs)
+    size = input_size(spec)
+    x = ToRgbOfSize(size, name="to_rgb")(inputs)
     if options.augment:
         x = augment.augmentation_layers()(x)
     x = ResNetPreprocess(name="preprocess_input")(x)
-    base = resnet50_base(options)
+    base = resnet50_base(options, size)
     if options.pretrained:
         base.trainable = False
         x = base(x, training=False)
@@ -171,7 +178,7 @@ def unfreeze_top_blocks(model: keras.Model, blocks: int) -> int:
     return unfrozen
 
 
-def make_weights_file(path: str, input_size: int = 32) -> str:
+def make_weights_file(path: str, size: int = 32) -> str:
     """Writes the weights of a randomly initialised ResNet50(include_top=False) to ``path``.
 
     A stand-in for the ImageNet file where it cannot be downloaded (tests,
@@ -179,7 +186,7 @@ def make_weights_file(path: str, input_size: int = 32) -> str:
     do not depend on the input size.
     """
     base = keras.applications.ResNet50(include_top=False, weights=None,
-                                       input_shape=(input_size, input_size, 3))
+                                       input_shape=(size, size, 3))
     tf.io.gfile.makedirs(os.path.dirname(path) or ".")
     local = path if "://" not in path else os.path.join(tempfile.mkdtemp(), "weights.h5")
     base.save_weights(local)

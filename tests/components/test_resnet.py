@@ -1,5 +1,7 @@
 """ResNet50: weights from a local file, frozen base, fine-tuning, export and reload (32x32 inputs)."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -33,7 +35,7 @@ def _images(count=12, seed=0):
 
 def test_weights_load_from_a_local_file(weights_file):
     model = models.build("resnet50", _spec(weights=weights_file))
-    reference = resnet.resnet50_base(models.ModelOptions(input_size=SIZE, weights=weights_file))
+    reference = resnet.resnet50_base(models.ModelOptions(weights=weights_file), SIZE)
     for got, expected in zip(model.get_layer(resnet.BASE_NAME).get_weights(),
                              reference.get_weights()):
         np.testing.assert_array_equal(got, expected)
@@ -83,6 +85,14 @@ def test_trains_a_step_saves_and_reloads_with_the_same_outputs(weights_file, tmp
     reloaded = tf.saved_model.load(str(tmp_path / "saved"))
     np.testing.assert_allclose(reloaded(x, training=False).numpy(),
                                model(x, training=False).numpy(), atol=1e-4)
+
+
+def test_input_size_defaults_to_the_transformed_size_and_at_least_32():
+    spec = models.ModelSpec(input_shape=(48, 48, 3), num_classes=3, input_name=IMAGE_XF)
+    assert resnet.input_size(spec) == 48
+    assert resnet.input_size(dataclasses.replace(spec, input_shape=(28, 28, 1))) == 32
+    spec = dataclasses.replace(spec, options=models.ModelOptions(input_size=64))
+    assert resnet.input_size(spec) == 64
 
 
 def test_missing_weights_file_is_named(tmp_path):

@@ -1,0 +1,283 @@
+"""``cross-validation``: K-fold cross-validation of one model, inside one TFX pipeline run.
+
+Design (the folds are made once, by ExampleGen, and nothing a fold is scored
+on ever reaches its training):
+
+* **ExampleGen** writes K splits ``fold0`` ... ``fold{K-1}`` of equal ratio:
+  the same seeded permutation that makes train/eval/test cuts the kept
+  examples into K exact parts, so the folds are disjoint and together are
+  the whole data set (checked after the run from the examples' ids, see
+  :func:`fold_ids`).
+* **Transform** analyses all folds. Its only analyzer counts the classes,
+  which the per-fold Trainers do not use: each recounts the classes of its
+  own training folds (``recount_classes``) for balancing.
+* **Trainer_fold{i}** trains on every fold but i (``TrainArgs.splits``) for
+  a fixed number of epochs, without early stopping, and keeps the last
+  weights: the held-out fold i is its validation data for the curves only,
+  never used to pick an epoch or weights.
+* **Evaluator_fold{i}** scores Trainer_fold{i}'s model on fold i with TFMA
+  (accuracy, per-class recall, confusion matrix); no thresholds, no baseline,
+  no Pusher: cross-validation estimates, it does not publish.
+
+The report gives each fold's metrics and their mean ± standard deviation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import statistics
+from typing import Dict, List, Sequence, Set
+
+import tensorflow as tf
+
+from imagepipe.components import features
+from imagepipe.components.trainer.task import TrainingConfig
+from imagepipe.pipeline import config as config_lib
+from imagepipe.pipeline import results
+from imagepipe.pipeline.experiments import common, report as report_lib
+
+NAME = "cross-validation"
+MIN_FOLDS = 2
+
+
+def fold_names(folds: int) -> List[str]:
+    """``fold0`` ... ``fold{K-1}``."""
+    if folds < MIN_FOLDS:
+        raise ValueError(f"cross-validation needs at least {MIN_FOLDS} folds, got {folds}")
+    return [f"fold{i}" for i in range(folds)]
+
+
+def trainer_id(fold: int) -> str:
+    return f"Trainer_fold{fold}"
+
+
+def evaluator_id(fold: int) -> str:
+    return f"Evaluator_fold{fold}"
+
+
+def training_config(pipeline_config: config_lib.PipelineConfig) -> TrainingConfig:
+    """The per-fold Trainer's settings: the configured ones, fixed epochs, recounted classes."""
+    trainer = pipeline_config.trainer
+    names = {f.name for f in dataclasses.fields(TrainingConfig)}
+    shared = {f.name: getattr(trainer, f.name) for f in dataclasses.fields(trainer)
+              if f.name in names}
+    shared.update(model_options=trainer.model_options.to_dict(), early_stopping=False,
+                  recount_classes=True, seed=pipeline_config.data.split_seed,
+                  class_names=features.SUPER_CLASS_NAMES)
+    return TrainingConfig(**shared)
+
+
+def _eval_config(pipeline_config: config_lib.PipelineConfig):
+    """The product's TFMA metrics (accuracy, per-class recall, confusion matrix), no thresholds."""
+    from imagepipe.pipeline import pipeline  # pylint: disable=g-import-not-at-top
+    eval_config = pipeline.eval_config(pipeline_config)
+    for metrics_spec in eval_config.metrics_specs:
+        for metric in metrics_spec.metrics:
+            metric.ClearField("threshold")
+    return eval_config
+
+
+def _example_gen(data: config_lib.DataConfig, folds: int):
+    from imagepipe.components import ingest  # pylint: disable=g-import-not-at-top
+    ratios = {name: 1 for name in fold_names(folds)}
+    if data.source == "tfds":
+        return ingest.FashionMnistTfdsExampleGen(split_ratios=ratios, split_seed=data.split_seed,
+                                                 tfds_data_dir=data.data_dir)
+    return ingest.FashionMnistExampleGen(input_base=data.data_dir, split_ratios=ratios,
+                                         split_seed=data.split_seed)
+
+
+def create_components(pipeline_config: config_lib.PipelineConfig, folds: int) -> list:
+    """The cross-validation DAG: ExampleGen (K folds) -> Transform -> K x (Trainer, Evaluator)."""
+    from tfx import v1 as tfx  # pylint: disable=g-import-not-at-top
+    from imagepipe.pipeline import pipeline  # pylint: disable=g-import-not-at-top
+    names = fold_names(folds)
+    example_gen = _example_gen(pipeline_config.data, folds)
+    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"],
+                                          infer_feature_shape=True)
+    transform = tfx.components.Transform(
+        examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
+        preprocessing_fn=pipeline.PREPROCESSING_FN,
+        splits_config=tfx.proto.SplitsConfig(analyze=names, transform=names),
+        custom_config={"code_fingerprint": pipeline_config.code_fingerprint})
+    custom_config = {**training_config(pipeline_config).to_custom_config(),
+                     "code_fingerprint": pipeline_config.code_fingerprint}
+    eval_config = _eval_config(pipeline_config)
+    components = [example_gen, statistics_gen, schema_gen, transform]
+    for index, held_out in enumerate(names):
+        trainer = tfx.components.Trainer(
+            run_fn=pipeline.RUN_FN,
+            examples=transform.outputs["transformed_examples"],
+            transform_graph=transform.outputs["transform_graph"],
+            schema=schema_gen.outputs["schema"],
+            train_args=tfx.proto.TrainArgs(splits=[n for n in names if n != held_out]),
+            eval_args=tfx.proto.EvalArgs(splits=[held_out]),
+            custom_config=custom_config).with_id(trainer_id(index))
+        evaluator = tfx.components.Evaluator(
+            examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
+            example_splits=[held_out], eval_config=eval_config).with_id(evaluator_id(index))
+        components += [trainer, evaluator]
+    return components
+
+
+def create_pipeline(pipeline_config: config_lib.PipelineConfig, folds: int):
+    """The cross-validation pipeline; a pure function of its config, like ``create_pipeline``."""
+    from tfx import v1 as tfx  # pylint: disable=g-import-not-at-top
+    metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(
+        pipeline_config.metadata_path)
+    return tfx.dsl.Pipeline(
+        pipeline_name=pipeline_config.pipeline_name,
+        pipeline_root=pipeline_config.pipeline_root,
+        components=create_components(pipeline_config, folds),
+        enable_cache=pipeline_config.enable_cache,
+        metadata_connection_config=metadata,
+        beam_pipeline_args=list(pipeline_config.beam_pipeline_args))
+
+
+def fold_ids(examples_uri: str, folds: int) -> Dict[str, Set[str]]:
+    """The example ids in each fold split of an ExampleGen output."""
+    spec = {features.EXAMPLE_ID_KEY: tf.io.FixedLenFeature([], tf.string)}
+    membership: Dict[str, Set[str]] = {}
+    for name in fold_names(folds):
+        files = sorted(tf.io.gfile.glob(os.path.join(examples_uri, f"Split-{name}", "*")))
+        if not files:
+            raise LookupError(f"no examples of split {name} under {examples_uri}")
+        dataset = tf.data.TFRecordDataset(files, compression_type="GZIP").batch(4096).map(
+            lambda records: tf.io.parse_example(records, spec)[features.EXAMPLE_ID_KEY])
+        membership[name] = {i.decode() for batch in dataset for i in batch.numpy()}
+    return membership
+
+
+def check_folds(membership: Dict[str, Set[str]], expected_total: int) -> str:
+    """Checks that the folds are disjoint and cover ``expected_total`` examples.
+
+    Returns:
+      A sentence saying what was checked.
+
+    Raises:
+      AssertionError: folds overlap or miss examples; the message says which.
+    """
+    union: Set[str] = set()
+    for name, ids in membership.items():
+        overlap = union & ids
+        if overlap:
+            raise AssertionError(f"fold {name} shares {len(overlap)} examples with earlier folds")
+        union |= ids
+    if len(union) != expected_total:
+        raise AssertionError(f"the folds hold {len(union)} examples, the data set {expected_total}")
+    sizes = ", ".join(str(len(ids)) for ids in membership.values())
+    return (f"{len(membership)} folds of {sizes} examples: disjoint, and together all "
+            f"{expected_total} kept examples (checked from the example ids).")
+
+
+@dataclasses.dataclass
+class FoldResult:
+    """One fold: its model's training and its score on the held-out fold."""
+
+    fold: int
+    summary: results.RunSummary  # the fold's evaluation
+    training: dict
+    history: List[dict]
+
+
+def run(experiment: common.Experiment, data: config_lib.DataConfig,
+        trainer: config_lib.TrainerConfig, folds: int) -> report_lib.Report:
+    """Runs the K-fold pipeline once and returns the report."""
+    from tfx import v1 as tfx  # pylint: disable=g-import-not-at-top
+    pipeline_config = experiment.config(data, trainer, f"{trainer.model_name}-cv")
+    experiment.say(f"{folds}-fold cross-validation of {trainer.model_name}, "
+                   f"{trainer.epochs} epochs per fold: one pipeline run")
+    tfx.orchestration.LocalDagRunner().run(create_pipeline(pipeline_config, folds))
+    run_id, outputs = results.node_outputs(experiment.metadata_path, experiment.pipeline_name)
+    fold_results = [_fold_result(run_id, outputs, i) for i in range(folds)]
+    examples = _examples_uri(outputs)
+    kept = (common.read_json(os.path.join(examples, "ingest_report.json")) or {}).get("kept", 0)
+    checked = check_folds(fold_ids(examples, folds), kept)
+    experiment.say(checked)
+    return build_report(fold_results, trainer, folds, run_id, checked)
+
+
+def _examples_uri(outputs: Dict[str, dict]) -> str:
+    for node, artifacts in outputs.items():
+        if node.endswith("ExampleGen") and "examples" in artifacts:
+            return artifacts["examples"][0].uri
+    raise LookupError("the run recorded no ExampleGen output")
+
+
+def _fold_result(run_id: str, outputs: Dict[str, dict], fold: int) -> FoldResult:
+    evaluation = outputs[evaluator_id(fold)]["evaluation"][0].uri
+    summary = results.read_evaluation(results.RunSummary(run_id=run_id, components={}),
+                                      evaluation)
+    return FoldResult(fold, summary, common.read_training_summary(outputs, trainer_id(fold)),
+                      common.read_history(outputs, trainer_id(fold)))
+
+
+def mean_std(values: Sequence[float]) -> str:
+    """``99.12% ± 0.31`` (sample standard deviation, percentage points)."""
+    if not values:
+        return "n/a"
+    spread = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{100 * statistics.mean(values):.2f}% ± {100 * spread:.2f}"
+
+
+def table(fold_results: Sequence[FoldResult]):
+    """(headers, rows): one row per fold, then the mean ± std row."""
+    class_names = list(features.SUPER_CLASS_NAMES)
+    headers = (["fold", "held-out images", "training images", "accuracy"]
+               + common.recall_columns(class_names) + ["s / epoch"])
+    rows = []
+    for result in fold_results:
+        rows.append([f"fold {result.fold}", result.summary.example_count,
+                     f"{result.training.get('training_examples', 0):,}",
+                     report_lib.percent(result.summary.accuracy)]
+                    + [report_lib.percent(result.summary.recall.get(n)) for n in class_names]
+                    + [f"{result.training.get('seconds_per_epoch', 0.0):.1f}"])
+    rows.append(["mean ± std", "", "", mean_std([r.summary.accuracy for r in fold_results])]
+                + [mean_std([r.summary.recall[n] for r in fold_results]) for n in class_names]
+                + [""])
+    return headers, rows
+
+
+def build_report(fold_results: Sequence[FoldResult], trainer: config_lib.TrainerConfig,
+                 folds: int, run_id: str, checked: str) -> report_lib.Report:
+    """The cross-validation report: per-fold table, mean ± std, charts."""
+    accuracies = [r.summary.accuracy for r in fold_results]
+    report = report_lib.Report(f"{folds}-fold cross-validation: {trainer.model_name}")
+    report.results = {
+        "experiment": NAME, "run_id": run_id, "folds": folds, "model": trainer.model_name,
+        "accuracy_mean": statistics.mean(accuracies),
+        "accuracy_std": statistics.stdev(accuracies) if len(accuracies) > 1 else 0.0,
+        "per_fold": [{"fold": r.fold, "summary": r.summary.to_json(), "training": r.training,
+                      "history": r.history} for r in fold_results]}
+    report.text(f"Pipeline run {run_id}. {checked} Each fold's model trained {trainer.epochs} "
+                f"epochs (fixed, no early stopping, last weights kept) on the other "
+                f"{folds - 1} folds"
+                + (f" ({100 * trainer.train_fraction:g}% of them, seeded and stratified)"
+                   if trainer.train_fraction < 1 else "")
+                + f", balance {trainer.balance} on its own class counts, and was scored by "
+                f"the Evaluator on its held-out fold.")
+    report.heading("Results")
+    report.table(*table(fold_results))
+    report.image("fold_accuracy.png", report_lib.bar_chart(
+        [f"fold {r.fold}" for r in fold_results], accuracies, "held-out accuracy",
+        f"Accuracy per fold, mean {mean_std(accuracies)}"), "Held-out accuracy per fold")
+    total = _sum_matrices([r.summary.confusion_matrix for r in fold_results])
+    if total:
+        report.image("confusion_all_folds.png", report_lib.confusion_matrix(
+            total, features.SUPER_CLASS_NAMES, "all held-out folds"),
+            "Confusion matrix summed over the held-out folds")
+    for result in fold_results:
+        report.image(f"curves_fold{result.fold}.png", report_lib.training_curves(
+            result.history, f"fold {result.fold} (validation = held-out fold)"),
+            f"fold {result.fold}: accuracy and loss per epoch")
+    return report
+
+
+def _sum_matrices(matrices: Sequence[List[List[int]]]) -> List[List[int]]:
+    present = [m for m in matrices if m]
+    if not present:
+        return []
+    return [[sum(m[i][j] for m in present) for j in range(len(present[0]))]
+            for i in range(len(present[0]))]

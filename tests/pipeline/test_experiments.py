@@ -1,0 +1,109 @@
+"""Experiments end to end on tiny generated data: real pipeline runs, tables, PNGs, HTML."""
+
+import json
+import os
+
+import pytest
+import tensorflow as tf
+
+from imagepipe.pipeline import config as config_lib
+from imagepipe.pipeline import results
+from imagepipe.pipeline.experiments import (architectures, common, cross_validation, data_size,
+                                            report as report_lib)
+
+FAST = config_lib.TrainerConfig(epochs=1, batch_size=32)
+
+
+def _experiment(name, tmp_path):
+    lines = []
+    experiment = common.Experiment(name, common.ExperimentSettings(
+        output=str(tmp_path / name), code_fingerprint="test"), progress=lines.append)
+    return experiment, lines
+
+
+def _data(directory):
+    return config_lib.DataConfig(source="idx", data_dir=directory)
+
+
+def _check_written(report, folder, runs):
+    """The report folder holds the page, the results and decodable PNGs; tables have a row per run."""
+    html_path = report.write(folder)
+    names = os.listdir(folder)
+    for required in (report_lib.REPORT_MD, report_lib.REPORT_HTML, report_lib.RESULTS_JSON):
+        assert required in names
+    pngs = [n for n in names if n.endswith(".png")]
+    assert pngs
+    for name in pngs:
+        image = tf.io.decode_png(tf.io.read_file(os.path.join(folder, name)))
+        assert image.shape[0] > 50 and image.shape[1] > 50
+        assert name in open(html_path).read() and f"]({name})" in report.markdown()
+    headers, rows = report.tables[0]
+    assert len(rows) == runs and all(len(row) == len(headers) for row in rows)
+    json.load(open(os.path.join(folder, report_lib.RESULTS_JSON)))
+    return headers, rows, pngs
+
+
+def test_architectures_compares_models_on_the_same_cached_splits(tiny_fashion_mnist, tmp_path):
+    experiment, lines = _experiment("architectures", tmp_path)
+    report = architectures.run(experiment, _data(tiny_fashion_mnist), FAST, ["arch4", "arch10"])
+    headers, rows, pngs = _check_written(report, experiment.report_dir, runs=2)
+    assert [row[0] for row in rows] == ["arch4", "arch10"]
+    assert headers[:5] == ["model", "test accuracy", "recall upper", "recall lower",
+                           "recall shoes"]
+    assert {"curves_arch4.png", "confusion_arch4.png", "curves_arch10.png",
+            "confusion_arch10.png"} <= set(pngs)
+    second = results.latest_run(experiment.metadata_path, experiment.pipeline_name)
+    for node in ("FashionMnistExampleGen", "Transform"):
+        assert second.components[node] == "CACHED"  # the same splits for every model
+    assert second.components["Trainer"] == "COMPLETE"
+    assert any("arch10" in line for line in lines)
+
+
+def test_data_size_trains_on_nested_fractions(tiny_fashion_mnist, tmp_path):
+    experiment, _ = _experiment("data-size", tmp_path)
+    report = data_size.run(experiment, _data(tiny_fashion_mnist), FAST, fractions=[0.5, 0.25])
+    _, rows, pngs = _check_written(report, experiment.report_dir, runs=2)
+    assert [row[0] for row in rows] == ["25%", "50%"]
+    images = [int(row[1].replace(",", "")) for row in rows]
+    assert 0 < images[0] < images[1] < 315  # 315 training images in all
+    assert "accuracy_vs_data.png" in pngs
+    assert report.results["enough_fraction"] in (0.25, 0.5)
+
+
+def test_cross_validation_folds_are_disjoint_complete_and_each_scored(tiny_fashion_mnist,
+                                                                      tmp_path):
+    experiment, _ = _experiment("cross-validation", tmp_path)
+    folds = 3
+    report = cross_validation.run(experiment, _data(tiny_fashion_mnist), FAST, folds=folds)
+    _, rows, pngs = _check_written(report, experiment.report_dir, runs=folds + 1)
+    assert rows[-1][0] == "mean ± std" and "±" in rows[-1][3]
+    assert sum(int(row[1]) for row in rows[:-1]) == 450  # every kept example scored once
+
+    run_id, outputs = results.node_outputs(experiment.metadata_path, experiment.pipeline_name)
+    examples = outputs["FashionMnistExampleGen"]["examples"][0].uri
+    membership = cross_validation.fold_ids(examples, folds)
+    all_ids = set().union(*membership.values())
+    assert sum(len(ids) for ids in membership.values()) == len(all_ids) == 450  # disjoint
+    assert max(len(i) for i in membership.values()) - min(len(i) for i in membership.values()) <= 1
+    for fold in range(folds):
+        training = common.read_training_summary(outputs, cross_validation.trainer_id(fold))
+        assert training["training_examples"] == 450 - len(membership[f"fold{fold}"])
+        assert training["config"]["early_stopping"] is False
+    assert {"fold_accuracy.png", "confusion_all_folds.png"} <= set(pngs)
+    assert report.results["run_id"] == run_id
+
+
+def test_check_folds_names_overlaps_and_gaps():
+    assert "disjoint" in cross_validation.check_folds({"fold0": {"a"}, "fold1": {"b"}}, 2)
+    with pytest.raises(AssertionError, match="fold1 shares 1 examples"):
+        cross_validation.check_folds({"fold0": {"a", "b"}, "fold1": {"b"}}, 2)
+    with pytest.raises(AssertionError, match="hold 2 examples, the data set 3"):
+        cross_validation.check_folds({"fold0": {"a"}, "fold1": {"b"}}, 3)
+    with pytest.raises(ValueError, match="at least 2 folds"):
+        cross_validation.fold_names(1)
+
+
+def test_enough_data_is_the_smallest_fraction_near_the_best():
+    assert data_size.enough_data([0.1, 0.5, 1.0], [0.90, 0.989, 0.99], 0.005) == 0.5
+    with pytest.raises(ValueError, match="fractions must be in"):
+        data_size.check_fractions([0.5, 1.5])
