@@ -46,6 +46,7 @@ setup(
         "apache-beam[gcp]>=2.53,<3",
         "dill",
         "pillow>=10",
+        "pyyaml>=6",  # photo-folder class maps
         "matplotlib>=3.8",
         "psutil>=5.9",
         "tensorflow-serving-api>=2.16,<2.17",

@@ -15,7 +15,7 @@ groups sub-folders into classes) into tf.Examples, in three steps:
 3. **Examples**, in Beam: each accepted file is read again (its content hash
    must not have changed), normalised (:func:`imagepipe.data.images.normalise`)
    and written with the features of :mod:`imagepipe.components.features`:
-   ``image`` (normalised RGB PNG), ``image_original`` (the file's own bytes),
+   ``image`` (normalised RGB, lossless BMP), ``image_original`` (the file's own bytes),
    ``image_format``, ``label`` (class id), ``label_name`` (class name),
    ``source_folder``, ``relative_path``, ``content_hash`` and ``example_id``
    (the relative path).
@@ -74,10 +74,10 @@ def _bytes_feature(value: bytes) -> tf.train.Feature:
 
 
 def make_example(photo: photo_folder.Photo, class_id: int, original: bytes,
-                 normalised_png: bytes) -> tf.train.Example:
+                 normalised: bytes) -> tf.train.Example:
     """Builds the raw tf.Example of one photo."""
     return tf.train.Example(features=tf.train.Features(feature={
-        features.IMAGE_KEY: _bytes_feature(normalised_png),
+        features.IMAGE_KEY: _bytes_feature(normalised),
         features.ORIGINAL_IMAGE_KEY: _bytes_feature(original),
         features.ORIGINAL_FORMAT_KEY: _bytes_feature(photo.format.encode()),
         features.LABEL_KEY: tf.train.Feature(int64_list=tf.train.Int64List(value=[class_id])),
@@ -110,7 +110,7 @@ def build_example(root: str, photo: photo_folder.Photo, class_id: int, max_side:
     if photo_folder.content_hash(original) != photo.content_hash:
         raise ChangedFileError(f"{location} changed while it was being ingested; rerun the "
                                f"pipeline")
-    normalised = images.normalised_png(original, max_side=max_side, max_pixels=max_pixels)
+    normalised = images.stored_copy(original, max_side=max_side, max_pixels=max_pixels)
     return make_example(photo, class_id, original, normalised)
 
 

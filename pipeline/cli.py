@@ -1,6 +1,8 @@
 """The ``imagepipe`` command line.
 
     imagepipe run fashion-mnist [--model NAME] [--epochs N] [--output DIR] ...
+    imagepipe run folder PATH [--class-map FILE] [--model NAME] [--image-size N] ...
+    imagepipe inspect PATH [--class-map FILE]
     imagepipe models
     imagepipe experiment architectures|data-size|cross-validation|resnet50-grid ...
     imagepipe serve --model-dir DIR [--port 8501] ...
@@ -27,6 +29,7 @@ warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\..*")
 COMMAND_MODULES = (
     "imagepipe.pipeline.commands.run",
     "imagepipe.pipeline.commands.models",
+    "imagepipe.pipeline.commands.inspect",
     "imagepipe.pipeline.commands.experiment",
     "imagepipe.pipeline.commands.serve",
     "imagepipe.pipeline.commands.predict",

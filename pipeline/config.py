@@ -9,14 +9,27 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-from typing import Mapping, Optional, Tuple
+from typing import Mapping, Optional, Tuple, Union
 
+from imagepipe.components.features import PHOTO_IMAGE_SIZE
 from imagepipe.components.model_options import ModelOptions
+from imagepipe.data.images import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE
 
 DEFAULT_SEED = 1001
 DEFAULT_SPLITS: Tuple[Tuple[str, int], ...] = (("train", 14), ("eval", 3), ("test", 3))
 SOURCES = ("idx", "tfds")
 BALANCE_MODES = ("oversample", "class_weight", "none")  # see components/trainer/balance.py
+
+
+def check_splits(splits: Tuple[Tuple[str, int], ...]) -> None:
+    """Raises ValueError unless ``splits`` has train, eval and test with positive sizes."""
+    names = [name for name, _ in splits]
+    for required in ("train", "eval", "test"):
+        if required not in names:
+            raise ValueError(f"splits must include {required!r}, got {names}")
+    for name, size in splits:
+        if size < 1:
+            raise ValueError(f"split {name!r} needs a positive relative size, got {size}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,14 +54,75 @@ class DataConfig:
             raise ValueError(f"unknown data source {self.source!r}; known: {', '.join(SOURCES)}")
         if self.source == "idx" and not self.data_dir:
             raise ValueError("the idx source needs data_dir, the folder of the four IDX files")
-        names = [name for name, _ in self.splits]
-        for required in ("train", "eval", "test"):
-            if required not in names:
-                raise ValueError(f"splits must include {required!r}, got {names}")
+        check_splits(self.splits)
 
     @property
     def split_ratios(self) -> Mapping[str, int]:
         return dict(self.splits)
+
+
+FOLDER_SOURCE = "folder"
+RESIZE_MODES = ("pad", "crop")  # see components/photo_preprocessing.py
+
+
+@dataclasses.dataclass(frozen=True)
+class FolderDataConfig:
+    """A photo folder: where it is, its classes, and how its photos become model inputs.
+
+    Attributes:
+      data_dir: the photo folder, local or ``gs://``.
+      class_map: (class name, (sub-folder, ...)) pairs in class id order; the
+        CLI builds it from the sub-folders or from a class map file
+        (``imagepipe.data.class_map``), so the pipeline never lists folders.
+      splits: (split name, relative size) pairs; 70/15/15 by default.
+      split_seed: seed of the stratified split.
+      max_pixels: images with more pixels are skipped as decompression bombs.
+      max_side: longer side of the normalised copy stored for Transform;
+        at least ``image_size``.
+      image_size: the model input is ``image_size`` x ``image_size`` x 3.
+      resize_mode: ``pad`` (keep the whole photo, black borders) or ``crop``
+        (centre crop).
+      source: always ``folder``.
+    """
+
+    data_dir: str
+    class_map: Tuple[Tuple[str, Tuple[str, ...]], ...]
+    splits: Tuple[Tuple[str, int], ...] = DEFAULT_SPLITS
+    split_seed: int = DEFAULT_SEED
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    max_side: int = DEFAULT_MAX_SIDE
+    image_size: int = PHOTO_IMAGE_SIZE
+    resize_mode: str = "pad"
+    source: str = FOLDER_SOURCE
+
+    def __post_init__(self):
+        if self.source != FOLDER_SOURCE:
+            raise ValueError(f"FolderDataConfig.source is always {FOLDER_SOURCE!r}")
+        if not self.data_dir:
+            raise ValueError("the folder source needs data_dir, the photo folder")
+        if len(self.class_map) < 2:
+            raise ValueError(f"a classifier needs at least 2 classes, the class map has "
+                             f"{len(self.class_map)}")
+        if self.resize_mode not in RESIZE_MODES:
+            raise ValueError(f"unknown resize mode {self.resize_mode!r}; known: "
+                             f"{', '.join(RESIZE_MODES)}")
+        if self.image_size < 8:
+            raise ValueError(f"image_size must be at least 8, got {self.image_size}")
+        if self.max_side < self.image_size:
+            raise ValueError(f"max_side ({self.max_side}) must be at least image_size "
+                             f"({self.image_size}): the stored copy would be upscaled")
+        if self.max_pixels < 1:
+            raise ValueError(f"max_pixels must be positive, got {self.max_pixels}")
+        check_splits(self.splits)
+
+    @property
+    def split_ratios(self) -> Mapping[str, int]:
+        return dict(self.splits)
+
+    @property
+    def class_names(self) -> Tuple[str, ...]:
+        """The class names, in class id order."""
+        return tuple(name for name, _ in self.class_map)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,7 +199,8 @@ class PipelineConfig:
       serving_model_name: the model name under ``serving_dir``.
       metadata_path: SQLite ML Metadata file for local runs; None when the
         orchestrator provides ML Metadata (Kubeflow, Vertex).
-      data: data source and splits.
+      data: data source and splits: Fashion-MNIST (:class:`DataConfig`) or a photo
+        folder (:class:`FolderDataConfig`).
       trainer: model and training settings.
       evaluation: blessing rules.
       beam_pipeline_args: Beam options for the data components.
@@ -141,7 +216,7 @@ class PipelineConfig:
     pipeline_name: str
     pipeline_root: str
     serving_dir: str
-    data: DataConfig
+    data: Union[DataConfig, FolderDataConfig]
     serving_model_name: str = "fashion_mnist"
     metadata_path: Optional[str] = None
     trainer: TrainerConfig = TrainerConfig()

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
 from tfx.dsl.components.base import base_node, executor_spec
 
-from imagepipe.components import features, ingest, parameterized
+from imagepipe.components import features, folder_ingest, ingest, parameterized
 from imagepipe.components import pusher as safe_pusher
 from imagepipe.components.trainer.task import TrainingConfig
-from imagepipe.pipeline.config import PipelineConfig
+from imagepipe.pipeline.config import FOLDER_SOURCE, PipelineConfig
 
 PREPROCESSING_FN = "imagepipe.components.preprocessing.preprocessing_fn"
+PHOTO_PREPROCESSING_FN = "imagepipe.components.photo_preprocessing.preprocessing_fn"
 RUN_FN = "imagepipe.components.trainer.task.run_fn"
 RESOLVER_ID = "latest_blessed_model_resolver"
 LABEL_XF = features.transformed_name(features.LABEL_KEY)
@@ -21,8 +22,28 @@ TRAINER_ID = "Trainer"
 EVALUATOR_ID = "Evaluator"
 
 
+def class_names(config: PipelineConfig) -> Tuple[str, ...]:
+    """The class names in class id order: the photo folder's, or Fashion-MNIST's super-classes."""
+    if config.data.source == FOLDER_SOURCE:
+        return config.data.class_names
+    return features.SUPER_CLASS_NAMES
+
+
+def _transform_settings(config: PipelineConfig) -> Tuple[str, Dict[str, Any]]:
+    """The preprocessing_fn of the data source and its custom_config."""
+    settings: Dict[str, Any] = {"code_fingerprint": config.code_fingerprint}
+    if config.data.source == FOLDER_SOURCE:
+        settings.update(image_size=config.data.image_size, resize_mode=config.data.resize_mode)
+        return PHOTO_PREPROCESSING_FN, settings
+    return PREPROCESSING_FN, settings
+
+
 def _example_gen(config: PipelineConfig) -> base_node.BaseNode:
     data = config.data
+    if data.source == FOLDER_SOURCE:
+        return folder_ingest.FolderExampleGen(
+            input_base=data.data_dir, class_map=data.class_map, split_ratios=data.split_ratios,
+            split_seed=data.split_seed, max_pixels=data.max_pixels, max_side=data.max_side)
     if data.source == "tfds":
         return ingest.FashionMnistTfdsExampleGen(
             split_ratios=data.split_ratios, split_seed=data.split_seed,
@@ -43,7 +64,7 @@ def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
         change_threshold=tfma.GenericChangeThreshold(
             direction=tfma.MetricDirection.HIGHER_IS_BETTER,
             absolute={"value": -rules.max_accuracy_drop - 1e-10}))
-    num_classes = len(features.SUPER_CLASS_NAMES)
+    num_classes = len(class_names(config))
     return tfma.EvalConfig(
         model_specs=[tfma.ModelSpec(
             signature_name=features.FROM_EXAMPLES_SIGNATURE,
@@ -60,8 +81,10 @@ def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
                 tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
             ]),
             tfma.MetricsSpec(
-                metrics=[tfma.MetricConfig(class_name="Recall"),
-                         tfma.MetricConfig(class_name="Precision")],
+                # top_k 1: a class counts as predicted when it has the highest probability,
+                # as in the confusion matrix (not when its probability passes 0.5).
+                metrics=[tfma.MetricConfig(class_name="Recall", config='{"top_k": 1}'),
+                         tfma.MetricConfig(class_name="Precision", config='{"top_k": 1}')],
                 binarize=tfma.BinarizationOptions(class_ids={"values": list(range(num_classes))})),
         ])
 
@@ -91,11 +114,12 @@ def create_components(config: PipelineConfig) -> List[base_node.BaseNode]:
                                           infer_feature_shape=True)
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
+    preprocessing_fn, transform_config = _transform_settings(config)
     transform = tfx.components.Transform(
         examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
-        preprocessing_fn=PREPROCESSING_FN,
+        preprocessing_fn=preprocessing_fn,
         splits_config=tfx.proto.SplitsConfig(analyze=["train"], transform=["train", "eval", "test"]),
-        custom_config={"code_fingerprint": config.code_fingerprint})
+        custom_config=transform_config)
     training = TrainingConfig(
         model_name=config.trainer.model_name, epochs=config.trainer.epochs,
         batch_size=config.trainer.batch_size, learning_rate=config.trainer.learning_rate,
@@ -106,7 +130,7 @@ def create_components(config: PipelineConfig) -> List[base_node.BaseNode]:
         fine_tune_learning_rate=config.trainer.fine_tune_learning_rate,
         early_stopping=config.trainer.early_stopping,
         train_fraction=config.trainer.train_fraction,
-        seed=config.data.split_seed)
+        seed=config.data.split_seed, class_names=class_names(config))
     settings = run_settings(config)
     custom_config = {key: value for key, value in training.to_custom_config().items()
                      if key not in parameterized.TRAINER_PROPERTIES}

@@ -34,7 +34,10 @@ class RunSummary:
     pushed_destination: Optional[str] = None
     model_uri: Optional[str] = None
     ingest_report: Optional[dict] = None
+    ingest_report_path: Optional[str] = None
     training: Optional[dict] = None
+    class_names: List[str] = dataclasses.field(
+        default_factory=lambda: list(features.SUPER_CLASS_NAMES))
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
@@ -118,10 +121,12 @@ def latest_run(metadata_path: str, pipeline_name: str) -> RunSummary:
 
 def _fill(summary: RunSummary, store, by_node: Dict[str, metadata_store_pb2.Execution]) -> None:
     outputs = {node: _outputs(store, e.id) for node, e in by_node.items()}
+    summary.class_names = _class_names(outputs)
     for node, artifacts in outputs.items():
         if "examples" in artifacts and node.endswith("ExampleGen"):
             path = os.path.join(artifacts["examples"][0].uri, ingest.REPORT_FILE)
             summary.ingest_report = _read_json(path)
+            summary.ingest_report_path = path
         if "model_run" in artifacts:
             path = os.path.join(artifacts["model_run"][0].uri, task.TRAINING_SUMMARY_FILE)
             summary.training = _read_json(path)
@@ -137,6 +142,17 @@ def _fill(summary: RunSummary, store, by_node: Dict[str, metadata_store_pb2.Exec
             if summary.pushed:
                 summary.pushed_destination = pushed.custom_properties[
                     "pushed_destination"].string_value
+
+
+def _class_names(outputs: Dict[str, Dict[str, List[metadata_store_pb2.Artifact]]]) -> List[str]:
+    """The class names the Trainer was given (data-dependent for photo folders)."""
+    for artifacts in outputs.values():
+        if "model_run" in artifacts:
+            path = os.path.join(artifacts["model_run"][0].uri, task.TRAINING_SUMMARY_FILE)
+            names = ((_read_json(path) or {}).get("config") or {}).get("class_names")
+            if names:
+                return list(names)
+    return list(features.SUPER_CLASS_NAMES)
 
 
 def _read_json(path: str) -> Optional[dict]:
@@ -162,7 +178,7 @@ def _fill_metrics(summary: RunSummary, evaluation_uri: str) -> None:
             continue
         matrix = plots.get("", {}).get("", {}).get("multiClassConfusionMatrixAtThresholds")
         if matrix:
-            summary.confusion_matrix = _confusion_matrix(matrix)
+            summary.confusion_matrix = _confusion_matrix(matrix, len(summary.class_names))
 
 
 def _take_metrics(summary: RunSummary, sub_key: str, values: dict) -> None:
@@ -175,17 +191,18 @@ def _take_metrics(summary: RunSummary, sub_key: str, values: dict) -> None:
         count = value("example_count")
         summary.example_count = int(count) if count is not None else None
         return
-    if sub_key.startswith("classId:"):
-        class_id = int(sub_key.split(":")[1])
-        name = features.SUPER_CLASS_NAMES[class_id]
+    if sub_key.startswith("classId:"):  # "classId:2", or "classId:2 topK:1"
+        class_id = int(sub_key.split()[0].split(":")[1])
+        if not 0 <= class_id < len(summary.class_names):
+            return
+        name = summary.class_names[class_id]
         if value("recall") is not None:
             summary.recall[name] = value("recall")
         if value("precision") is not None:
             summary.precision[name] = value("precision")
 
 
-def _confusion_matrix(matrix: dict) -> List[List[int]]:
-    size = len(features.SUPER_CLASS_NAMES)
+def _confusion_matrix(matrix: dict, size: int) -> List[List[int]]:
     grid = [[0] * size for _ in range(size)]
     entries = matrix.get("matrices", [{}])[0].get("entries", [])
     for entry in entries:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import List
 
-from imagepipe.components import features
+from imagepipe.pipeline import folder_report
 from imagepipe.pipeline.results import RunSummary
+
+FOLDER_SKIPPED_LISTED = 20  # skipped paths listed in a run summary; the report has all
 
 
 def _percent(value) -> str:
@@ -30,7 +32,10 @@ def format_summary(summary: RunSummary, elapsed_seconds: float) -> str:
     """Formats the run summary: data, training, test metrics and where the model went."""
     lines: List[str] = ["", f"Run {summary.run_id} finished in {elapsed_seconds:.0f} s"]
     report = summary.ingest_report
-    if report:
+    if report and report.get("source") == "folder":
+        lines.extend(folder_report.format_report(report, max_listed=FOLDER_SKIPPED_LISTED,
+                                                 where=summary.ingest_report_path or ""))
+    elif report:
         left_out = ", ".join(f"{k} {v}" for k, v in report["left_out"].items()) or "none"
         splits = ", ".join(f"{name} {s['total']}" for name, s in report["splits"].items())
         lines.append(f"  data: {report['read']} images read, {report['kept']} kept "
@@ -45,16 +50,19 @@ def format_summary(summary: RunSummary, elapsed_seconds: float) -> str:
         lines.extend(format_balance(training["balance"]))
     count = f" on {summary.example_count} test images" if summary.example_count else ""
     lines.append(f"  test accuracy: {_percent(summary.accuracy)}{count}")
+    names = summary.class_names
     if summary.recall:
         lines.append("  recall per class: " + ", ".join(
-            f"{name} {_percent(summary.recall.get(name))}" for name in features.SUPER_CLASS_NAMES))
+            f"{name} {_percent(summary.recall.get(name))}" for name in names))
     if summary.confusion_matrix:
         lines.append("  confusion matrix (rows: true class, columns: predicted):")
-        width = max(8, *(len(str(v)) + 2 for row in summary.confusion_matrix for v in row))
-        header = "".join(f"{name:>{width}}" for name in features.SUPER_CLASS_NAMES)
-        lines.append(f"    {'':8s}{header}")
-        for name, row in zip(features.SUPER_CLASS_NAMES, summary.confusion_matrix):
-            lines.append(f"    {name:8s}" + "".join(f"{v:>{width}}" for v in row))
+        width = max(8, *(len(str(v)) + 2 for row in summary.confusion_matrix for v in row),
+                    *(len(name) + 2 for name in names))
+        label = max(8, *(len(name) + 1 for name in names))
+        header = "".join(f"{name:>{width}}" for name in names)
+        lines.append(f"    {'':{label}s}{header}")
+        for name, row in zip(names, summary.confusion_matrix):
+            lines.append(f"    {name:{label}s}" + "".join(f"{v:>{width}}" for v in row))
     if summary.pushed:
         lines.append(f"  blessed and pushed to {summary.pushed_destination}")
     elif summary.blessed is False:

@@ -11,10 +11,10 @@ import sys
 import time
 from typing import Optional
 
-from imagepipe.pipeline.commands import run_fashion_mnist
+from imagepipe.pipeline.commands import run_fashion_mnist, run_folder
 
 DEFAULT_OUTPUT = "imagepipe-output"
-TARGET_MODULES = (run_fashion_mnist,)
+TARGET_MODULES = (run_fashion_mnist, run_folder)
 
 
 def register(subparsers) -> None:
@@ -23,6 +23,31 @@ def register(subparsers) -> None:
     targets = parser.add_subparsers(dest="target", required=True, metavar="TARGET")
     for module in TARGET_MODULES:
         module.register_target(targets)
+
+
+def add_training_options(parser: argparse.ArgumentParser, epochs: int, patience: int) -> None:
+    """Model and training options every ``run`` target has, with the target's defaults."""
+    parser.add_argument("--model", default="arch5",
+                        help="architecture name (see `imagepipe models`); default arch5")
+    parser.add_argument("--epochs", type=int, default=epochs,
+                        help=f"maximum epochs; default {epochs}")
+    parser.add_argument("--batch-size", type=int, default=32, help="default 32")
+    parser.add_argument("--learning-rate", type=float, default=1e-3, help="default 0.001")
+    parser.add_argument("--patience", type=int, default=patience,
+                        help=f"early-stopping patience in epochs; default {patience}")
+    parser.add_argument("--balance", choices=("oversample", "class_weight", "none"),
+                        default="oversample",
+                        help="balancing of the training split: oversample (default; augmented "
+                             "copies top up the smaller classes every epoch), class_weight "
+                             "(loss weights from the measured counts) or none")
+
+
+def trainer_config(args: argparse.Namespace):
+    """The TrainerConfig of :func:`add_training_options`' arguments."""
+    from imagepipe.pipeline import config  # pylint: disable=g-import-not-at-top
+    return config.TrainerConfig(model_name=args.model, epochs=args.epochs,
+                                batch_size=args.batch_size, learning_rate=args.learning_rate,
+                                early_stopping_patience=args.patience, balance=args.balance)
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:

@@ -15,18 +15,7 @@ def register_target(targets) -> None:
         "fashion-mnist", help="Fashion-MNIST, 3 super-classes (upper, lower, shoes)",
         description="Ingest Fashion-MNIST, map its 10 classes to upper/lower/shoes, train, "
                     "evaluate on the test split and push a blessed model to the serving folder.")
-    parser.add_argument("--model", default="arch5",
-                        help="architecture name (see `imagepipe models`); default arch5")
-    parser.add_argument("--epochs", type=int, default=3, help="maximum epochs; default 3")
-    parser.add_argument("--batch-size", type=int, default=32, help="default 32")
-    parser.add_argument("--learning-rate", type=float, default=1e-3, help="default 0.001")
-    parser.add_argument("--patience", type=int, default=2,
-                        help="early-stopping patience in epochs; default 2")
-    parser.add_argument("--balance", choices=("oversample", "class_weight", "none"),
-                        default="oversample",
-                        help="balancing of the training split: oversample (default; augmented "
-                             "copies top up the smaller classes every epoch), class_weight "
-                             "(loss weights from the measured counts) or none")
+    run.add_training_options(parser, epochs=3, patience=2)
     parser.add_argument("--source", choices=("idx", "tfds"), default="idx",
                         help="idx: the canonical IDX files (default); tfds: TFDS fashion_mnist")
     parser.add_argument("--data-dir", default=None,
@@ -50,10 +39,7 @@ def build_config(args: argparse.Namespace):
         pipeline_name="imagepipe-fashion-mnist",
         **run.output_paths(args),
         data=config.DataConfig(source=args.source, data_dir=data_dir, split_seed=args.seed),
-        trainer=config.TrainerConfig(model_name=args.model, epochs=args.epochs,
-                                     batch_size=args.batch_size, learning_rate=args.learning_rate,
-                                     early_stopping_patience=args.patience,
-                                     balance=args.balance),
+        trainer=run.trainer_config(args),
         evaluation=config.EvalConfig(min_accuracy=args.min_accuracy),
         beam_pipeline_args=tuple(args.beam_arg),
         code_fingerprint=config.code_fingerprint(),
