@@ -1,7 +1,12 @@
 """Beam pipeline options for the data components (ExampleGen, StatisticsGen, Transform, ...).
 
-Locally the data work runs on Beam's FnApiRunner with one worker process per
-core (``multi_processing``). The runner is named explicitly: Beam 2.74's
+Locally the data work runs on Beam's FnApiRunner: with one worker process per
+core (``multi_processing``) on machines with at least
+``MIN_CORES_FOR_MULTI_PROCESSING`` cores, in the calling process (``in_memory``)
+on smaller ones. Measured on 2 cores (``bench/beam_workers_bench.py``, README),
+multi-processing costs about 1.6 times the CPU (worker start-up, every element
+crossing the gRPC data plane) and ExampleGen through Transform took 273 s with
+2 workers against 199 s in memory. The runner is named explicitly: Beam 2.74's
 ``DirectRunner`` first tries the Prism runner, which downloads a binary from
 GitHub (offline: fails and falls back; online: runs the pipeline itself and
 ignores ``direct_running_mode``). ``FnApiRunner`` is what DirectRunner falls
@@ -15,11 +20,12 @@ options instead, e.g. ``--runner=DataflowRunner --project=P --region=R
 from __future__ import annotations
 
 import os
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Tuple
 
 LOCAL_RUNNER = "FnApiRunner"
 MULTI_PROCESSING = "multi_processing"
 IN_MEMORY = "in_memory"
+MIN_CORES_FOR_MULTI_PROCESSING = 3
 
 
 def direct_args(num_workers: int, running_mode: str = MULTI_PROCESSING) -> Tuple[str, ...]:
@@ -36,16 +42,19 @@ def direct_args(num_workers: int, running_mode: str = MULTI_PROCESSING) -> Tuple
             f"--direct_num_workers={num_workers}")
 
 
-def local_defaults(num_workers: Optional[int] = None) -> Tuple[str, ...]:
-    """Options of ``imagepipe run``: multi-processing, one worker per core of this machine."""
-    return direct_args(num_workers or os.cpu_count() or 1)
+def local_defaults(cores: Optional[int] = None) -> Tuple[str, ...]:
+    """Options of ``imagepipe run`` on a machine with ``cores`` cores (default: this one's).
+
+    One worker process per core from ``MIN_CORES_FOR_MULTI_PROCESSING`` cores
+    on; below, one in-memory worker, which was faster on 2 cores.
+    """
+    cores = cores or os.cpu_count() or 1
+    if cores < MIN_CORES_FOR_MULTI_PROCESSING:
+        return direct_args(1, running_mode=IN_MEMORY)
+    return direct_args(cores)
 
 
 def container_defaults() -> Tuple[str, ...]:
     """Options compiled into a Kubeflow/Vertex spec: one worker per core of the container."""
     return direct_args(0)
 
-
-def or_defaults(user_args: Sequence[str], defaults: Sequence[str]) -> Tuple[str, ...]:
-    """Returns the user's Beam options when there are any, else ``defaults``."""
-    return tuple(user_args) if user_args else tuple(defaults)

@@ -42,7 +42,7 @@ def test_runs_with_multi_processing_beam_and_runtime_parameter_defaults(
         tiny_fashion_mnist, str(tmp_path),
         trainer=config_lib.TrainerConfig(model_name="arch5", epochs=1, balance="class_weight"),
         evaluation=config_lib.EvalConfig(min_accuracy=0.3),
-        beam_pipeline_args=beam_options.local_defaults(num_workers=2),
+        beam_pipeline_args=beam_options.direct_args(2, beam_options.MULTI_PROCESSING),
         runtime_parameters=True)
     local_runner.run(config)
     summary = results.latest_run(config.metadata_path, config.pipeline_name)
@@ -56,11 +56,18 @@ def test_runs_with_multi_processing_beam_and_runtime_parameter_defaults(
         assert len(workers) >= 2, (component, beam_workers)
 
 
-def test_local_runs_default_to_one_worker_process_per_core():
+def test_local_default_is_one_worker_process_per_core_from_three_cores():
+    assert beam_options.local_defaults(cores=8) == (
+        "--runner=FnApiRunner", "--direct_running_mode=multi_processing",
+        "--direct_num_workers=8")
+    assert beam_options.local_defaults(cores=2) == (
+        "--runner=FnApiRunner", "--direct_running_mode=in_memory", "--direct_num_workers=1")
+
+
+def test_run_uses_the_local_default_unless_beam_args_are_given():
     from imagepipe.pipeline import cli
     args = cli.build_parser().parse_args(["run", "fashion-mnist"])
     assert args.beam_arg == beam_options.local_defaults()
-    assert "--direct_running_mode=multi_processing" in args.beam_arg
     args = cli.build_parser().parse_args(["run", "fashion-mnist",
                                           "--beam-arg=--direct_num_workers=1"])
     assert args.beam_arg == ["--direct_num_workers=1"]
