@@ -56,7 +56,9 @@ setup(
     ],
     extras_require={
         "dev": ["pytest>=8", "pytest-timeout"],
-        "kubeflow": ["kfp>=2,<3", "google-cloud-aiplatform>=1.40"],
+        # KubeflowV2DagRunner needs only kfp's pipeline-spec protos: the kfp 2 SDK itself
+        # (tfx[kfp]) wants protobuf>=4 or google-cloud-storage<3, against the pinned stack.
+        "kubeflow": ["kfp-pipeline-spec>=0.2.2", "google-cloud-aiplatform>=1.40"],
     },
     entry_points={"console_scripts": ["imagepipe=imagepipe.pipeline.cli:main"]},
 )

@@ -5,6 +5,8 @@
     imagepipe inspect PATH [--class-map FILE]
     imagepipe models
     imagepipe experiment architectures|data-size|cross-validation|resnet50-grid ...
+    imagepipe compile --target kubeflow|vertex --image IMAGE --pipeline-root URI ...
+    imagepipe submit --project P --region R [--spec FILE] [--dry-run] ...
     imagepipe serve --model-dir DIR [--port 8501] ...
     imagepipe predict [--server URL] [--model NAME] PATH...
 
@@ -31,6 +33,8 @@ COMMAND_MODULES = (
     "imagepipe.pipeline.commands.models",
     "imagepipe.pipeline.commands.inspect",
     "imagepipe.pipeline.commands.experiment",
+    "imagepipe.pipeline.commands.compile",
+    "imagepipe.pipeline.commands.submit",
     "imagepipe.pipeline.commands.serve",
     "imagepipe.pipeline.commands.predict",
 )

@@ -46,7 +46,7 @@ ensure_venv() {
     "$IMAGEPIPE_VENV/bin/python" -m pip install --quiet --upgrade "pip<25" "setuptools<70" wheel
     "$IMAGEPIPE_VENV/bin/python" -m pip install --quiet -c "$IMAGEPIPE_ROOT/constraints.txt" \
       -e "$IMAGEPIPE_ROOT[$extras]"
-    echo "$wanted" >"$stamp"
+    echo "$wanted" >>"$stamp"  # one line per extras set installed: installs only add
   fi
 }
 
