@@ -44,8 +44,10 @@ ensure_venv() {
   if [[ ! -f "$stamp" ]] || ! grep -qxF "$wanted" "$stamp"; then
     log "installing the pinned stack ($extras) -- a few minutes the first time"
     "$IMAGEPIPE_VENV/bin/python" -m pip install --quiet --upgrade "pip<25" "setuptools<70" wheel
-    "$IMAGEPIPE_VENV/bin/python" -m pip install --quiet -c "$IMAGEPIPE_ROOT/constraints.txt" \
-      -e "$IMAGEPIPE_ROOT[$extras]"
+    # --use-pep517: a PEP 660 editable install maps imagepipe.* onto the folders (setup.py's
+    # package_dir); the legacy one (setup.py develop, pip's default without pyproject.toml) cannot.
+    "$IMAGEPIPE_VENV/bin/python" -m pip install --quiet --use-pep517 \
+      -c "$IMAGEPIPE_ROOT/constraints.txt" -e "$IMAGEPIPE_ROOT[$extras]"
     echo "$wanted" >>"$stamp"  # one line per extras set installed: installs only add
   fi
 }
