@@ -145,7 +145,8 @@ class ParameterizedTrainer(base_component.BaseComponent):
     def __init__(self, examples: types.BaseChannel, transform_graph: types.BaseChannel,
                  schema: types.BaseChannel, run_fn: str, train_args: trainer_pb2.TrainArgs,
                  eval_args: trainer_pb2.EvalArgs, custom_config: Mapping[str, Any],
-                 epochs: Setting, model_name: Setting, balance: Setting):
+                 epochs: Setting, model_name: Setting, balance: Setting,
+                 hyperparameters: Optional[types.BaseChannel] = None):
         """Creates the component.
 
         Args:
@@ -159,12 +160,14 @@ class ParameterizedTrainer(base_component.BaseComponent):
           epochs: maximum epochs, or a RuntimeParameter of type int.
           model_name: registered architecture, or a RuntimeParameter of type str.
           balance: balancing mode, or a RuntimeParameter of type str.
+          hyperparameters: the Tuner's best hyperparameters, when it runs.
         """
         spec = ParameterizedTrainerSpec(
             examples=examples, transform_graph=transform_graph, schema=schema, run_fn=run_fn,
             train_args=train_args, eval_args=eval_args,
             custom_config=json_utils.dumps(dict(custom_config)),
             epochs=epochs, model_name=model_name, balance=balance,
+            hyperparameters=hyperparameters,
             model=types.Channel(type=standard_artifacts.Model),
             model_run=types.Channel(type=standard_artifacts.ModelRun))
         super().__init__(spec=spec)
@@ -177,14 +180,14 @@ class ParameterizedEvaluator(base_beam_component.BaseBeamComponent):
     EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(EvaluatorExecutor)
 
     def __init__(self, examples: types.BaseChannel, model: types.BaseChannel,
-                 baseline_model: types.BaseChannel, example_splits: List[str],
+                 baseline_model: Optional[types.BaseChannel], example_splits: List[str],
                  eval_config: tfma.EvalConfig, min_accuracy: Setting):
         """Creates the component.
 
         Args:
           examples: raw examples to evaluate on.
           model: the candidate model.
-          baseline_model: the latest blessed model (for change thresholds).
+          baseline_model: the latest blessed model (for change thresholds), or None.
           example_splits: the splits to evaluate on.
           eval_config: TFMA configuration; it needs a value threshold on the
             metric named ``accuracy``.

@@ -182,10 +182,35 @@ class EvalConfig:
       min_accuracy: test accuracy a model must exceed to be blessed.
       max_accuracy_drop: how much worse than the latest blessed model a new
         one may be (0: no worse).
+      compare_with_latest_blessed: evaluate the latest blessed model beside
+        the new one and apply ``max_accuracy_drop``; False (experiments, whose
+        runs compare different models) judges on ``min_accuracy`` alone and
+        evaluates one model only.
     """
 
     min_accuracy: float = 0.98
     max_accuracy_drop: float = 0.0
+    compare_with_latest_blessed: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class TunerConfig:
+    """The optional TFX Tuner: KerasTuner over learning rate, dropout and width.
+
+    Its best hyperparameters feed the Trainer (see components/trainer/tuning.py).
+
+    Attributes:
+      max_trials: hyperparameter sets tried.
+      trial_epochs: epochs per trial.
+    """
+
+    max_trials: int = 6
+    trial_epochs: int = 2
+
+    def __post_init__(self):
+        if self.max_trials < 1 or self.trial_epochs < 1:
+            raise ValueError(f"the tuner needs max_trials >= 1 and trial_epochs >= 1, got "
+                             f"{self.max_trials} and {self.trial_epochs}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -207,6 +232,7 @@ class PipelineConfig:
       code_fingerprint: hash of the installed imagepipe code, so that a code
         change invalidates cached results.
       enable_cache: reuse the results of unchanged components.
+      tuner: run the TFX Tuner before the Trainer (None: no tuning).
       runtime_parameters: expose epochs, model name, balancing mode and the
         accuracy bound as pipeline runtime parameters (their defaults: the
         values above), for orchestrators that take parameters per run
@@ -225,6 +251,7 @@ class PipelineConfig:
     code_fingerprint: str = ""
     enable_cache: bool = True
     runtime_parameters: bool = False
+    tuner: Optional[TunerConfig] = None
 
 
 def code_fingerprint() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Dict, List, Tuple
 
 import tensorflow_model_analysis as tfma
@@ -16,6 +17,7 @@ from imagepipe.pipeline.config import FOLDER_SOURCE, PipelineConfig
 PREPROCESSING_FN = "imagepipe.components.preprocessing.preprocessing_fn"
 PHOTO_PREPROCESSING_FN = "imagepipe.components.photo_preprocessing.preprocessing_fn"
 RUN_FN = "imagepipe.components.trainer.task.run_fn"
+TUNER_FN = "imagepipe.components.trainer.tuning.tuner_fn"
 RESOLVER_ID = "latest_blessed_model_resolver"
 LABEL_XF = features.transformed_name(features.LABEL_KEY)
 TRAINER_ID = "Trainer"
@@ -60,8 +62,9 @@ def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     """
     rules = config.evaluation
     accuracy_threshold = tfma.MetricThreshold(
-        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": rules.min_accuracy}),
-        change_threshold=tfma.GenericChangeThreshold(
+        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": rules.min_accuracy}))
+    if rules.compare_with_latest_blessed:
+        accuracy_threshold.change_threshold.CopyFrom(tfma.GenericChangeThreshold(
             direction=tfma.MetricDirection.HIGHER_IS_BETTER,
             absolute={"value": -rules.max_accuracy_drop - 1e-10}))
     num_classes = len(class_names(config))
@@ -132,6 +135,7 @@ def create_components(config: PipelineConfig) -> List[base_node.BaseNode]:
         train_fraction=config.trainer.train_fraction,
         seed=config.data.split_seed, class_names=class_names(config))
     settings = run_settings(config)
+    tuner = _tuner(config, training, transform, schema_gen) if config.tuner else None
     custom_config = {key: value for key, value in training.to_custom_config().items()
                      if key not in parameterized.TRAINER_PROPERTIES}
     trainer = parameterized.ParameterizedTrainer(
@@ -142,6 +146,7 @@ def create_components(config: PipelineConfig) -> List[base_node.BaseNode]:
         train_args=tfx.proto.TrainArgs(splits=["train"]),
         eval_args=tfx.proto.EvalArgs(splits=["eval"]),
         custom_config={**custom_config, "code_fingerprint": config.code_fingerprint},
+        hyperparameters=tuner.outputs["best_hyperparameters"] if tuner else None,
         **{name: settings[name] for name in parameterized.TRAINER_PROPERTIES},
     ).with_id(TRAINER_ID)
     model_resolver = tfx.dsl.Resolver(
@@ -149,10 +154,11 @@ def create_components(config: PipelineConfig) -> List[base_node.BaseNode]:
         model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
         model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
     ).with_id(RESOLVER_ID)
+    compare = config.evaluation.compare_with_latest_blessed
     evaluator = parameterized.ParameterizedEvaluator(
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
-        baseline_model=model_resolver.outputs["model"],
+        baseline_model=model_resolver.outputs["model"] if compare else None,
         example_splits=["test"],
         eval_config=eval_config(config),
         min_accuracy=settings[parameterized.MIN_ACCURACY_KEY],
@@ -164,8 +170,24 @@ def create_components(config: PipelineConfig) -> List[base_node.BaseNode]:
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(
                 base_directory=f"{config.serving_dir.rstrip('/')}/{config.serving_model_name}")))
-    return [example_gen, statistics_gen, schema_gen, example_validator, transform, trainer,
-            model_resolver, evaluator, pusher]
+    return [example_gen, statistics_gen, schema_gen, example_validator, transform,
+            *([tuner] if tuner else []), trainer, *([model_resolver] if compare else []),
+            evaluator, pusher]
+
+
+def _tuner(config: PipelineConfig, training: TrainingConfig, transform,
+           schema_gen) -> base_node.BaseNode:
+    """The TFX Tuner on the Trainer's splits and settings (the config's model)."""
+    return tfx.components.Tuner(
+        tuner_fn=TUNER_FN,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema_gen.outputs["schema"],
+        train_args=tfx.proto.TrainArgs(splits=["train"]),
+        eval_args=tfx.proto.EvalArgs(splits=["eval"]),
+        custom_config={**training.to_custom_config(),
+                       "tuning": dataclasses.asdict(config.tuner),
+                       "code_fingerprint": config.code_fingerprint})
 
 
 def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:

@@ -182,26 +182,73 @@ def _fine_tune(model: keras.Model, config: TrainingConfig, options: models.Model
             "learning_rate": config.fine_tune_learning_rate, "kept": kept}
 
 
-def run_fn(fn_args: FnArgs) -> None:
-    """Trains the configured architecture on the transformed examples and exports it."""
-    config = TrainingConfig.from_custom_config(fn_args.custom_config)
-    options = models.ModelOptions.from_dict(config.model_options)
-    balance_lib.check_mode(config.balance)
-    keras.utils.set_random_seed(config.seed)
-    tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
+def datasets(config: TrainingConfig, fn_args: FnArgs,
+             tf_transform_output: tft.TFTransformOutput
+             ) -> Tuple[tf.data.Dataset, tf.data.Dataset, Dict[int, int]]:
+    """The batched training stream (balanced), the validation stream and the training counts."""
     examples, counts = _training_examples(config, fn_args, tf_transform_output)
-    balance_report = balance_lib.report(config.balance, counts, config.class_names)
-    balance_lib.write_report(balance_report, fn_args.model_run_dir)
     train = balance_lib.balanced_training_stream(
         examples, config.balance, counts, config.batch_size, config.seed)
     validation = data.evaluation_stream(
         data.read_transformed(fn_args.eval_files, fn_args.data_accessor, tf_transform_output),
         config.batch_size)
-    spec = models.ModelSpec(input_shape=data.image_shape(tf_transform_output),
+    return train, validation, counts
+
+
+def model_spec(config: TrainingConfig, options: models.ModelOptions,
+               tf_transform_output: tft.TFTransformOutput) -> models.ModelSpec:
+    """What the architecture is built for: the transformed image, the classes, the options."""
+    return models.ModelSpec(input_shape=data.image_shape(tf_transform_output),
                             num_classes=len(config.class_names),
                             input_name=data.IMAGE_XF, learning_rate=config.learning_rate,
                             options=options)
-    model = compile_model(models.build(config.model_name, spec), config.learning_rate)
+
+
+# Hyperparameters the Tuner searches (components/trainer/tuning.py) and run_fn applies.
+TUNED_LEARNING_RATE = "learning_rate"
+TUNED_OPTIONS = ("dropout", "width")
+
+
+def with_hyperparameters(config: TrainingConfig, options: models.ModelOptions,
+                         hyperparameters: Optional[Mapping[str, Any]]
+                         ) -> Tuple[TrainingConfig, models.ModelOptions, Dict[str, Any]]:
+    """Applies the Tuner's best hyperparameters, when the Trainer was given them.
+
+    Args:
+      config: the configured training settings.
+      options: the configured model options.
+      hyperparameters: ``FnArgs.hyperparameters``: a KerasTuner
+        ``HyperParameters.get_config()`` dict, or None.
+
+    Returns:
+      (settings, options, the values applied).
+    """
+    values = dict((hyperparameters or {}).get("values", {}))
+    if TUNED_LEARNING_RATE in values:
+        config = dataclasses.replace(config, learning_rate=float(values[TUNED_LEARNING_RATE]))
+    tuned = {name: float(values[name]) for name in TUNED_OPTIONS if name in values}
+    if tuned:
+        options = dataclasses.replace(options, **tuned)
+    return config, options, values
+
+
+def run_fn(fn_args: FnArgs) -> None:
+    """Trains the configured architecture on the transformed examples and exports it."""
+    config = TrainingConfig.from_custom_config(fn_args.custom_config)
+    config, options, tuned = with_hyperparameters(
+        config, models.ModelOptions.from_dict(config.model_options),
+        getattr(fn_args, "hyperparameters", None))
+    if tuned:
+        logging.info("hyperparameters from the Tuner: %s", tuned)
+    balance_lib.check_mode(config.balance)
+    keras.utils.set_random_seed(config.seed)
+    tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
+    train, validation, counts = datasets(config, fn_args, tf_transform_output)
+    balance_report = balance_lib.report(config.balance, counts, config.class_names)
+    balance_lib.write_report(balance_report, fn_args.model_run_dir)
+    model = compile_model(models.build(config.model_name,
+                                       model_spec(config, options, tf_transform_output)),
+                          config.learning_rate)
     model.summary(print_fn=logging.info)
 
     def fit(first_epoch: int, last_epoch: int, phase: int) -> List[Dict[str, float]]:
@@ -219,6 +266,7 @@ def run_fn(fn_args: FnArgs) -> None:
     _write_json(os.path.join(fn_args.model_run_dir, HISTORY_FILE), rows)
     _write_json(os.path.join(fn_args.model_run_dir, TRAINING_SUMMARY_FILE), {
         "config": config.to_custom_config(),
+        "model_options": options.to_dict(),
         "parameters": int(model.count_params()),
         "epochs_run": len(rows),
         "best_epoch": int(best["epoch"]),
@@ -228,6 +276,7 @@ def run_fn(fn_args: FnArgs) -> None:
         "seconds_per_epoch": sum(row["epoch_seconds"] for row in rows) / len(rows),
         "training_examples": sum(counts.values()),
         "fine_tuning": fine_tuning,
+        "hyperparameters": tuned,
         "balance": balance_report,
     })
     export.export_model(model, tf_transform_output, config.class_names,

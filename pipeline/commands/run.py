@@ -40,6 +40,22 @@ def add_training_options(parser: argparse.ArgumentParser, epochs: int, patience:
                         help="balancing of the training split: oversample (default; augmented "
                              "copies top up the smaller classes every epoch), class_weight "
                              "(loss weights from the measured counts) or none")
+    parser.add_argument("--tune", action="store_true",
+                        help="run the TFX Tuner first: KerasTuner random search over learning "
+                             "rate, dropout and width (what the model takes); the best values "
+                             "train the model")
+    parser.add_argument("--tune-trials", type=int, default=6,
+                        help="hyperparameter sets the tuner tries; default 6")
+    parser.add_argument("--tune-epochs", type=int, default=2,
+                        help="epochs per tuner trial; default 2")
+
+
+def tuner_config(args: argparse.Namespace):
+    """The TunerConfig of ``--tune``, or None without it."""
+    from imagepipe.pipeline import config  # pylint: disable=g-import-not-at-top
+    if not args.tune:
+        return None
+    return config.TunerConfig(max_trials=args.tune_trials, trial_epochs=args.tune_epochs)
 
 
 def trainer_config(args: argparse.Namespace):

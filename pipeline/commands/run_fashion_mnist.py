@@ -40,6 +40,7 @@ def build_config(args: argparse.Namespace):
         **run.output_paths(args),
         data=config.DataConfig(source=args.source, data_dir=data_dir, split_seed=args.seed),
         trainer=run.trainer_config(args),
+        tuner=run.tuner_config(args),
         evaluation=config.EvalConfig(min_accuracy=args.min_accuracy),
         beam_pipeline_args=tuple(args.beam_arg),
         code_fingerprint=config.code_fingerprint(),

@@ -32,6 +32,15 @@ def register_target(targets) -> None:
     parser.add_argument("--weights", default="none", metavar="none|imagenet|PATH",
                         help="initial weights of a pretrained base (resnet50): none (default), "
                              "imagenet (downloaded; needs the internet) or a local weights file")
+    parser.add_argument("--fine-tune-epochs", type=int, default=0,
+                        help="epochs of a second phase that unfreezes the top blocks of a "
+                             "pretrained base (resnet50 with --weights) at a lower learning "
+                             "rate; default 0 (none)")
+    parser.add_argument("--fine-tune-learning-rate", type=float, default=1e-5,
+                        help="learning rate of the fine-tuning phase; default 0.00001")
+    parser.add_argument("--fine-tune-blocks", type=int, default=3,
+                        help="residual blocks unfrozen from the top (resnet50 has 16); "
+                             "default 3")
     parser.add_argument("--augment", action="store_true",
                         help="random flips and rotations inside the model, in training only "
                              "(resnet50)")
@@ -96,7 +105,10 @@ def build_config(args: argparse.Namespace):
         **run.output_paths(args),
         serving_model_name=name,
         data=data,
-        trainer=dataclasses.replace(run.trainer_config(args), model_options=model_options(args)),
+        trainer=dataclasses.replace(run.trainer_config(args), model_options=model_options(args),
+                                    fine_tune_epochs=args.fine_tune_epochs,
+                                    fine_tune_learning_rate=args.fine_tune_learning_rate),
+        tuner=run.tuner_config(args),
         evaluation=config.EvalConfig(min_accuracy=args.min_accuracy),
         beam_pipeline_args=tuple(args.beam_arg),
         code_fingerprint=config.code_fingerprint(),
@@ -104,9 +116,10 @@ def build_config(args: argparse.Namespace):
 
 
 def model_options(args: argparse.Namespace):
-    """The ModelOptions of --weights and --augment."""
+    """The ModelOptions of --weights, --augment and --fine-tune-blocks."""
     from imagepipe.components.model_options import ModelOptions  # pylint: disable=g-import-not-at-top
-    return ModelOptions(weights=args.weights, augment=args.augment)
+    return ModelOptions(weights=args.weights, augment=args.augment,
+                        fine_tune_blocks=args.fine_tune_blocks)
 
 
 def check_model_options(args: argparse.Namespace) -> Optional[str]:
@@ -115,7 +128,7 @@ def check_model_options(args: argparse.Namespace) -> Optional[str]:
     options = model_options(args)
     ignored = models.ignored_options(args.model, options)
     if ignored:
-        flags = " and ".join(f"--{name}" for name in ignored)
+        flags = " and ".join(f"--{name.replace('_', '-')}" for name in ignored)
         takers = [n for n in models.names() if set(ignored) <= set(models.architecture(n).takes)]
         return (f"model {args.model!r} does not take {flags}; models that do: "
                 f"{', '.join(takers) or 'none'}")

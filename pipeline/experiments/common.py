@@ -22,9 +22,10 @@ from imagepipe.components.trainer import task
 from imagepipe.pipeline import config as config_lib
 from imagepipe.pipeline import results
 
-# Experiments compare models; blessing is not their question, so every model
-# is blessed (and pushed to its own folder).
-EXPERIMENT_EVALUATION = config_lib.EvalConfig(min_accuracy=0.0, max_accuracy_drop=1.0)
+# Experiments compare models; blessing is not their question: no comparison
+# with the latest blessed model (a different model, and a second evaluation),
+# every model is blessed and pushed to its own folder.
+EXPERIMENT_EVALUATION = config_lib.EvalConfig(min_accuracy=0.0, compare_with_latest_blessed=False)
 
 Progress = Callable[[str], None]
 

@@ -56,6 +56,7 @@ def test_architectures_compares_models_on_the_same_cached_splits(tiny_fashion_mn
     for node in ("FashionMnistExampleGen", "Transform"):
         assert second.components[node] == "CACHED"  # the same splits for every model
     assert second.components["Trainer"] == "COMPLETE"
+    assert "latest_blessed_model_resolver" not in second.components  # one model evaluated
     assert any("arch10" in line for line in lines)
 
 
