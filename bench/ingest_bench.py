@@ -121,7 +121,7 @@ def main() -> None:
     seconds, _ = timed(lambda: photo_folder.scan(root, workers=1))
     rows.append(("scan: validate + hash, 1 thread", seconds, len(folder_scan.photos)))
     seconds, size = timed(build_examples, root, folder_scan)
-    rows.append((f"examples: read + normalise + PNG + tf.Example ({size / 2**20:.0f} MiB)",
+    rows.append((f"examples: read, check, normalise, PNG, tf.Example ({size / 2**20:.0f} MiB)",
                  seconds, len(folder_scan.photos)))
     rows.append(("scan + examples (the ExampleGen's work, in-process)",
                  rows[1][1] + rows[3][1], len(folder_scan.photos)))

@@ -19,7 +19,7 @@ RAW_FEATURE_KEYS: Tuple[str, ...] = (IMAGE_KEY, LABEL_KEY, LABEL_NAME_KEY, EXAMP
 # Photo folders: the class map is data (sub-folder names, or a class map file),
 # applied at ingest, so LABEL_KEY already holds the class id and the class names
 # travel in the pipeline config. IMAGE_KEY holds a normalised copy (8-bit RGB,
-# upright, longer side bounded, lossless BMP) that TensorFlow decodes; the file's own
+# upright, longer side bounded, lossless PNG) that TensorFlow decodes; the file's own
 # bytes are kept untouched beside it.
 ORIGINAL_IMAGE_KEY = "image_original"  # the file's bytes, not re-encoded
 ORIGINAL_FORMAT_KEY = "image_format"  # JPEG, PNG, BMP, GIF, WEBP or TIFF

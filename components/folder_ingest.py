@@ -15,7 +15,7 @@ groups sub-folders into classes) into tf.Examples, in three steps:
 3. **Examples**, in Beam: each accepted file is read again (its content hash
    must not have changed), normalised (:func:`imagepipe.data.images.normalise`)
    and written with the features of :mod:`imagepipe.components.features`:
-   ``image`` (normalised RGB, lossless BMP), ``image_original`` (the file's own bytes),
+   ``image`` (normalised RGB, lossless PNG), ``image_original`` (the file's own bytes),
    ``image_format``, ``label`` (class id), ``label_name`` (class name),
    ``source_folder``, ``relative_path``, ``content_hash`` and ``example_id``
    (the relative path).
@@ -181,8 +181,9 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
                        if assignment[p.path] == name]
             chunks = [(root, list(chunk), max_side, max_pixels)
                       for chunk in _chunks(members, _CHUNK)]
+            # reshuffle (the default) spreads the chunks over Beam's workers.
             result[name] = (pipeline
-                            | f"Create[{name}]" >> beam.Create(chunks, reshuffle=False)
+                            | f"Create[{name}]" >> beam.Create(chunks)
                             | f"ToExamples[{name}]" >> beam.FlatMap(_examples_of_chunk))
         return result
 

@@ -13,7 +13,7 @@ Where decoding happens (the one decision that keeps training and serving equal):
   (:mod:`imagepipe.data.images`, Pillow) normalises every accepted file once:
   first frame, EXIF orientation applied, any colour mode (grayscale, palette,
   RGBA, CMYK, 16-bit) to 8-bit RGB with transparency on white, longer side at
-  most ``max_side`` (512 by default); it stores that, lossless (BMP), in ``image`` and
+  most ``max_side`` (512 by default); it stores that as PNG in ``image`` and
   keeps the file's own bytes in ``image_original``.
 * This graph decodes ``image`` (any JPEG/PNG/GIF/BMP with 1-4 channels, alpha
   composited on white), scales to [0, 1] and resizes to ``image_size`` x
@@ -21,8 +21,8 @@ Where decoding happens (the one decision that keeps training and serving equal):
   centre-cropping. The served model therefore accepts JPEG, PNG, GIF and BMP
   directly; clients with WebP, TIFF, CMYK or 16-bit files, or phone photos
   that rely on EXIF orientation, send ``imagepipe.data.images.normalised_png``
-  of their file (lossless like the stored copy), which gives exactly the
-  pixels seen in training.
+  of their file (the stored copy's bytes), which gives exactly the pixels
+  seen in training.
 
 Settings come from the Transform's ``custom_config``: ``image_size`` (default
 224) and ``resize_mode`` (``pad`` or ``crop``).

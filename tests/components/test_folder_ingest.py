@@ -40,7 +40,7 @@ def test_example_holds_original_bytes_normalised_copy_label_path_and_hash(folder
     assert _value(example, features.EXAMPLE_ID_KEY).decode() == photo.path
     assert _value(example, features.LABEL_KEY) == 2
     assert _value(example, features.LABEL_NAME_KEY).decode() == photo.class_name
-    normalised = tf.io.decode_bmp(_value(example, features.IMAGE_KEY)).numpy()
+    normalised = tf.io.decode_png(_value(example, features.IMAGE_KEY)).numpy()
     assert normalised.shape[2] == 3 and max(normalised.shape[:2]) == 64
     assert set(example.features.feature) == set(features.PHOTO_RAW_FEATURE_KEYS)
     assert report["ingested"] == 15 and set(assignment.values()) == {"train", "eval", "test"}
