@@ -62,6 +62,7 @@ def build_config(args: argparse.Namespace):
         serving_dir=args.serving_dir or f"{root}/serving",
         data=config.DataConfig(source=args.source, data_dir=args.data_dir, split_seed=args.seed),
         trainer=run.trainer_config(args),
+        tuner=run.tuner_config(args),
         evaluation=config.EvalConfig(min_accuracy=args.min_accuracy),
         beam_pipeline_args=tuple(args.beam_arg),
         code_fingerprint=config.code_fingerprint(),

@@ -167,3 +167,10 @@ def test_vertex_sdk_accepts_the_compiled_job_offline(compiled):
         credentials=AnonymousCredentials())
     values = job._gca_resource.runtime_config.parameter_values  # pylint: disable=protected-access
     assert values["epochs"] == 2 and values["model_name"] == "proposed"
+
+
+def test_tune_compiles_a_tuner_feeding_the_trainer(tmp_path):
+    path = str(tmp_path / "job.json")
+    assert cli.main(COMPILE_ARGS + ["--target", "vertex", "--output", path, "--tune"]) == 0
+    tasks = kubeflow_runner.tasks(kubeflow_runner.read_spec(path))
+    assert "Tuner" in tasks["Trainer"] and "Transform" in tasks["Tuner"]
