@@ -183,7 +183,7 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
                       for i in range(0, len(members), _CHUNK)]
             result[split.name] = (
                 pipeline
-                | f"Create[{split.name}]" >> beam.Create(chunks, reshuffle=False)
+                | f"Create[{split.name}]" >> beam.Create(chunks, reshuffle=True)
                 | f"ToExamples[{split.name}]" >> beam.FlatMap(_examples_of_chunk))
         return result
 
