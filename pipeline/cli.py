@@ -27,16 +27,19 @@ from typing import Optional, Sequence
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # google-api-core warns about Python 3.10 on every import; TFX 1.16 needs 3.10.
 warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\..*")
+# The same for the Beam worker processes, which print to the console.
+os.environ.setdefault("PYTHONWARNINGS", "ignore::FutureWarning")
 
 COMMAND_MODULES = (
     "imagepipe.pipeline.commands.run",
     "imagepipe.pipeline.commands.models",
-    "imagepipe.pipeline.commands.inspect",
     "imagepipe.pipeline.commands.experiment",
     "imagepipe.pipeline.commands.compile",
     "imagepipe.pipeline.commands.submit",
+    "imagepipe.pipeline.commands.inspect",
     "imagepipe.pipeline.commands.serve",
     "imagepipe.pipeline.commands.predict",
+    "imagepipe.pipeline.commands.evaluate",
 )
 
 

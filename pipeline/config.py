@@ -146,6 +146,8 @@ class TrainerConfig:
       fine_tune_learning_rate: Adam's learning rate in that phase.
       early_stopping: False trains every epoch and keeps the last weights.
       train_fraction: seeded, stratified share of the training split used.
+      photo_augmentation: share of the training images rendered as photos and
+        normalized back each epoch (Fashion-MNIST; see components/augment.py).
     """
 
     model_name: str = "arch5"
@@ -159,8 +161,12 @@ class TrainerConfig:
     fine_tune_learning_rate: float = 1e-5
     early_stopping: bool = True
     train_fraction: float = 1.0
+    photo_augmentation: float = 0.0
 
     def __post_init__(self):
+        if not 0.0 <= self.photo_augmentation <= 1.0:
+            raise ValueError(f"photo_augmentation must be in [0, 1], "
+                             f"got {self.photo_augmentation}")
         if not 0.0 < self.train_fraction <= 1.0:
             raise ValueError(f"train_fraction must be in (0, 1], got {self.train_fraction}")
         if self.fine_tune_epochs < 0:

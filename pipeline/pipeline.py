@@ -133,6 +133,7 @@ def create_components(config: PipelineConfig) -> List[base_node.BaseNode]:
         fine_tune_learning_rate=config.trainer.fine_tune_learning_rate,
         early_stopping=config.trainer.early_stopping,
         train_fraction=config.trainer.train_fraction,
+        photo_augmentation=config.trainer.photo_augmentation,
         seed=config.data.split_seed, class_names=class_names(config))
     settings = run_settings(config)
     tuner = _tuner(config, training, transform, schema_gen) if config.tuner else None

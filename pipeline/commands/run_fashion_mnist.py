@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from typing import Optional
+
+
+PHOTO_AUGMENTATION = 0.25
 
 
 def register_target(targets) -> None:
@@ -16,6 +20,12 @@ def register_target(targets) -> None:
         description="Ingest Fashion-MNIST, map its 10 classes to upper/lower/shoes, train, "
                     "evaluate on the test split and push a blessed model to the serving folder.")
     run.add_training_options(parser, epochs=3, patience=2)
+    parser.add_argument("--photo-augmentation", type=float, default=PHOTO_AUGMENTATION,
+                        metavar="FRACTION",
+                        help="share of training images rendered as photos (background, "
+                             "colour, position, blur, noise, JPEG) and normalized back each "
+                             f"epoch, so the model works on real photos; default "
+                             f"{PHOTO_AUGMENTATION}")
     parser.add_argument("--source", choices=("idx", "tfds"), default="idx",
                         help="idx: the canonical IDX files (default); tfds: TFDS fashion_mnist")
     parser.add_argument("--data-dir", default=None,
@@ -39,7 +49,8 @@ def build_config(args: argparse.Namespace):
         pipeline_name="imagepipe-fashion-mnist",
         **run.output_paths(args),
         data=config.DataConfig(source=args.source, data_dir=data_dir, split_seed=args.seed),
-        trainer=run.trainer_config(args),
+        trainer=dataclasses.replace(run.trainer_config(args),
+                                    photo_augmentation=args.photo_augmentation),
         tuner=run.tuner_config(args),
         evaluation=config.EvalConfig(min_accuracy=args.min_accuracy),
         beam_pipeline_args=tuple(args.beam_arg),
