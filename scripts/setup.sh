@@ -13,16 +13,19 @@ DEBIAN_FASHION_MNIST_DIR=/usr/share/datasets/fashion-mnist
 
 log() { printf '[imagepipe setup] %s\n' "$*" >&2; }
 
+is_python310() {
+  # pyenv's shims are on PATH even when they cannot run 3.10: try the interpreter.
+  [[ -n "$1" && -x "$1" ]] &&
+    "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1
+}
+
 find_python310() {
-  local candidate
-  for candidate in "${IMAGEPIPE_PYTHON:-}" "$(command -v python3.10 || true)"; do
-    if [[ -n "$candidate" && -x "$candidate" ]]; then echo "$candidate"; return 0; fi
-  done
-  local pyenv_root
+  local candidate pyenv_root
   pyenv_root="$( (command -v pyenv >/dev/null && pyenv root) || echo "$HOME/.pyenv")"
-  for candidate in "$pyenv_root"/versions/3.10.*/bin/python3.10 /usr/local/bin/python3.10 \
+  for candidate in "${IMAGEPIPE_PYTHON:-}" "$(command -v python3.10 || true)" \
+                   "$pyenv_root"/versions/3.10.*/bin/python3.10 /usr/local/bin/python3.10 \
                    /usr/bin/python3.10; do
-    if [[ -x "$candidate" ]]; then echo "$candidate"; return 0; fi
+    if is_python310 "$candidate"; then echo "$candidate"; return 0; fi
   done
   return 1
 }
