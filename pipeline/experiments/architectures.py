@@ -10,6 +10,7 @@ and seconds per epoch; training curves and a confusion matrix image each.
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import List, Optional, Sequence
 
 from imagepipe.pipeline import config as config_lib
@@ -19,9 +20,13 @@ NAME = "architectures"
 
 
 def default_models() -> List[str]:
-    """Every registered model made for Fashion-MNIST."""
+    """Every registered model made for Fashion-MNIST, in natural order (arch4 before arch10)."""
     from imagepipe.components import models  # pylint: disable=g-import-not-at-top
-    return models.names(models.FASHION_MNIST)
+    return sorted(models.names(models.FASHION_MNIST), key=_natural)
+
+
+def _natural(name: str):
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
 def run(experiment: common.Experiment, data: config_lib.DataConfig,

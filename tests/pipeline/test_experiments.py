@@ -108,3 +108,50 @@ def test_enough_data_is_the_smallest_fraction_near_the_best():
     assert data_size.enough_data([0.1, 0.5, 1.0], [0.90, 0.989, 0.99], 0.005) == 0.5
     with pytest.raises(ValueError, match="fractions must be in"):
         data_size.check_fractions([0.5, 1.5])
+
+
+def test_resnet50_grid_runs_the_four_cells_on_a_photo_folder(tmp_path):
+    from imagepipe.components.models import resnet
+    from imagepipe.data import photo_fixtures
+    from imagepipe.pipeline.experiments import resnet50_grid
+    folder = str(tmp_path / "photos")
+    photo_fixtures.write_photo_folder(folder, per_class=8, seed=3, sizes=(40, 64))
+    weights = resnet.make_weights_file(str(tmp_path / "resnet50_notop.h5"))  # as a user's file
+    experiment, _ = _experiment("resnet50-grid", tmp_path)
+    trainer = config_lib.TrainerConfig(epochs=1, batch_size=8, fine_tune_epochs=1)
+    report = resnet50_grid.run(experiment, resnet50_grid.folder_data(folder, None, 32, 1001),
+                               trainer, weights)
+    html_path = report.write(experiment.report_dir)
+    validation_grid, test_grid, runs = report.tables
+    assert validation_grid[0] == ["", "no augmentation", "augmentation"]
+    assert [row[0] for row in validation_grid[1]] == ["no weights", "weights"]
+    assert all(cell.endswith("%") for row in test_grid[1] for cell in row[1:])
+    assert [row[0] for row in runs[1]] == [cell.label for cell in resnet50_grid.CELLS]
+    for record in report.results["runs"]:
+        training = record["summary"]["training"]
+        options = training["model_options"]
+        assert options["weights"] == (weights if record["label"].startswith("weights")
+                                      else "none")
+        assert options["augment"] == record["label"].endswith("augmentation")
+        fine = training["fine_tuning"]
+        if options["weights"] == "none":
+            assert fine is None  # nothing frozen, no second phase
+        else:
+            assert fine["unfrozen_layers"] == 10 and fine["epochs_run"] == 1
+    pngs = [n for n in os.listdir(experiment.report_dir) if n.endswith(".png")]
+    assert len(pngs) == 8  # curves and a confusion matrix per cell
+    for name in pngs:
+        tf.io.decode_png(tf.io.read_file(os.path.join(experiment.report_dir, name)))
+        assert name in open(html_path).read()
+
+
+def test_resnet50_grid_needs_pretrained_weights(tmp_path):
+    from imagepipe.pipeline.experiments import resnet50_grid
+    with pytest.raises(ValueError, match="must be imagenet or a weights file"):
+        resnet50_grid.check_weights("none")
+    with pytest.raises(FileNotFoundError, match="weights file not found"):
+        resnet50_grid.check_weights(str(tmp_path / "missing.h5"))
+
+
+def test_architectures_default_to_every_fashion_mnist_model_in_natural_order():
+    assert architectures.default_models() == ["arch4", "arch5", "arch10", "proposed"]
