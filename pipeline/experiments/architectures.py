@@ -76,7 +76,10 @@ def build_report(records: Sequence[common.RunRecord],
                 f"validation loss, patience {trainer.early_stopping_patience}, best weights "
                 f"restored), batch {trainer.batch_size}, learning rate {trainer.learning_rate}, "
                 f"balance {trainer.balance}; test metrics from the Evaluator on the test split. "
-                f"arch4 is a stand-in: the report does not list its layers.")
+                f"arch4 is a stand-in: the report does not list its layers. "
+                f"{common.splits_text(records[0]) if records else ''} Seconds per epoch include "
+                f"the validation pass (the first epoch also fills the input cache) and depend "
+                f"on the machine's load.")
     report.heading("Results")
     report.table(*table(records))
     report.image("accuracy.png", report_lib.bar_chart(

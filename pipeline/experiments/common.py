@@ -182,6 +182,15 @@ def read_training_summary(outputs: Dict[str, dict], trainer_id: str) -> dict:
     return read_json(path) or {}
 
 
+def splits_text(record: RunRecord) -> str:
+    """``Splits: train 44100, eval 9450, test 9450 images.`` from the run's ingest report."""
+    splits = (record.summary.ingest_report or {}).get("splits") or {}
+    if not splits:
+        return ""
+    return "Splits: " + ", ".join(f"{name} {split['total']}" for name, split in splits.items()) \
+        + " images."
+
+
 def recall_columns(class_names: Sequence[str]) -> List[str]:
     """Table headers of per-class recall."""
     return [f"recall {name}" for name in class_names]

@@ -92,7 +92,8 @@ def build_report(records: Sequence[common.RunRecord], fractions: Sequence[float]
     report.text(f"{trainer.model_name} trained up to {trainer.epochs} epochs on seeded, "
                 f"stratified fractions of the same training split (smaller fractions are "
                 f"subsets of larger ones); validation and test splits whole. Balance "
-                f"{trainer.balance} applies to the images kept.")
+                f"{trainer.balance} applies to the images kept. "
+                f"{common.splits_text(records[0]) if records else ''}")
     report.heading("Results")
     report.table(*table(records, fractions))
     if enough is not None:

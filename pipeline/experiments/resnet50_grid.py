@@ -158,7 +158,8 @@ def build_report(records: Sequence[common.RunRecord], trainer: config_lib.Traine
                 + f"; up to {trainer.epochs} epochs, early stopping patience "
                 f"{trainer.early_stopping_patience}. Augmentation: RandomFlip('horizontal') + "
                 f"RandomRotation(0.2) inside the model. The report got 39% / 45% / 90% / 95% "
-                f"validation accuracy (none / augmentation / weights / both).")
+                f"validation accuracy (none / augmentation / weights / both). "
+                f"{common.splits_text(records[0]) if records else ''}")
     report.heading("Best validation accuracy (the report's measure)")
     report.table(*grid(records, lambda r: r.training.get("best_val_accuracy")))
     report.heading("Test accuracy (Evaluator, test split)")
