@@ -106,3 +106,20 @@ def test_a_file_of_other_weights_fails_clearly(tmp_path):
     keras.Sequential([keras.layers.Dense(2, input_shape=(3,))]).save_weights(path)
     with pytest.raises(RuntimeError, match="could not load ResNet50 weights from"):
         models.build("resnet50", _spec(weights=path))
+
+
+def test_imagenet_goes_through_keras_download_and_fails_clearly_offline(monkeypatch):
+    """The real download cannot run offline; this checks the path and the message."""
+    from tf_keras.src.applications import resnet as keras_resnet
+    asked = []
+
+    def offline(name, url, **kwargs):
+        asked.append((name, url))
+        raise Exception(f"URL fetch failure on {url}: [Errno -3] Temporary failure in name "
+                        f"resolution")
+
+    monkeypatch.setattr(keras_resnet.data_utils, "get_file", offline)
+    with pytest.raises(RuntimeError, match="could not download the ImageNet weights of ResNet50"
+                                           ".*--weights PATH"):
+        models.build("resnet50", _spec(weights="imagenet"))
+    assert asked and asked[0][0].startswith("resnet50_weights_tf_dim_ordering_tf_kernels_notop")
