@@ -63,7 +63,13 @@ def publish(model_path: str, base_directory: str, source: Dict[str, Any]) -> str
 
     Returns:
       The published version's folder.
+
+    Raises:
+      FileNotFoundError: ``model_path`` holds no SavedModel; nothing is published.
     """
+    if not tf.io.gfile.exists(os.path.join(model_path, "saved_model.pb")):
+        raise FileNotFoundError(f"{model_path} is not a SavedModel (no saved_model.pb); "
+                                f"nothing was published")
     versions = existing_versions(base_directory)
     if versions:
         latest = os.path.join(base_directory, str(versions[-1]))

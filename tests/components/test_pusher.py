@@ -44,7 +44,7 @@ def test_a_failed_copy_leaves_no_version_and_no_staging(tmp_path):
     base = str(tmp_path / "model")
     _fake_saved_model(str(tmp_path / "good"))
     good = pusher.publish(str(tmp_path / "good"), base, {"model_uri": "good"})
-    with pytest.raises(Exception):
+    with pytest.raises(FileNotFoundError, match="missing is not a SavedModel"):
         pusher.publish(str(tmp_path / "missing"), base, {"model_uri": "missing"})
     assert pusher.existing_versions(base) == [int(os.path.basename(good))]
     assert os.listdir(base) == [os.path.basename(good)]
