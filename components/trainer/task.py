@@ -142,6 +142,11 @@ def _training_examples(config: TrainingConfig, fn_args: FnArgs,
     return examples, balance_lib.read_class_counts(tf_transform_output)
 
 
+def trainable_parameters(model: keras.Model) -> int:
+    """How many parameters training changes (a frozen base's are not counted)."""
+    return int(sum(weight.shape.num_elements() for weight in model.trainable_weights))
+
+
 def _final_val_loss(rows: List[Dict[str, float]], config: TrainingConfig) -> float:
     """The validation loss of the weights a fit leaves: the best with early stopping, else the last."""
     return (min(row["val_loss"] for row in rows) if config.early_stopping
@@ -179,6 +184,7 @@ def _fine_tune(model: keras.Model, config: TrainingConfig, options: models.Model
             variable.assign(value)
         kept = "first phase"
     return {"unfrozen_layers": unfrozen, "epochs_run": len(phase_rows),
+            "trainable_parameters": trainable_parameters(model),
             "learning_rate": config.fine_tune_learning_rate, "kept": kept}
 
 
@@ -250,6 +256,7 @@ def run_fn(fn_args: FnArgs) -> None:
                                        model_spec(config, options, tf_transform_output)),
                           config.learning_rate)
     model.summary(print_fn=logging.info)
+    trainable = trainable_parameters(model)
 
     def fit(first_epoch: int, last_epoch: int, phase: int) -> List[Dict[str, float]]:
         history = model.fit(train, validation_data=validation, epochs=last_epoch,
@@ -268,6 +275,7 @@ def run_fn(fn_args: FnArgs) -> None:
         "config": config.to_custom_config(),
         "model_options": options.to_dict(),
         "parameters": int(model.count_params()),
+        "trainable_parameters": trainable,
         "epochs_run": len(rows),
         "best_epoch": int(best["epoch"]),
         "best_val_loss": best["val_loss"],

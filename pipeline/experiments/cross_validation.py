@@ -214,8 +214,13 @@ def _fold_result(run_id: str, outputs: Dict[str, dict], fold: int) -> FoldResult
                       common.read_history(outputs, trainer_id(fold)))
 
 
+def _recall(result: FoldResult) -> Dict[str, float]:
+    return common.top1_recall(result.summary, features.SUPER_CLASS_NAMES)
+
+
 def mean_std(values: Sequence[float]) -> str:
-    """``99.12% ± 0.31`` (sample standard deviation, percentage points)."""
+    """``99.12% ± 0.31`` (sample standard deviation, percentage points); None values skipped."""
+    values = [v for v in values if v is not None]
     if not values:
         return "n/a"
     spread = statistics.stdev(values) if len(values) > 1 else 0.0
@@ -232,10 +237,10 @@ def table(fold_results: Sequence[FoldResult]):
         rows.append([f"fold {result.fold}", result.summary.example_count,
                      f"{result.training.get('training_examples', 0):,}",
                      report_lib.percent(result.summary.accuracy)]
-                    + [report_lib.percent(result.summary.recall.get(n)) for n in class_names]
+                    + [report_lib.percent(r) for r in _recall(result).values()]
                     + [f"{result.training.get('seconds_per_epoch', 0.0):.1f}"])
     rows.append(["mean ± std", "", "", mean_std([r.summary.accuracy for r in fold_results])]
-                + [mean_std([r.summary.recall[n] for r in fold_results]) for n in class_names]
+                + [mean_std([_recall(r)[n] for r in fold_results]) for n in class_names]
                 + [""])
     return headers, rows
 

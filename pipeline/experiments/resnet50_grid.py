@@ -132,11 +132,13 @@ def runs_table(records: Sequence[common.RunRecord]):
         training = record.training
         fine = training.get("fine_tuning") or {}
         fine_text = (f"{fine.get('epochs_run', 0)} epochs, {fine.get('unfrozen_layers', 0)} "
-                     f"layers, kept {fine.get('kept')}" if fine.get("epochs_run") else "none")
+                     f"layers ({fine.get('trainable_parameters', 0):,} parameters) unfrozen, "
+                     f"kept {fine.get('kept')}" if fine.get("epochs_run") else "none")
         rows.append([record.label, report_lib.percent(training.get("best_val_accuracy")),
                      report_lib.percent(record.summary.accuracy)]
                     + [report_lib.percent(record.recall(name)) for name in class_names]
                     + [training.get("epochs_run"), training.get("best_epoch"), fine_text,
+                       f"{training.get('trainable_parameters', 0):,} / "
                        f"{training.get('parameters', 0):,}",
                        f"{training.get('seconds_per_epoch', 0.0):.1f}"])
     return headers, rows

@@ -155,3 +155,14 @@ def test_resnet50_grid_needs_pretrained_weights(tmp_path):
 
 def test_architectures_default_to_every_fashion_mnist_model_in_natural_order():
     assert architectures.default_models() == ["arch4", "arch5", "arch10", "proposed"]
+
+
+def test_recall_in_reports_comes_from_the_confusion_matrix():
+    summary = results.RunSummary(run_id="r", components={}, confusion_matrix=[[0, 0, 5],
+                                                                              [1, 3, 0],
+                                                                              [0, 0, 0]],
+                                 recall={"a": 1.0, "b": 1.0, "c": 1.0})
+    assert common.top1_recall(summary, ["a", "b", "c"]) == {"a": 0.0, "b": 0.75, "c": None}
+    summary.confusion_matrix = []
+    assert common.top1_recall(summary, ["a", "b"]) == {"a": 1.0, "b": 1.0}
+    assert cross_validation.mean_std([0.99, None, 0.97]) == "98.00% ± 1.41"
