@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -141,8 +142,8 @@ class Experiment:
 
 
 def safe_name(label: str) -> str:
-    """A folder-safe version of a run label: ``weights+augment`` -> ``weights-augment``."""
-    return "".join(c if c.isalnum() or c in "._-" else "-" for c in label).strip("-") or "run"
+    """A file-safe version of a run label: ``weights + augmentation`` -> ``weights-augmentation``."""
+    return re.sub(r"[^A-Za-z0-9._]+", "-", label).strip("-") or "run"
 
 
 def _percent(value: Optional[float]) -> str:

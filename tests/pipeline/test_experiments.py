@@ -166,3 +166,8 @@ def test_recall_in_reports_comes_from_the_confusion_matrix():
     summary.confusion_matrix = []
     assert common.top1_recall(summary, ["a", "b"]) == {"a": 1.0, "b": 1.0}
     assert cross_validation.mean_std([0.99, None, 0.97]) == "98.00% ± 1.41"
+
+
+def test_safe_names_of_run_labels():
+    assert common.safe_name("no weights + augmentation") == "no-weights-augmentation"
+    assert common.safe_name("25%") == "25" and common.safe_name("%") == "run"
