@@ -111,8 +111,14 @@ class Report:
         return "\n".join(parts)
 
     def write(self, folder: str) -> str:
-        """Writes the page, the images and results.json into ``folder``; returns the HTML path."""
+        """Writes the page, the images and results.json into ``folder``; returns the HTML path.
+
+        A previous report's files there (pages, results, PNGs) are removed first.
+        """
         tf.io.gfile.makedirs(folder)
+        for pattern in ("*.png", REPORT_MD, REPORT_HTML, RESULTS_JSON):
+            for stale in tf.io.gfile.glob(os.path.join(folder, pattern)):
+                tf.io.gfile.remove(stale)
         for name, png in self._images:
             with tf.io.gfile.GFile(os.path.join(folder, name), "wb") as f:
                 f.write(png)

@@ -171,3 +171,15 @@ def test_recall_in_reports_comes_from_the_confusion_matrix():
 def test_safe_names_of_run_labels():
     assert common.safe_name("no weights + augmentation") == "no-weights-augmentation"
     assert common.safe_name("25%") == "25" and common.safe_name("%") == "run"
+
+
+def test_a_report_replaces_the_previous_one(tmp_path):
+    first = report_lib.Report("first").image("old.png", report_lib.bar_chart(["a"], [0.5], "x",
+                                                                             "t"), "old")
+    first.write(str(tmp_path))
+    (tmp_path / "notes.txt").write_text("mine")
+    second = report_lib.Report("second").table(["h"], [["1"]])
+    second.write(str(tmp_path))
+    assert sorted(os.listdir(tmp_path)) == ["index.html", "notes.txt", "report.md",
+                                            "results.json"]
+    assert "| h |" in (tmp_path / "report.md").read_text()
