@@ -14,7 +14,10 @@ def register(subparsers) -> None:
 def _list_models(args: argparse.Namespace) -> int:
     del args
     from imagepipe.components import models  # pylint: disable=g-import-not-at-top
-    for name in models.names():
-        doc = (models.get(name).__doc__ or "").strip().splitlines()[0]
-        print(f"{name:10s} {doc}")
+    rows = [(name, models.architecture(name)) for name in models.names()]
+    width = max(len("options"), *(len(", ".join(a.takes)) for _, a in rows))
+    print(f"{'name':10s} {'for':14s} {'options':{width}s}  description")
+    for name, architecture in rows:
+        print(f"{name:10s} {architecture.inputs:14s} {', '.join(architecture.takes):{width}s}  "
+              f"{architecture.summary}")
     return 0
