@@ -1,5 +1,5 @@
 # The image every component of a compiled imagepipe pipeline runs in
-# (`imagepipe compile --image ...`): the TFX 1.16 image plus this package, so that
+# (`imagepipe compile TARGET --image ...`): the TFX 1.16 image plus this package, so that
 # the custom executors (imagepipe.components.*), the preprocessing_fn and the
 # Trainer's run_fn import by their dotted paths.
 #

@@ -5,7 +5,7 @@ import os
 from setuptools import setup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SUBPACKAGES = ("components", "data", "pipeline", "serving")
+SUBPACKAGES = ("components", "data", "pipeline", "serving", "testing")
 
 
 def _packages():

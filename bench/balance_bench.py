@@ -11,7 +11,6 @@ accuracy, per-class recall, balanced accuracy (mean recall) and epoch time.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import glob
 import json
 import os
@@ -25,9 +24,8 @@ MODES = ("none", "class_weight", "oversample")
 
 
 def _run_mode(base, mode: str, output: str) -> dict:
-    from imagepipe.pipeline import config as config_lib, local_runner, results  # noqa
-    config = dataclasses.replace(
-        base, trainer=dataclasses.replace(base.trainer, balance=mode))
+    from imagepipe.pipeline import local_runner, results  # noqa
+    config = base.replace(training=base.training.replace(balance=mode))
     start = time.perf_counter()
     local_runner.run(config)
     wall = time.perf_counter() - start
@@ -39,12 +37,13 @@ def _run_mode(base, mode: str, output: str) -> dict:
     return {"mode": mode, "accuracy": summary.accuracy, "recall": recall,
             "balanced_accuracy": sum(recall.values()) / len(recall),
             "epoch_seconds": [row["epoch_seconds"] for row in history],
-            "images_per_epoch": summary.training["balance"]["per_epoch_total"],
-            "best_epoch": summary.training["best_epoch"], "wall_seconds": wall}
+            "images_per_epoch": summary.training.stream.images[0],
+            "best_epoch": summary.training.best_epoch, "wall_seconds": wall}
 
 
 def main() -> int:
     """Runs every mode and prints the comparison table."""
+    from imagepipe.components import settings  # pylint: disable=g-import-not-at-top
     from imagepipe.data import fashion_mnist  # pylint: disable=g-import-not-at-top
     from imagepipe.pipeline import config as config_lib, local_runner  # noqa
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -58,10 +57,10 @@ def main() -> int:
     base = config_lib.PipelineConfig(
         pipeline_name="imagepipe-balance-bench", pipeline_root=f"{output}/pipeline_root",
         serving_dir=f"{output}/serving", metadata_path=f"{output}/metadata.sqlite",
-        data=config_lib.DataConfig(source="idx", data_dir=args.data_dir),
-        trainer=config_lib.TrainerConfig(model_name=args.model, epochs=args.epochs,
-                                         early_stopping_patience=args.epochs),
-        evaluation=config_lib.EvalConfig(min_accuracy=0.0, max_accuracy_drop=1.0),
+        data=settings.FashionMnistSettings(source="idx", data_dir=args.data_dir),
+        training=settings.TrainingSettings(model_name=args.model, epochs=args.epochs,
+                                           early_stopping_patience=args.epochs),
+        evaluation=settings.EvaluationSettings(min_accuracy=0.0, max_accuracy_drop=1.0),
         code_fingerprint=config_lib.code_fingerprint())
     rows = [_run_mode(base, mode, output) for mode in args.modes]
     print(f"\nBalancing modes: {args.model}, {args.epochs} epochs, batch 32, "

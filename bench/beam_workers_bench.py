@@ -67,13 +67,14 @@ def run_data_components(data_dir: str, beam_args: Tuple[str, ...]) -> dict:
     from tfx.dsl.compiler import compiler  # pylint: disable=g-import-not-at-top
     from tfx.orchestration.local import local_dag_runner  # pylint: disable=g-import-not-at-top
     from tfx.proto.orchestration import pipeline_pb2  # pylint: disable=g-import-not-at-top
+    from imagepipe.components.settings import FashionMnistSettings  # noqa
     from imagepipe.pipeline import config as config_lib, local_runner  # noqa
     from imagepipe.pipeline.pipeline import create_pipeline  # noqa
     output = tempfile.mkdtemp(prefix="imagepipe-beam-bench-")
     config = config_lib.PipelineConfig(
         pipeline_name="imagepipe-beam-bench", pipeline_root=f"{output}/pipeline_root",
         serving_dir=f"{output}/serving", metadata_path=f"{output}/metadata.sqlite",
-        data=config_lib.DataConfig(source="idx", data_dir=data_dir),
+        data=FashionMnistSettings(source="idx", data_dir=data_dir),
         beam_pipeline_args=beam_args, code_fingerprint="bench", enable_cache=False)
     timer = ComponentTimer()
     local_runner.configure_logging(f"{output}/bench.log", timer)

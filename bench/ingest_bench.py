@@ -34,7 +34,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from PIL import Image  # noqa: E402
 
-from imagepipe.data import images, photo_fixtures, photo_folder  # noqa: E402
+from imagepipe.data import images, photo_folder
+from imagepipe.testing import photo_fixtures  # noqa: E402
 
 
 def baseline(root: str) -> int:

@@ -1,7 +1,7 @@
 """Benchmark: Fashion-MNIST models on photo-like pictures and on the Fashion-MNIST test split.
 
 Renders the test split (the pipeline's own seeded 70/15/15 split, bags left
-out) as photo-like JPEGs with ``imagepipe.data.photo_render`` into a labelled
+out) as photo-like JPEGs with ``imagepipe.testing.photo_render`` into a labelled
 folder, then evaluates each given model, side by side, through its own
 ``serving_default`` signature: balanced accuracy, accuracy and per-class
 recall on the photos, and accuracy on the original 28x28 test images.
@@ -25,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 def _test_split(data_dir: str, limit: int):
     import numpy as np  # pylint: disable=g-import-not-at-top
     from imagepipe.components import features, ingest  # pylint: disable=g-import-not-at-top
-    from imagepipe.data import fashion_mnist  # pylint: disable=g-import-not-at-top
+    from imagepipe.data import fashion_mnist# pylint: disable=g-import-not-at-top
     data = fashion_mnist.read_idx_directory(data_dir)
     kept = np.isin(data.labels, list(features.FASHION_MNIST_CLASS_MAP))
     assignment = ingest.split_assignment(int(kept.sum()), [14, 3, 3], 1001)
@@ -48,7 +48,8 @@ def _fashion_mnist_accuracy(predict, images, labels) -> float:
 def main() -> int:
     """Renders the benchmark, evaluates every model, prints the comparison."""
     from imagepipe.components import features  # pylint: disable=g-import-not-at-top
-    from imagepipe.data import fashion_mnist, photo_render  # pylint: disable=g-import-not-at-top
+    from imagepipe.data import fashion_mnist
+    from imagepipe.testing import photo_render  # pylint: disable=g-import-not-at-top
     from imagepipe.pipeline import photo_eval  # pylint: disable=g-import-not-at-top
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", action="append", required=True, metavar="LABEL=DIR")

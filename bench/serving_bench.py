@@ -40,7 +40,8 @@ MODEL_NAME = "fashion_mnist"
 def tiny_pushed_model(workdir: str) -> str:
     """Runs the pipeline on tiny generated data; returns the pushed model's base folder."""
     from absl import logging  # pylint: disable=g-import-not-at-top
-    from imagepipe.data import fixtures  # pylint: disable=g-import-not-at-top
+    from imagepipe.testing import fixtures  # pylint: disable=g-import-not-at-top
+    from imagepipe.components import settings  # pylint: disable=g-import-not-at-top
     from imagepipe.pipeline import config as config_lib, local_runner  # noqa
     logging.set_verbosity(logging.ERROR)
     data_dir = os.path.join(workdir, "data")
@@ -48,8 +49,8 @@ def tiny_pushed_model(workdir: str) -> str:
     config = config_lib.PipelineConfig(
         pipeline_name="imagepipe-serving-bench", pipeline_root=f"{workdir}/pipeline_root",
         serving_dir=f"{workdir}/serving", metadata_path=f"{workdir}/metadata.sqlite",
-        data=config_lib.DataConfig(source="idx", data_dir=data_dir),
-        evaluation=config_lib.EvalConfig(min_accuracy=0.0), code_fingerprint="bench")
+        data=settings.FashionMnistSettings(source="idx", data_dir=data_dir),
+        evaluation=settings.EvaluationSettings(min_accuracy=0.0), code_fingerprint="bench")
     print(f"training a tiny model with the pipeline in {workdir} ...", flush=True)
     local_runner.run(config)
     return f"{config.serving_dir}/{config.serving_model_name}"
@@ -58,7 +59,7 @@ def tiny_pushed_model(workdir: str) -> str:
 def sample_images(count: int = 64) -> List[bytes]:
     """Encoded PNGs of the generated Fashion-MNIST stand-in, every class."""
     from imagepipe.components import ingest  # pylint: disable=g-import-not-at-top
-    from imagepipe.data import fixtures  # pylint: disable=g-import-not-at-top
+    from imagepipe.testing import fixtures  # pylint: disable=g-import-not-at-top
     labels = np.arange(count) % 10
     return [ingest.encode_png(image) for image in fixtures.generate_images(labels, seed=11)]
 

@@ -47,8 +47,7 @@ from tfx.types import standard_component_specs
 from tfx.types.component_spec import ExecutionParameter
 from tfx.utils import proto_utils
 
-from imagepipe.components import features
-from imagepipe.components import ingest
+from imagepipe.components import features, ingest, reports
 from imagepipe.data import class_map as class_map_lib
 from imagepipe.data import images, photo_folder
 
@@ -127,7 +126,8 @@ def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
 
 
 def plan(root: str, class_map: class_map_lib.ClassMap, splits: Sequence[Tuple[str, int]],
-         seed: int, max_pixels: int) -> Tuple[photo_folder.FolderScan, Dict[str, str], dict]:
+         seed: int, max_pixels: int
+         ) -> Tuple[photo_folder.FolderScan, Dict[str, str], reports.FolderIngestReport]:
     """Scans the folder and assigns splits; the report says what was done.
 
     Returns:
@@ -146,8 +146,8 @@ def plan(root: str, class_map: class_map_lib.ClassMap, splits: Sequence[Tuple[st
             f"\n  ({folder_scan.seen} entries seen, {len(folder_scan.photos)} usable, "
             f"{len(folder_scan.skipped)} skipped; `imagepipe inspect {root}` lists them)")
     assignment = photo_folder.assign_splits(folder_scan.photos, splits, seed)
-    return folder_scan, assignment, photo_folder.build_report(folder_scan, splits, seed,
-                                                              assignment)
+    report = reports.FolderIngestReport.from_scan(folder_scan, splits, seed, assignment)
+    return folder_scan, assignment, report
 
 
 class Executor(base_example_gen_executor.BaseExampleGenExecutor):
@@ -191,8 +191,7 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
            output_dict: Dict[str, List[types.Artifact]], exec_properties: Dict[str, Any]) -> None:
         super().Do(input_dict, output_dict, exec_properties)
         examples = ingest.write_report(output_dict, self._report)
-        examples.set_int_custom_property("num_examples", self._report["ingested"])
-        examples.set_int_custom_property("num_skipped", self._report["skipped"])
+        examples.set_int_custom_property("num_skipped", self._report.skipped)
 
 
 class FolderInputProcessor(input_processor.FileBasedInputProcessor):

@@ -35,12 +35,11 @@ from tfx.types import artifact_utils, standard_component_specs
 from tfx.types.component_spec import ExecutionParameter
 from tfx.utils import proto_utils
 
-from imagepipe.components import features
+from imagepipe.components import features, reports
 from imagepipe.data import fashion_mnist
 
 SOURCE_IDX = "idx"
 SOURCE_TFDS = "tfds"
-REPORT_FILE = "ingest_report.json"
 _CHUNK = 2000  # images per Beam element
 
 # Extra execution parameters of the Fashion-MNIST ExampleGens.
@@ -116,7 +115,7 @@ def class_map_json(class_map: Mapping[int, int] = features.FASHION_MNIST_CLASS_M
 
 def build_report(source: str, data: fashion_mnist.LabelledImages, class_map: Mapping[int, int],
                  split_names: Sequence[str], assignment: np.ndarray, kept: np.ndarray,
-                 seed: int) -> Dict[str, Any]:
+                 seed: int) -> reports.FashionMnistIngestReport:
     """Summarizes an ingestion: what was read, left out, and each split's counts."""
     names = features.FASHION_MNIST_LABEL_NAMES
     left_out = {names[label]: int(np.sum(data.labels == label))
@@ -125,20 +124,19 @@ def build_report(source: str, data: fashion_mnist.LabelledImages, class_map: Map
     splits = {}
     for index, split in enumerate(split_names):
         in_split = kept_labels[assignment == index]
-        splits[split] = {
-            "total": int(len(in_split)),
-            "per_label": {names[label]: int(np.sum(in_split == label))
-                          for label in sorted(class_map)},
-            "per_class": {features.SUPER_CLASS_NAMES[target]: int(
+        splits[split] = reports.FashionMnistSplit(
+            total=int(len(in_split)),
+            per_label={names[label]: int(np.sum(in_split == label)) for label in sorted(class_map)},
+            per_class={features.SUPER_CLASS_NAMES[target]: int(
                 sum(np.sum(in_split == label) for label, t in class_map.items() if t == target))
-                for target in sorted(set(class_map.values()))},
-        }
-    return {"source": source, "read": int(len(data)), "kept": int(kept.sum()),
-            "left_out": left_out, "split_seed": seed, "splits": splits}
+                for target in sorted(set(class_map.values()))})
+    return reports.FashionMnistIngestReport(
+        source=source, images_read=int(len(data)), kept=int(kept.sum()), left_out=left_out,
+        split_seed=seed, splits=splits)
 
 
 def write_report(output_dict: Dict[str, List[types.Artifact]],
-                 report: Dict[str, Any]) -> types.Artifact:
+                 report: reports.IngestReport) -> types.Artifact:
     """Writes ``report`` as ``ingest_report.json`` at the Examples artifact's root.
 
     Returns:
@@ -146,8 +144,8 @@ def write_report(output_dict: Dict[str, List[types.Artifact]],
     """
     examples = artifact_utils.get_single_instance(
         output_dict[standard_component_specs.EXAMPLES_KEY])
-    with tf.io.gfile.GFile(os.path.join(examples.uri, REPORT_FILE), "w") as f:
-        json.dump(report, f, indent=2, ensure_ascii=False)
+    report.write(os.path.join(examples.uri, reports.INGEST_REPORT_FILE))
+    examples.set_int_custom_property("num_examples", report.kept_examples)
     return examples
 
 
@@ -191,8 +189,7 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
            output_dict: Dict[str, List[types.Artifact]], exec_properties: Dict[str, Any]) -> None:
         super().Do(input_dict, output_dict, exec_properties)
         examples = write_report(output_dict, self._report)
-        examples.set_int_custom_property("num_left_out", sum(self._report["left_out"].values()))
-        examples.set_int_custom_property("num_examples", self._report["kept"])
+        examples.set_int_custom_property("num_left_out", sum(self._report.left_out.values()))
 
     @property
     def _source(self) -> str:

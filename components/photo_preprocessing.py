@@ -24,8 +24,10 @@ Where decoding happens (the one decision that keeps training and serving equal):
   of their file (the stored copy's bytes), which gives exactly the pixels
   seen in training.
 
-Settings come from the Transform's ``custom_config``: ``image_size`` (default
-224) and ``resize_mode`` (``pad`` or ``crop``).
+Settings come from the Transform's ``custom_config``, a
+:class:`~imagepipe.components.settings.TransformCustomConfig` whose settings are
+:class:`~imagepipe.components.settings.PhotoTransformSettings` (``image_size``,
+``resize_mode``), read strictly.
 """
 
 from __future__ import annotations
@@ -35,12 +37,12 @@ from typing import Any, Dict, Mapping, Optional
 import tensorflow as tf
 
 from imagepipe.components import features, preprocessing
+from imagepipe.components.settings import (RESIZE_CROP, RESIZE_MODES, RESIZE_PAD,
+                                           PhotoTransformSettings,
+                                           TransformCustomConfig)
 
-PAD = "pad"
-CROP = "crop"
-RESIZE_MODES = (PAD, CROP)
-IMAGE_SIZE_KEY = "image_size"
-RESIZE_MODE_KEY = "resize_mode"
+PAD = RESIZE_PAD
+CROP = RESIZE_CROP
 
 
 def decode_rgb(encoded: tf.Tensor) -> tf.Tensor:
@@ -95,16 +97,16 @@ def decode_photos(encoded: tf.Tensor, size: int = features.PHOTO_IMAGE_SIZE,
                      fn_output_signature=tf.TensorSpec([size, size, 3], tf.float32))
 
 
-def settings(custom_config: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
-    """The image size and resize mode from the Transform's custom_config, with defaults."""
-    config = dict(custom_config or {})
-    size = int(config.get(IMAGE_SIZE_KEY, features.PHOTO_IMAGE_SIZE))
-    mode = str(config.get(RESIZE_MODE_KEY, PAD))
-    if size < 8:
-        raise ValueError(f"image_size must be at least 8 pixels, got {size}")
-    if mode not in RESIZE_MODES:
-        raise ValueError(f"unknown resize mode {mode!r}; known: {', '.join(RESIZE_MODES)}")
-    return {IMAGE_SIZE_KEY: size, RESIZE_MODE_KEY: mode}
+def settings(custom_config: Optional[Mapping[str, Any]]) -> PhotoTransformSettings:
+    """The image size and resize mode from the Transform's custom_config, strictly.
+
+    Raises:
+      SettingsError: a missing, unknown or bad key; the message names it.
+    """
+    config = TransformCustomConfig.from_dict(custom_config or {},
+                                             "the photo Transform's custom_config")
+    return PhotoTransformSettings.from_dict(config.settings,
+                                            "the photo Transform's custom_config.settings")
 
 
 def preprocessing_fn(inputs: Dict[str, tf.Tensor],
@@ -113,7 +115,7 @@ def preprocessing_fn(inputs: Dict[str, tf.Tensor],
 
     Args:
       inputs: raw features as parsed from the folder ExampleGen's tf.Examples.
-      custom_config: ``image_size`` and ``resize_mode`` (see the module docstring).
+      custom_config: a TransformCustomConfig (see the module docstring).
 
     Returns:
       ``image_xf`` float32 [N, size, size, 3] in [0, 1], ``label_xf`` int64 [N]
@@ -125,7 +127,7 @@ def preprocessing_fn(inputs: Dict[str, tf.Tensor],
     labels = tf.reshape(tf.cast(inputs[features.LABEL_KEY], tf.int64), [-1])
     outputs = {
         features.transformed_name(features.IMAGE_KEY): decode_photos(
-            inputs[features.IMAGE_KEY], config[IMAGE_SIZE_KEY], config[RESIZE_MODE_KEY]),
+            inputs[features.IMAGE_KEY], config.image_size, config.resize_mode),
         features.transformed_name(features.LABEL_KEY): labels,
     }
     preprocessing.measure_class_distribution(labels)

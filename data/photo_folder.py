@@ -334,10 +334,13 @@ def _walk(root: str) -> Iterator[Walked]:
 def _check_root(root: str) -> None:
     if _is_remote(root):
         import tensorflow as tf  # pylint: disable=g-import-not-at-top
-        exists = tf.io.gfile.isdir(root)
+        is_folder, exists = tf.io.gfile.isdir(root), tf.io.gfile.exists(root)
     else:
-        exists = os.path.isdir(root)
-    if not exists:
+        is_folder, exists = os.path.isdir(root), os.path.exists(root)
+    if exists and not is_folder:
+        raise FolderError(f"{root} is a file, not a folder: give the folder that holds one "
+                          f"sub-folder of photos per class")
+    if not is_folder:
         raise FolderError(f"photo folder not found: {root}")
 
 
@@ -624,51 +627,3 @@ def assign_splits(photos: Sequence[Photo], splits: Sequence[Tuple[str, int]],
                 assignment[photo.path] = name
             start += count
     return assignment
-
-
-# ---------------------------------------------------------------- report
-
-
-def build_report(folder_scan: FolderScan, splits: Sequence[Tuple[str, int]],
-                 seed: int, assignment: Optional[Mapping[str, str]] = None) -> dict:
-    """The ingestion report: what was seen, ingested, skipped and why, and the splits.
-
-    Args:
-      folder_scan: the scan.
-      splits: (split name, relative size) pairs.
-      seed: the split seed.
-      assignment: photo path -> split; None when the splits cannot be made
-        (the report then has no ``splits``).
-
-    Returns:
-      A JSON-serializable dict; ``seen == ingested + skipped``.
-    """
-    counts = folder_scan.counts()
-    report = {
-        "source": "folder",
-        "root": folder_scan.root,
-        "class_map": {name: list(folders) for name, folders in folder_scan.class_map},
-        "default_class_map": folder_scan.default_class_map,
-        "missing_folders": list(folder_scan.missing_folders),
-        "max_pixels": folder_scan.max_pixels,
-        "seen": folder_scan.seen,
-        "ingested": len(folder_scan.photos),
-        "skipped": len(folder_scan.skipped),
-        "classes": [{"id": i, "name": name, "ingested": counts[name]}
-                    for i, name in enumerate(folder_scan.class_names)],
-        "formats": dict(collections.Counter(p.format for p in folder_scan.photos).most_common()),
-        "colour_modes": dict(collections.Counter(p.mode for p in folder_scan.photos)
-                             .most_common()),
-        "skipped_by_reason": folder_scan.skipped_by_reason(),
-        "skipped_files": [dataclasses.asdict(entry) for entry in folder_scan.skipped],
-        "split_seed": seed,
-    }
-    if assignment is not None:
-        report["splits"] = {}
-        for name, _ in splits:
-            in_split = [p for p in folder_scan.photos if assignment.get(p.path) == name]
-            per_class = collections.Counter(p.class_name for p in in_split)
-            report["splits"][name] = {
-                "total": len(in_split),
-                "per_class": {c: per_class.get(c, 0) for c in folder_scan.class_names}}
-    return report

@@ -61,12 +61,12 @@ def _runner_module():
     return kubeflow_v2_dag_runner
 
 
-PARAMETER_DOCS = {
-    "epochs": "maximum training epochs (early stopping may end sooner)",
-    "model_name": "registered architecture (`imagepipe models`)",
-    "balance": "balancing of the training split: oversample, class_weight or none",
-    "min_accuracy": "test accuracy a model must exceed to be blessed",
-}
+def parameter_docs() -> Dict[str, str]:
+    """Each runtime parameter's description: its setting's help text."""
+    from imagepipe.components import settings  # pylint: disable=g-import-not-at-top
+    return {field.name: field.metadata.get("help", "")
+            for cls in (settings.TrainingSettings, settings.EvaluationSettings)
+            for field in settings.runtime_fields(cls)}
 
 
 def compile_pipeline(config: PipelineConfig, image: str, output_file: str) -> Dict[str, Any]:
@@ -95,9 +95,10 @@ def compile_pipeline(config: PipelineConfig, image: str, output_file: str) -> Di
     job = runner.run(create_pipeline(compiled), parameter_values=defaults, write_out=False)
     job["pipelineSpec"]["defaultPipelineRoot"] = compiled.pipeline_root
     root_parameters = job["pipelineSpec"]["root"]["inputDefinitions"]["parameters"]
+    docs = parameter_docs()
     for name, default in defaults.items():
         root_parameters[name].update(defaultValue=default, isOptional=True,
-                                     description=PARAMETER_DOCS.get(name, ""))
+                                     description=docs.get(name, ""))
     _write(job, output_file)
     return job
 

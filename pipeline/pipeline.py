@@ -1,57 +1,147 @@
-"""The one definition of the imagepipe DAG, shared by every runner."""
+"""The one definition of the imagepipe DAG, shared by every runner and every experiment.
+
+``create_components(config, plan)`` builds it for a split plan:
+
+* :class:`HoldOut` (default): ExampleGen writes train/eval/test; one Trainer
+  learns on train (validation: eval), one Evaluator judges it on test against
+  the latest blessed model, and the Pusher publishes a blessed model.
+* :class:`KFold`: ExampleGen writes K disjoint folds; per fold a Trainer learns
+  on the other folds for a fixed number of epochs and an Evaluator scores it
+  on the held-out fold; nothing is pushed (cross-validation estimates).
+
+Both share ExampleGen, StatisticsGen, SchemaGen, ExampleValidator and the data
+source's own Transform. Everything that depends on the source comes from its
+registration (``imagepipe.components.sources``).
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
 from tfx.dsl.components.base import base_node, executor_spec
 
-from imagepipe.components import features, folder_ingest, ingest, parameterized
+from imagepipe.components import features, parameterized, sources
 from imagepipe.components import pusher as safe_pusher
-from imagepipe.components.trainer.task import TrainingConfig
-from imagepipe.pipeline.config import FOLDER_SOURCE, PipelineConfig
+from imagepipe.components.settings import (TrainerCustomConfig, TrainingSettings,
+                                           TransformCustomConfig, TunerCustomConfig)
+from imagepipe.pipeline import checks
+from imagepipe.pipeline.config import PipelineConfig
 
-PREPROCESSING_FN = "imagepipe.components.preprocessing.preprocessing_fn"
-PHOTO_PREPROCESSING_FN = "imagepipe.components.photo_preprocessing.preprocessing_fn"
 RUN_FN = "imagepipe.components.trainer.task.run_fn"
 TUNER_FN = "imagepipe.components.trainer.tuning.tuner_fn"
-RESOLVER_ID = "latest_blessed_model_resolver"
-LABEL_XF = features.transformed_name(features.LABEL_KEY)
+EXAMPLE_GEN_ID = "ExampleGen"
+TRANSFORM_ID = "Transform"
+TUNER_ID = "Tuner"
 TRAINER_ID = "Trainer"
 EVALUATOR_ID = "Evaluator"
+PUSHER_ID = "Pusher"
+RESOLVER_ID = "latest_blessed_model_resolver"
+LABEL_XF = features.transformed_name(features.LABEL_KEY)
+
+
+@dataclasses.dataclass(frozen=True)
+class Training:
+    """One Trainer + Evaluator pair of a split plan.
+
+    Attributes:
+      trainer_id: the Trainer's node id.
+      evaluator_id: the Evaluator's node id.
+      train_splits: the splits the Trainer learns on.
+      eval_splits: the Trainer's validation splits.
+      test_splits: the splits the Evaluator scores the model on.
+      changes: training settings this plan fixes for the pair.
+      publish: compare with the latest blessed model and push a blessed one.
+    """
+
+    trainer_id: str
+    evaluator_id: str
+    train_splits: Tuple[str, ...]
+    eval_splits: Tuple[str, ...]
+    test_splits: Tuple[str, ...]
+    changes: Tuple[Tuple[str, Any], ...] = ()
+    publish: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class HoldOut:
+    """train/eval/test splits of the data settings' sizes; one model, pushed when blessed."""
+
+    name = "hold-out"
+    tunable = True
+
+    def split_ratios(self, config: PipelineConfig) -> Dict[str, int]:
+        ratios = config.data.split_ratios
+        missing = [name for name in ("train", "eval", "test") if name not in ratios]
+        if missing:
+            raise ValueError(f"the hold-out plan needs splits train, eval and test; the data "
+                             f"settings have {', '.join(ratios)}")
+        return ratios
+
+    def analyze_splits(self, split_names: Sequence[str]) -> List[str]:
+        del split_names
+        return ["train"]
+
+    def trainings(self, split_names: Sequence[str]) -> List[Training]:
+        del split_names
+        return [Training(TRAINER_ID, EVALUATOR_ID, ("train",), ("eval",), ("test",))]
+
+
+@dataclasses.dataclass(frozen=True)
+class KFold:
+    """K disjoint folds of equal size; per fold, a model trained on the others and scored on it.
+
+    Each fold's Trainer trains the configured epochs without early stopping and
+    keeps the last weights (the held-out fold is its validation data for the
+    curves only), and counts its own training folds' classes for balancing.
+    """
+
+    folds: int
+    name = "k-fold"
+    tunable = False
+    MIN_FOLDS = 2
+
+    def __post_init__(self):
+        if self.folds < self.MIN_FOLDS:
+            raise ValueError(f"cross-validation needs at least {self.MIN_FOLDS} folds, "
+                             f"got {self.folds}")
+
+    def fold_names(self) -> List[str]:
+        return [f"fold{i}" for i in range(self.folds)]
+
+    def split_ratios(self, config: PipelineConfig) -> Dict[str, int]:
+        del config
+        return {name: 1 for name in self.fold_names()}
+
+    def analyze_splits(self, split_names: Sequence[str]) -> List[str]:
+        return list(split_names)
+
+    def trainings(self, split_names: Sequence[str]) -> List[Training]:
+        return [Training(trainer_id=fold_trainer_id(index), evaluator_id=fold_evaluator_id(index),
+                         train_splits=tuple(n for n in split_names if n != held_out),
+                         eval_splits=(held_out,), test_splits=(held_out,),
+                         changes=(("early_stopping", False), ("recount_classes", True)),
+                         publish=False)
+                for index, held_out in enumerate(split_names)]
+
+
+def fold_trainer_id(fold: int) -> str:
+    return f"{TRAINER_ID}_fold{fold}"
+
+
+def fold_evaluator_id(fold: int) -> str:
+    return f"{EVALUATOR_ID}_fold{fold}"
+
+
+HOLD_OUT = HoldOut()
+SplitPlan = Any  # HoldOut or KFold
 
 
 def class_names(config: PipelineConfig) -> Tuple[str, ...]:
-    """The class names in class id order: the photo folder's, or Fashion-MNIST's super-classes."""
-    if config.data.source == FOLDER_SOURCE:
-        return config.data.class_names
-    return features.SUPER_CLASS_NAMES
-
-
-def _transform_settings(config: PipelineConfig) -> Tuple[str, Dict[str, Any]]:
-    """The preprocessing_fn of the data source and its custom_config."""
-    settings: Dict[str, Any] = {"code_fingerprint": config.code_fingerprint}
-    if config.data.source == FOLDER_SOURCE:
-        settings.update(image_size=config.data.image_size, resize_mode=config.data.resize_mode)
-        return PHOTO_PREPROCESSING_FN, settings
-    return PREPROCESSING_FN, settings
-
-
-def _example_gen(config: PipelineConfig) -> base_node.BaseNode:
-    data = config.data
-    if data.source == FOLDER_SOURCE:
-        return folder_ingest.FolderExampleGen(
-            input_base=data.data_dir, class_map=data.class_map, split_ratios=data.split_ratios,
-            split_seed=data.split_seed, max_pixels=data.max_pixels, max_side=data.max_side)
-    if data.source == "tfds":
-        return ingest.FashionMnistTfdsExampleGen(
-            split_ratios=data.split_ratios, split_seed=data.split_seed,
-            tfds_data_dir=data.data_dir)
-    return ingest.FashionMnistExampleGen(
-        input_base=data.data_dir, split_ratios=data.split_ratios, split_seed=data.split_seed)
+    """The class names in class id order: the training settings', else the data source's."""
+    return config.training.class_names or sources.of(config.data).class_names(config.data)
 
 
 def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
@@ -95,13 +185,15 @@ def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
 def run_settings(config: PipelineConfig) -> Dict[str, Any]:
     """The settings that may vary between runs of a compiled pipeline, by parameter name.
 
-    Plain values from the config, or -- with ``config.runtime_parameters`` --
-    ``RuntimeParameter``s whose defaults are those values, which the Kubeflow
-    and Vertex runners turn into pipeline parameters.
+    Every field marked ``runtime`` in the settings (training: epochs, model,
+    balance; evaluation: min accuracy). Plain values from the config, or --
+    with ``config.runtime_parameters`` -- ``RuntimeParameter``s whose defaults
+    are those values, which the Kubeflow and Vertex runners turn into pipeline
+    parameters.
     """
-    values = {"epochs": int(config.trainer.epochs), "model_name": str(config.trainer.model_name),
-              "balance": str(config.trainer.balance),
-              parameterized.MIN_ACCURACY_KEY: float(config.evaluation.min_accuracy)}
+    values = {name: kind(getattr(config.training, name))
+              for name, kind in parameterized.TRAINER_PROPERTIES.items()}
+    values[parameterized.MIN_ACCURACY_KEY] = float(config.evaluation.min_accuracy)
     if not config.runtime_parameters:
         return values
     return {name: tfx.dsl.experimental.RuntimeParameter(name=name, ptype=type(value),
@@ -109,96 +201,125 @@ def run_settings(config: PipelineConfig) -> Dict[str, Any]:
             for name, value in values.items()}
 
 
-def create_components(config: PipelineConfig) -> List[base_node.BaseNode]:
-    """Returns the pipeline's components, in dependency order."""
-    example_gen = _example_gen(config)
-    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
-    schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"],
-                                          infer_feature_shape=True)
-    example_validator = tfx.components.ExampleValidator(
-        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
-    preprocessing_fn, transform_config = _transform_settings(config)
-    transform = tfx.components.Transform(
+def _transform(config: PipelineConfig, source: sources.DataSource, example_gen, schema_gen,
+               split_names: List[str], analyze: List[str]) -> base_node.BaseNode:
+    custom_config = TransformCustomConfig(settings=source.transform_settings(config.data),
+                                          code_fingerprint=config.code_fingerprint)
+    return tfx.components.Transform(
         examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
-        preprocessing_fn=preprocessing_fn,
-        splits_config=tfx.proto.SplitsConfig(analyze=["train"], transform=["train", "eval", "test"]),
-        custom_config=transform_config)
-    training = TrainingConfig(
-        model_name=config.trainer.model_name, epochs=config.trainer.epochs,
-        batch_size=config.trainer.batch_size, learning_rate=config.trainer.learning_rate,
-        early_stopping_patience=config.trainer.early_stopping_patience,
-        balance=config.trainer.balance,
-        model_options=config.trainer.model_options.to_dict(),
-        fine_tune_epochs=config.trainer.fine_tune_epochs,
-        fine_tune_learning_rate=config.trainer.fine_tune_learning_rate,
-        early_stopping=config.trainer.early_stopping,
-        train_fraction=config.trainer.train_fraction,
-        photo_augmentation=config.trainer.photo_augmentation,
-        seed=config.data.split_seed, class_names=class_names(config))
-    settings = run_settings(config)
-    tuner = _tuner(config, training, transform, schema_gen) if config.tuner else None
-    custom_config = {key: value for key, value in training.to_custom_config().items()
-                     if key not in parameterized.TRAINER_PROPERTIES}
-    trainer = parameterized.ParameterizedTrainer(
-        run_fn=RUN_FN,
-        examples=transform.outputs["transformed_examples"],
-        transform_graph=transform.outputs["transform_graph"],
-        schema=schema_gen.outputs["schema"],
-        train_args=tfx.proto.TrainArgs(splits=["train"]),
-        eval_args=tfx.proto.EvalArgs(splits=["eval"]),
-        custom_config={**custom_config, "code_fingerprint": config.code_fingerprint},
-        hyperparameters=tuner.outputs["best_hyperparameters"] if tuner else None,
-        **{name: settings[name] for name in parameterized.TRAINER_PROPERTIES},
-    ).with_id(TRAINER_ID)
-    model_resolver = tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-    ).with_id(RESOLVER_ID)
-    compare = config.evaluation.compare_with_latest_blessed
-    evaluator = parameterized.ParameterizedEvaluator(
-        examples=example_gen.outputs["examples"],
-        model=trainer.outputs["model"],
-        baseline_model=model_resolver.outputs["model"] if compare else None,
-        example_splits=["test"],
-        eval_config=eval_config(config),
-        min_accuracy=settings[parameterized.MIN_ACCURACY_KEY],
-    ).with_id(EVALUATOR_ID)
-    pusher = tfx.components.Pusher(
-        model=trainer.outputs["model"],
-        model_blessing=evaluator.outputs["blessing"],
-        custom_executor_spec=executor_spec.ExecutorClassSpec(safe_pusher.Executor),
-        push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(
-                base_directory=f"{config.serving_dir.rstrip('/')}/{config.serving_model_name}")))
-    return [example_gen, statistics_gen, schema_gen, example_validator, transform,
-            *([tuner] if tuner else []), trainer, *([model_resolver] if compare else []),
-            evaluator, pusher]
+        preprocessing_fn=source.preprocessing_fn,
+        splits_config=tfx.proto.SplitsConfig(analyze=analyze, transform=split_names),
+        custom_config=custom_config.to_dict()).with_id(TRANSFORM_ID)
 
 
-def _tuner(config: PipelineConfig, training: TrainingConfig, transform,
-           schema_gen) -> base_node.BaseNode:
-    """The TFX Tuner on the Trainer's splits and settings (the config's model)."""
-    return tfx.components.Tuner(
+def _training_settings(config: PipelineConfig) -> TrainingSettings:
+    return config.training.replace(class_names=class_names(config))
+
+
+def _tuner(config: PipelineConfig, training: TrainingSettings, transform, schema_gen,
+           properties: Dict[str, Any]) -> base_node.BaseNode:
+    """The TFX Tuner on the Trainer's splits and settings."""
+    custom_config = TunerCustomConfig(training=training, tuning=config.tuning,
+                                      code_fingerprint=config.code_fingerprint)
+    return parameterized.ParameterizedTuner(
         tuner_fn=TUNER_FN,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
         train_args=tfx.proto.TrainArgs(splits=["train"]),
         eval_args=tfx.proto.EvalArgs(splits=["eval"]),
-        custom_config={**training.to_custom_config(),
-                       "tuning": dataclasses.asdict(config.tuner),
-                       "code_fingerprint": config.code_fingerprint})
+        custom_config=parameterized.without_properties(custom_config.to_dict()),
+        properties=properties).with_id(TUNER_ID)
 
 
-def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
+def _trainer(config: PipelineConfig, training: TrainingSettings, task: Training, transform,
+             schema_gen, properties: Dict[str, Any], tuner) -> base_node.BaseNode:
+    custom_config = TrainerCustomConfig(training=training.replace(**dict(task.changes)),
+                                        code_fingerprint=config.code_fingerprint)
+    return parameterized.ParameterizedTrainer(
+        run_fn=RUN_FN,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema_gen.outputs["schema"],
+        train_args=tfx.proto.TrainArgs(splits=list(task.train_splits)),
+        eval_args=tfx.proto.EvalArgs(splits=list(task.eval_splits)),
+        custom_config=parameterized.without_properties(custom_config.to_dict()),
+        hyperparameters=tuner.outputs["best_hyperparameters"] if tuner else None,
+        properties=properties).with_id(task.trainer_id)
+
+
+def _pusher(config: PipelineConfig, trainer, evaluator) -> base_node.BaseNode:
+    return tfx.components.Pusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        custom_executor_spec=executor_spec.ExecutorClassSpec(safe_pusher.Executor),
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(
+                base_directory=f"{config.serving_dir.rstrip('/')}/{config.serving_model_name}"))
+    ).with_id(PUSHER_ID)
+
+
+def create_components(config: PipelineConfig,
+                      plan: SplitPlan = HOLD_OUT) -> List[base_node.BaseNode]:
+    """Returns the pipeline's components, in dependency order.
+
+    Raises:
+      ValueError: the config cannot run (see ``checks.problems``); the message
+        lists every problem.
+    """
+    checks.raise_problems(config, plan)
+    source = sources.of(config.data)
+    example_gen = source.example_gen(config.data, plan.split_ratios(config)).with_id(
+        EXAMPLE_GEN_ID)
+    split_names = list(plan.split_ratios(config))
+    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"],
+                                          infer_feature_shape=True)
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
+    transform = _transform(config, source, example_gen, schema_gen, split_names,
+                           plan.analyze_splits(split_names))
+    components = [example_gen, statistics_gen, schema_gen, example_validator, transform]
+    training = _training_settings(config)
+    settings = run_settings(config)
+    properties = {name: settings[name] for name in parameterized.TRAINER_PROPERTIES}
+    tuner = None
+    if config.tuning:
+        tuner = _tuner(config, training, transform, schema_gen, properties)
+        components.append(tuner)
+    eval_settings = eval_config(config)
+    compare = config.evaluation.compare_with_latest_blessed
+    for task in plan.trainings(split_names):
+        trainer = _trainer(config, training, task, transform, schema_gen, properties, tuner)
+        resolver = None
+        if task.publish and compare:
+            resolver = tfx.dsl.Resolver(
+                strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+                model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+                model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+            ).with_id(RESOLVER_ID)
+        evaluator = parameterized.ParameterizedEvaluator(
+            examples=example_gen.outputs["examples"],
+            model=trainer.outputs["model"],
+            baseline_model=resolver.outputs["model"] if resolver else None,
+            example_splits=list(task.test_splits),
+            eval_config=eval_settings,
+            min_accuracy=settings[parameterized.MIN_ACCURACY_KEY],
+        ).with_id(task.evaluator_id)
+        components += [trainer, *([resolver] if resolver else []), evaluator]
+        if task.publish:
+            components.append(_pusher(config, trainer, evaluator))
+    return components
+
+
+def create_pipeline(config: PipelineConfig, plan: SplitPlan = HOLD_OUT) -> tfx.dsl.Pipeline:
     """Builds the imagepipe TFX pipeline from its configuration; pure, runner-agnostic."""
     metadata = (tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
                 if config.metadata_path else None)
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=config.pipeline_root,
-        components=create_components(config),
+        components=create_components(config, plan),
         enable_cache=config.enable_cache,
         metadata_connection_config=metadata,
         beam_pipeline_args=list(config.beam_pipeline_args))

@@ -11,8 +11,11 @@ import tensorflow as tf
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
-from imagepipe.components import features, ingest
-from imagepipe.components.trainer import task
+from imagepipe.components import features, reports, sources
+
+# Node ids of imagepipe.pipeline.pipeline, without importing TFX's DSL.
+EXAMPLE_GEN_ID = "ExampleGen"
+TRAINER_ID = "Trainer"
 
 _OUTPUT_EVENTS = (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
 _CACHED = metadata_store_pb2.Execution.CACHED
@@ -33,14 +36,18 @@ class RunSummary:
     pushed: Optional[bool] = None
     pushed_destination: Optional[str] = None
     model_uri: Optional[str] = None
-    ingest_report: Optional[dict] = None
+    ingest_report: Optional[reports.IngestReport] = None
     ingest_report_path: Optional[str] = None
-    training: Optional[dict] = None
+    training: Optional[reports.TrainingSummary] = None
     class_names: List[str] = dataclasses.field(
         default_factory=lambda: list(features.SUPER_CLASS_NAMES))
 
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+        values = dataclasses.asdict(self)
+        for name in ("ingest_report", "training"):
+            record = getattr(self, name)
+            values[name] = record.to_dict() if record is not None else None
+        return json.dumps(values, indent=2, sort_keys=True)
 
 
 def _store(metadata_path: str) -> metadata_store.MetadataStore:
@@ -121,17 +128,21 @@ def latest_run(metadata_path: str, pipeline_name: str) -> RunSummary:
 
 def _fill(summary: RunSummary, store, by_node: Dict[str, metadata_store_pb2.Execution]) -> None:
     outputs = {node: _outputs(store, e.id) for node, e in by_node.items()}
-    summary.class_names = _class_names(outputs)
-    for node, artifacts in outputs.items():
-        if "examples" in artifacts and node.endswith("ExampleGen"):
-            path = os.path.join(artifacts["examples"][0].uri, ingest.REPORT_FILE)
-            summary.ingest_report = _read_json(path)
+    examples = outputs.get(EXAMPLE_GEN_ID, {}).get("examples")
+    if examples:
+        path = os.path.join(examples[0].uri, reports.INGEST_REPORT_FILE)
+        if tf.io.gfile.exists(path):
+            summary.ingest_report = sources.read_ingest_report(path)
             summary.ingest_report_path = path
-        if "model_run" in artifacts:
-            path = os.path.join(artifacts["model_run"][0].uri, task.TRAINING_SUMMARY_FILE)
-            summary.training = _read_json(path)
-        if "model" in artifacts and node == "Trainer":
-            summary.model_uri = artifacts["model"][0].uri
+    trainer = outputs.get(TRAINER_ID, {})
+    if trainer.get("model_run"):
+        path = os.path.join(trainer["model_run"][0].uri, reports.TRAINING_SUMMARY_FILE)
+        if tf.io.gfile.exists(path):
+            summary.training = reports.TrainingSummary.read(path)
+            summary.class_names = list(summary.training.class_names)
+    if trainer.get("model"):
+        summary.model_uri = trainer["model"][0].uri
+    for artifacts in outputs.values():
         if "blessing" in artifacts:
             summary.blessed = _int_property(artifacts["blessing"][0], "blessed") == 1
         if "evaluation" in artifacts:
@@ -142,24 +153,6 @@ def _fill(summary: RunSummary, store, by_node: Dict[str, metadata_store_pb2.Exec
             if summary.pushed:
                 summary.pushed_destination = pushed.custom_properties[
                     "pushed_destination"].string_value
-
-
-def _class_names(outputs: Dict[str, Dict[str, List[metadata_store_pb2.Artifact]]]) -> List[str]:
-    """The class names the Trainer was given (data-dependent for photo folders)."""
-    for artifacts in outputs.values():
-        if "model_run" in artifacts:
-            path = os.path.join(artifacts["model_run"][0].uri, task.TRAINING_SUMMARY_FILE)
-            names = ((_read_json(path) or {}).get("config") or {}).get("class_names")
-            if names:
-                return list(names)
-    return list(features.SUPER_CLASS_NAMES)
-
-
-def _read_json(path: str) -> Optional[dict]:
-    if not tf.io.gfile.exists(path):
-        return None
-    with tf.io.gfile.GFile(path) as f:
-        return json.load(f)
 
 
 def _fill_metrics(summary: RunSummary, evaluation_uri: str) -> None:

@@ -4,50 +4,20 @@ from __future__ import annotations
 
 from typing import List
 
-from imagepipe.pipeline import folder_report
+from imagepipe.components.reports import percent as _percent
 from imagepipe.pipeline.results import RunSummary
 
-FOLDER_SKIPPED_LISTED = 20  # skipped paths listed in a run summary; the report has all
-
-
-def _percent(value) -> str:
-    return "n/a" if value is None else f"{100.0 * value:.2f}%"
-
-
-def format_balance(balance_report: dict) -> List[str]:
-    """Formats the balance report: natural counts and images per epoch, per class."""
-    parts = []
-    for row in balance_report["classes"]:
-        part = f"{row['class']} {row['natural']}"
-        if row["augmented_copies_per_epoch"]:
-            part += f" + {row['augmented_copies_per_epoch']} augmented"
-        if balance_report["mode"] == "class_weight":
-            part += f" (weight {row['loss_weight']:.2f})"
-        parts.append(part)
-    return [f"  balance ({balance_report['mode']}), training images per epoch: "
-            + ", ".join(parts) + f" = {balance_report['per_epoch_total']}"]
+SKIPPED_LISTED = 20  # skipped paths listed in a run summary; the report has all
 
 
 def format_summary(summary: RunSummary, elapsed_seconds: float) -> str:
     """Formats the run summary: data, training, test metrics and where the model went."""
     lines: List[str] = ["", f"Run {summary.run_id} finished in {elapsed_seconds:.0f} s"]
-    report = summary.ingest_report
-    if report and report.get("source") == "folder":
-        lines.extend(folder_report.format_report(report, max_listed=FOLDER_SKIPPED_LISTED,
-                                                 where=summary.ingest_report_path or ""))
-    elif report:
-        left_out = ", ".join(f"{k} {v}" for k, v in report["left_out"].items()) or "none"
-        splits = ", ".join(f"{name} {s['total']}" for name, s in report["splits"].items())
-        lines.append(f"  data: {report['read']} images read, {report['kept']} kept "
-                     f"(left out: {left_out}); splits: {splits}")
-    training = summary.training
-    if training:
-        lines.append(f"  training: {training['config']['model_name']}, "
-                     f"{training['epochs_run']} epochs run, best epoch {training['best_epoch']} "
-                     f"(val accuracy {_percent(training['best_val_accuracy'])}), "
-                     f"{training['parameters']:,} parameters, {training['fit_seconds']:.0f} s")
-    if training and training.get("balance"):
-        lines.extend(format_balance(training["balance"]))
+    if summary.ingest_report:
+        lines.extend(summary.ingest_report.summary_lines(where=summary.ingest_report_path or "",
+                                                         max_listed=SKIPPED_LISTED))
+    if summary.training:
+        lines.extend(summary.training.summary_lines())
     count = f" on {summary.example_count} test images" if summary.example_count else ""
     lines.append(f"  test accuracy: {_percent(summary.accuracy)}{count}")
     names = summary.class_names

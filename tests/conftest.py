@@ -14,7 +14,7 @@ warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\..*")
 @pytest.fixture(scope="session")
 def tiny_fashion_mnist(tmp_path_factory) -> str:
     """Folder of canonical-format IDX files: 10 labels x (40 train + 10 test) images."""
-    from imagepipe.data import fixtures
+    from imagepipe.testing import fixtures
     directory = str(tmp_path_factory.mktemp("fashion_mnist"))
     fixtures.write_fashion_mnist(directory, train_per_label=40, test_per_label=10, seed=7)
     return directory
@@ -22,15 +22,16 @@ def tiny_fashion_mnist(tmp_path_factory) -> str:
 
 def tiny_config(data_dir: str, output: str, **overrides):
     """The PipelineConfig the CLI would build, for a tiny, fast run."""
+    from imagepipe.components import settings
     from imagepipe.pipeline import config
     values = dict(
         pipeline_name="imagepipe-test",
         pipeline_root=os.path.join(output, "pipeline_root"),
         serving_dir=os.path.join(output, "serving"),
         metadata_path=os.path.join(output, "metadata.sqlite"),
-        data=config.DataConfig(source="idx", data_dir=data_dir),
-        trainer=config.TrainerConfig(model_name="arch5", epochs=3, batch_size=32),
-        evaluation=config.EvalConfig(min_accuracy=0.8),
+        data=settings.FashionMnistSettings(source="idx", data_dir=data_dir),
+        training=settings.TrainingSettings(model_name="arch5", epochs=3, batch_size=32),
+        evaluation=settings.EvaluationSettings(min_accuracy=0.8),
         code_fingerprint="test")
     values.update(overrides)
     return config.PipelineConfig(**values)

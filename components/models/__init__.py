@@ -4,10 +4,10 @@ Importing this package registers every architecture; use :func:`build`.
 """
 
 from . import cnn, resnet  # noqa: F401  (registers the architectures)
-from imagepipe.components.model_options import ModelOptions, UnknownModelOptionError
+from imagepipe.components.settings import ModelOptions
 from .registry import (FASHION_MNIST, PHOTOS, Architecture, ModelSpec, UnknownModelError,
                        architecture, build, fine_tune, get, ignored_options, names, register)
 
 __all__ = ["FASHION_MNIST", "PHOTOS", "Architecture", "ModelOptions", "ModelSpec",
-           "UnknownModelError", "UnknownModelOptionError", "architecture", "build", "fine_tune",
+           "UnknownModelError", "architecture", "build", "fine_tune",
            "get", "ignored_options", "names", "register"]

@@ -16,11 +16,11 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import tf_keras as keras
 from absl import logging
 
-from imagepipe.components.model_options import ModelOptions
+from imagepipe.components.settings import FASHION_MNIST_INPUTS, PHOTO_INPUTS, ModelOptions
 
 # What an architecture is made for (``register(..., inputs=...)``).
-FASHION_MNIST = "fashion-mnist"  # 28x28x1 images
-PHOTOS = "photos"  # RGB photos of any size
+FASHION_MNIST = FASHION_MNIST_INPUTS  # 28x28x1 images
+PHOTOS = PHOTO_INPUTS  # RGB photos of any size
 
 # (model, options) -> number of layers made trainable.
 FineTuner = Callable[[keras.Model, ModelOptions], int]

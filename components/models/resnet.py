@@ -31,9 +31,8 @@ import tf_keras as keras
 from tf_keras import layers
 
 from imagepipe.components import augment
-
-from imagepipe.components.model_options import (MIN_INPUT_SIZE, WEIGHTS_IMAGENET, WEIGHTS_NONE,
-                                                ModelOptions)
+from imagepipe.components.settings import (MIN_INPUT_SIZE, WEIGHTS_IMAGENET, WEIGHTS_NONE,
+                                           ModelOptions)
 from .registry import PHOTOS, ModelSpec, register
 
 BASE_NAME = "resnet50"

@@ -1,6 +1,6 @@
 """Class balancing of the training stream, and its report.
 
-Modes (``TrainingConfig.balance``):
+Modes (``TrainingSettings.balance``):
 
 * ``oversample`` (default): every epoch sees each class as often as the
   largest one. A class keeps all its natural images once per epoch and is
@@ -11,6 +11,10 @@ Modes (``TrainingConfig.balance``):
   ``total / (num_classes * count)`` from the measured counts.
 * ``none``: the natural stream.
 
+In every mode, ``photo_augmentation`` then renders an exact share of each
+epoch's images as photos and normalizes them back (:func:`photo_like`), and
+:class:`StreamCounters` count what the stream delivered.
+
 The counts come from the Transform output (an analyzer over the training
 split), not from a second pass over the data. Evaluation streams are never
 touched.
@@ -18,22 +22,21 @@ touched.
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Dict, Mapping, Optional, Sequence
 
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from imagepipe.components import augment, features, normalize
+from imagepipe.components import augment, features, normalize, reports, settings
 from imagepipe.components.trainer import data
 
-OVERSAMPLE = "oversample"
-CLASS_WEIGHT = "class_weight"
-NONE = "none"
-MODES = (OVERSAMPLE, CLASS_WEIGHT, NONE)
+OVERSAMPLE = settings.BALANCE_OVERSAMPLE
+CLASS_WEIGHT = settings.BALANCE_CLASS_WEIGHT
+NONE = settings.BALANCE_NONE
+MODES = settings.BALANCE_MODES
 IS_COPY = "is_copy"
-REPORT_JSON = "balance_report.json"
+IS_PHOTO = "is_photo"
 REPORT_PNG = "balance_report.png"
 
 
@@ -112,30 +115,78 @@ def oversampled_stream(examples: tf.data.Dataset, counts: Mapping[int, int], see
     return tf.data.Dataset.choose_from_datasets(streams, choices, stop_on_empty_dataset=True)
 
 
-def photo_like(stream: tf.data.Dataset, fraction: float, seed: int) -> tf.data.Dataset:
+class StreamCounters:
+    """Counts what the training stream delivers, as it runs: images, copies, photos, batches.
+
+    The counts are variables the stream itself increments, so they say what
+    training saw, not what the settings asked for. :meth:`snapshot` reads them;
+    the Trainer takes one at each epoch's start and end.
+    """
+
+    NAMES = ("images", "augmented_copies", "photos_rendered", "batches")
+
+    def __init__(self):
+        self._variables = {name: tf.Variable(0, dtype=tf.int64, trainable=False, name=name)
+                           for name in self.NAMES}
+
+    def count(self, element):
+        """Counts one element (a dict with ``is_copy`` and ``is_photo``); returns it."""
+        self._variables["images"].assign_add(1)
+        self._variables["augmented_copies"].assign_add(tf.cast(element[IS_COPY], tf.int64))
+        self._variables["photos_rendered"].assign_add(tf.cast(element[IS_PHOTO], tf.int64))
+        return element
+
+    def count_batch(self, images, labels):
+        self._variables["batches"].assign_add(1)
+        return images, labels
+
+    def snapshot(self) -> Dict[str, int]:
+        return {name: int(variable.numpy()) for name, variable in self._variables.items()}
+
+
+def photo_like(stream: tf.data.Dataset, fraction: float, seed: int,
+               epoch_size: int) -> tf.data.Dataset:
     """Renders ``fraction`` of the images as photos and normalizes them back, fresh each epoch.
 
-    The model then meets what :func:`normalize.fashion_mnist_like` makes of
-    real photos (off-centre, coloured, light backgrounds, blur, noise, JPEG).
-    """
-    if fraction <= 0.0:
-        return stream
-    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+    Exactly ``round(fraction * epoch_size)`` images of each epoch are chosen,
+    at random and anew every epoch. The model then meets what
+    :func:`normalize.fashion_mnist_like` makes of real photos (off-centre,
+    coloured, light backgrounds, blur, noise, JPEG). Elements carry ``is_photo``.
 
-    def maybe_render(element, pair_seed):
+    Args:
+      stream: one epoch of training elements (dicts with ``image_xf``).
+      fraction: share of the images rendered, in [0, 1].
+      seed: seed of the choice and of the rendering.
+      epoch_size: the number of elements in one epoch of ``stream``.
+    """
+    if fraction <= 0.0 or epoch_size <= 0:
+        return stream.map(lambda element: {**element, IS_PHOTO: tf.constant(False)})
+    chosen_count = int(round(fraction * epoch_size))
+    ranks = (tf.data.Dataset.range(epoch_size)
+             .shuffle(epoch_size, seed=seed, reshuffle_each_iteration=True).repeat())
+    seeds = tf.data.Dataset.random(seed=seed + 1, rerandomize_each_iteration=True).batch(2)
+
+    def maybe_render(element, rank, pair_seed):
         image = element[data.IMAGE_XF]
-        chosen = tf.random.stateless_uniform([], pair_seed) < fraction
+        chosen = rank < chosen_count
         image = tf.cond(chosen, lambda: normalize.fashion_mnist_like(
             augment.render_photo(image, pair_seed), image.shape[0]), lambda: image)
-        return {**element, data.IMAGE_XF: image}
+        return {**element, data.IMAGE_XF: image, IS_PHOTO: chosen}
 
-    return tf.data.Dataset.zip((stream, seeds)).map(
+    return tf.data.Dataset.zip((stream, ranks, seeds)).map(
         maybe_render, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
+def epoch_size(mode: str, counts: Mapping[int, int]) -> int:
+    """Elements in one epoch of a mode's training stream."""
+    if mode == OVERSAMPLE:
+        return len(counts) * max(counts.values())
+    return sum(counts.values())
+
+
 def balanced_training_stream(examples: tf.data.Dataset, mode: str, counts: Mapping[int, int],
-                             batch_size: int, seed: int,
-                             photo_fraction: float = 0.0) -> tf.data.Dataset:
+                             batch_size: int, seed: int, photo_fraction: float = 0.0,
+                             counters: Optional[StreamCounters] = None) -> tf.data.Dataset:
     """The batched (image, label) training stream of a balance mode.
 
     Args:
@@ -145,37 +196,42 @@ def balanced_training_stream(examples: tf.data.Dataset, mode: str, counts: Mappi
       batch_size: batch size.
       seed: seed of every random choice.
       photo_fraction: share of the images rendered photo-like each epoch.
+      counters: when given, the stream counts what it delivers into them.
     """
     if check_mode(mode) == OVERSAMPLE:
         stream = oversampled_stream(examples, counts, seed)
     else:
-        stream = examples.cache().shuffle(65536, seed=seed, reshuffle_each_iteration=True)
-    return (photo_like(stream, photo_fraction, seed + 7)
-            .map(data.to_model_inputs)
-            .batch(batch_size)
-            .prefetch(tf.data.AUTOTUNE))
+        stream = examples.cache().shuffle(65536, seed=seed, reshuffle_each_iteration=True).map(
+            lambda element: _with_copy_flag(element, False))
+    stream = photo_like(stream, photo_fraction, seed + 7, epoch_size(mode, counts))
+    if counters is not None:
+        stream = stream.map(counters.count)
+    batches = stream.map(data.to_model_inputs).batch(batch_size)
+    if counters is not None:
+        batches = batches.map(counters.count_batch)
+    return batches.prefetch(tf.data.AUTOTUNE)
 
 
-def report(mode: str, counts: Mapping[int, int], class_names: Sequence[str]) -> dict:
+def report(mode: str, counts: Mapping[int, int],
+           class_names: Sequence[str]) -> reports.BalanceReport:
     """Counts per class before balancing and per epoch after it."""
     target = max(counts.values())
     weights = class_weights(counts) if mode == CLASS_WEIGHT else {c: 1.0 for c in counts}
     rows = []
     for class_id, count in counts.items():
         copies = target - count if mode == OVERSAMPLE else 0
-        rows.append({"class_id": class_id, "class": class_names[class_id], "natural": count,
-                     "augmented_copies_per_epoch": copies, "per_epoch": count + copies,
-                     "loss_weight": weights[class_id]})
-    return {"mode": mode, "classes": rows,
-            "before_total": sum(counts.values()),
-            "per_epoch_total": sum(row["per_epoch"] for row in rows)}
+        rows.append(reports.BalanceRow(
+            class_id=class_id, class_name=class_names[class_id], natural=count,
+            augmented_copies_per_epoch=copies, per_epoch=count + copies,
+            loss_weight=weights[class_id]))
+    return reports.BalanceReport(mode=mode, classes=tuple(rows),
+                                 before_total=sum(counts.values()),
+                                 per_epoch_total=sum(row.per_epoch for row in rows))
 
 
-def write_report(balance_report: dict, directory: str) -> None:
+def write_report(balance_report: reports.BalanceReport, directory: str) -> None:
     """Writes the report as JSON and as a bar chart PNG into ``directory``."""
-    tf.io.gfile.makedirs(directory)
-    with tf.io.gfile.GFile(os.path.join(directory, REPORT_JSON), "w") as f:
-        json.dump(balance_report, f, indent=2)
+    balance_report.write(os.path.join(directory, reports.BALANCE_REPORT_FILE))
     with tf.io.gfile.GFile(os.path.join(directory, REPORT_PNG), "wb") as f:
         f.write(_bar_chart(balance_report))
 
@@ -185,20 +241,19 @@ def _bar_chart(balance_report: dict) -> bytes:
     import matplotlib  # pylint: disable=g-import-not-at-top
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
-    rows = balance_report["classes"]
-    names = [row["class"] for row in rows]
+    rows = balance_report.classes
+    names = [row.class_name for row in rows]
     positions = range(len(rows))
     figure, axes = plt.subplots(figsize=(6, 3.5), dpi=100)
-    axes.bar([p - 0.2 for p in positions], [row["natural"] for row in rows], 0.4,
-             label="before (natural)")
-    axes.bar([p + 0.2 for p in positions], [row["natural"] for row in rows], 0.4,
-             label="per epoch: natural", color="tab:green")
-    axes.bar([p + 0.2 for p in positions], [row["augmented_copies_per_epoch"] for row in rows],
-             0.4, bottom=[row["natural"] for row in rows], label="per epoch: augmented copies",
-             color="tab:olive")
+    natural = [row.natural for row in rows]
+    axes.bar([p - 0.2 for p in positions], natural, 0.4, label="before (natural)")
+    axes.bar([p + 0.2 for p in positions], natural, 0.4, label="per epoch: natural",
+             color="tab:green")
+    axes.bar([p + 0.2 for p in positions], [row.augmented_copies_per_epoch for row in rows],
+             0.4, bottom=natural, label="per epoch: augmented copies", color="tab:olive")
     axes.set_xticks(list(positions), names)
     axes.set_ylabel("training images")
-    axes.set_title(f"Class balance ({balance_report['mode']})")
+    axes.set_title(f"Class balance ({balance_report.mode})")
     axes.legend(fontsize=8)
     figure.tight_layout()
     buffer = io.BytesIO()

@@ -20,54 +20,28 @@ import tf_keras as keras
 from absl import logging
 from tfx.components.trainer.fn_args_utils import FnArgs
 
-from imagepipe.components import features, models
+from imagepipe.components import models, reports
+from imagepipe.components.settings import SettingsError, TrainerCustomConfig, TrainingSettings
 from imagepipe.components.trainer import balance as balance_lib
 from imagepipe.components.trainer import data, export, subset
 
-HISTORY_FILE = "history.json"
-TRAINING_SUMMARY_FILE = "training_summary.json"
+HISTORY_FILE = reports.HISTORY_FILE
+TRAINING_SUMMARY_FILE = reports.TRAINING_SUMMARY_FILE
+CUSTOM_CONFIG_WHERE = "the Trainer's custom_config"
 
 
-@dataclasses.dataclass(frozen=True)
-class TrainingConfig:
-    """The Trainer's settings, passed through ``custom_config``."""
+def read_settings(custom_config: Optional[Mapping[str, Any]]) -> TrainingSettings:
+    """The Trainer's settings from its ``custom_config``, strictly.
 
-    model_name: str = "arch5"
-    epochs: int = 3
-    batch_size: int = 32
-    learning_rate: float = 1e-3
-    early_stopping_patience: int = 2
-    balance: str = balance_lib.OVERSAMPLE
-    photo_augmentation: float = 0.0
-    seed: int = 1001
-    class_names: tuple = features.SUPER_CLASS_NAMES
-    # Model options (models.ModelOptions as a dict): weights, augment, input_size...
-    model_options: dict = dataclasses.field(default_factory=dict)
-    # Fine-tuning phase after the first one (models with a pretrained base); 0: none.
-    fine_tune_epochs: int = 0
-    fine_tune_learning_rate: float = 1e-5
-    # False: train the full number of epochs and keep the last weights (cross-validation).
-    early_stopping: bool = True
-    # Seeded, stratified share of the training split to train on (data-size experiment).
-    train_fraction: float = 1.0
-    # Count the classes of the training data instead of reading Transform's counts
-    # (runs whose training splits are not the one Transform analysed).
-    recount_classes: bool = False
-
-    @classmethod
-    def from_custom_config(cls, custom_config: Mapping[str, Any] | None) -> "TrainingConfig":
-        """Reads the settings from the Trainer's custom_config, defaults for missing keys."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in (custom_config or {}).items() if k in known}
-        if "class_names" in values:
-            values["class_names"] = tuple(values["class_names"])
-        return cls(**values)
-
-    def to_custom_config(self) -> Dict[str, Any]:
-        """Returns the settings as a JSON-serializable custom_config dict."""
-        config = dataclasses.asdict(self)
-        config["class_names"] = list(self.class_names)
-        return config
+    Raises:
+      SettingsError: an unknown or missing key, or a bad value; the message
+        names the key.
+    """
+    config = TrainerCustomConfig.from_dict(custom_config or {}, CUSTOM_CONFIG_WHERE)
+    if len(config.training.class_names) < 2:
+        raise SettingsError(f"{CUSTOM_CONFIG_WHERE}.training.class_names needs at least 2 "
+                            f"classes, got {list(config.training.class_names)}")
+    return config.training
 
 
 # The local runner's progress display picks up this message.
@@ -87,7 +61,8 @@ class _EpochLogger(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
         logs["epoch_seconds"] = time.perf_counter() - self._start
-        shown = ", ".join(f"{k} {v:.4f}" for k, v in logs.items() if k != "epoch_seconds")
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in logs.items()
+                          if k != "epoch_seconds" and not k.startswith("stream_"))
         logging.info(EPOCH_MESSAGE, epoch + 1, self._epochs,
                      f"{shown} ({logs['epoch_seconds']:.1f} s)")
 
@@ -101,13 +76,30 @@ def compile_model(model: keras.Model, learning_rate: float) -> keras.Model:
     return model
 
 
-def _callbacks(config: TrainingConfig, log_dir: str,
-               total_epochs: int) -> List[keras.callbacks.Callback]:
-    callbacks = [_EpochLogger(total_epochs),
+class _StreamCounter(keras.callbacks.Callback):
+    """Writes what the training stream delivered in each epoch into the epoch's logs."""
+
+    def __init__(self, counters: balance_lib.StreamCounters):
+        super().__init__()
+        self._counters = counters
+        self._start: Dict[str, int] = {}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = self._counters.snapshot()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            for name, value in self._counters.snapshot().items():
+                logs[f"stream_{name}"] = value - self._start[name]
+
+
+def _callbacks(settings: TrainingSettings, log_dir: str, total_epochs: int,
+               counters: balance_lib.StreamCounters) -> List[keras.callbacks.Callback]:
+    callbacks = [_StreamCounter(counters), _EpochLogger(total_epochs),
                  keras.callbacks.TensorBoard(log_dir=log_dir, update_freq="epoch")]
-    if config.early_stopping:
+    if settings.early_stopping:
         callbacks.append(keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=config.early_stopping_patience,
+            monitor="val_loss", patience=settings.early_stopping_patience,
             restore_best_weights=True))
     return callbacks
 
@@ -129,17 +121,18 @@ def _history_rows(history: keras.callbacks.History, first_epoch: int = 0,
 Fit = Callable[[int, int, int], List[Dict[str, float]]]
 
 
-def _training_examples(config: TrainingConfig, fn_args: FnArgs,
+def _training_examples(settings: TrainingSettings, fn_args: FnArgs,
                        tf_transform_output: tft.TFTransformOutput
-                       ) -> Tuple[tf.data.Dataset, Dict[int, int]]:
-    """The training elements and their class counts (a fraction, recounted or Transform's)."""
+                       ) -> Tuple[tf.data.Dataset, Dict[int, int], str]:
+    """The training elements, their class counts and where the counts come from."""
     examples = data.read_transformed(fn_args.train_files, fn_args.data_accessor,
                                      tf_transform_output)
-    if config.train_fraction < 1.0:
-        return subset.stratified_fraction(examples, config.train_fraction, config.seed)
-    if config.recount_classes:
-        return examples, subset.count_classes(examples)
-    return examples, balance_lib.read_class_counts(tf_transform_output)
+    if settings.train_fraction < 1.0:
+        return (*subset.stratified_fraction(examples, settings.train_fraction, settings.seed),
+                "fraction")
+    if settings.recount_classes:
+        return examples, subset.count_classes(examples), "recounted"
+    return examples, balance_lib.read_class_counts(tf_transform_output), "transform"
 
 
 def trainable_parameters(model: keras.Model) -> int:
@@ -147,14 +140,19 @@ def trainable_parameters(model: keras.Model) -> int:
     return int(sum(weight.shape.num_elements() for weight in model.trainable_weights))
 
 
-def _final_val_loss(rows: List[Dict[str, float]], config: TrainingConfig) -> float:
+def optimizer_learning_rate(model: keras.Model) -> float:
+    """The learning rate the model's optimizer actually uses."""
+    return float(keras.backend.get_value(model.optimizer.learning_rate))
+
+
+def _final_val_loss(rows: List[Dict[str, float]], settings: TrainingSettings) -> float:
     """The validation loss of the weights a fit leaves: the best with early stopping, else the last."""
-    return (min(row["val_loss"] for row in rows) if config.early_stopping
+    return (min(row["val_loss"] for row in rows) if settings.early_stopping
             else rows[-1]["val_loss"])
 
 
-def _fine_tune(model: keras.Model, config: TrainingConfig, options: models.ModelOptions,
-               rows: List[Dict[str, float]], fit: Fit) -> Optional[dict]:
+def _fine_tune(model: keras.Model, settings: TrainingSettings,
+               rows: List[Dict[str, float]], fit: Fit) -> Optional[reports.FineTuning]:
     """The fine-tuning phase: unfreeze the base's top, fit at a lower learning rate.
 
     Appends the phase's epochs to ``rows``. Keeps the fine-tuned weights only
@@ -163,51 +161,66 @@ def _fine_tune(model: keras.Model, config: TrainingConfig, options: models.Model
     Returns:
       What the phase did, or None when no phase was asked for.
     """
-    if config.fine_tune_epochs <= 0:
+    if settings.fine_tune_epochs <= 0:
         return None
-    unfrozen = models.fine_tune(config.model_name, model, options)
+    unfrozen = models.fine_tune(settings.model_name, model, settings.model_options)
     if not unfrozen:
         logging.info("model %s has no frozen pretrained base: no fine-tuning phase",
-                     config.model_name)
-        return {"unfrozen_layers": 0, "epochs_run": 0, "kept": "first phase",
-                "note": "no frozen pretrained base to unfreeze"}
-    first_final = _final_val_loss(rows, config)
+                     settings.model_name)
+        return reports.FineTuning(unfrozen_layers=0, epochs_run=0,
+                                  trainable_parameters=trainable_parameters(model),
+                                  learning_rate=None, kept="first phase",
+                                  note="no frozen pretrained base to unfreeze")
+    first_final = _final_val_loss(rows, settings)
     saved = [(variable, variable.numpy()) for variable in model.variables]
-    compile_model(model, config.fine_tune_learning_rate)
+    compile_model(model, settings.fine_tune_learning_rate)
     logging.info("fine-tuning: %d layers unfrozen, learning rate %g, up to %d epochs",
-                 unfrozen, config.fine_tune_learning_rate, config.fine_tune_epochs)
-    phase_rows = fit(len(rows), len(rows) + config.fine_tune_epochs, 2)
+                 unfrozen, settings.fine_tune_learning_rate, settings.fine_tune_epochs)
+    phase_rows = fit(len(rows), len(rows) + settings.fine_tune_epochs, 2)
     rows.extend(phase_rows)
+    learning_rate = optimizer_learning_rate(model)
     kept = "fine-tuned"
-    if _final_val_loss(phase_rows, config) >= first_final:
+    if _final_val_loss(phase_rows, settings) >= first_final:
         for variable, value in saved:
             variable.assign(value)
         kept = "first phase"
-    return {"unfrozen_layers": unfrozen, "epochs_run": len(phase_rows),
-            "trainable_parameters": trainable_parameters(model),
-            "learning_rate": config.fine_tune_learning_rate, "kept": kept}
+    return reports.FineTuning(unfrozen_layers=unfrozen, epochs_run=len(phase_rows),
+                              trainable_parameters=trainable_parameters(model),
+                              learning_rate=learning_rate, kept=kept, note="")
 
 
-def datasets(config: TrainingConfig, fn_args: FnArgs,
-             tf_transform_output: tft.TFTransformOutput
-             ) -> Tuple[tf.data.Dataset, tf.data.Dataset, Dict[int, int]]:
-    """The batched training stream (balanced), the validation stream and the training counts."""
-    examples, counts = _training_examples(config, fn_args, tf_transform_output)
+@dataclasses.dataclass
+class Streams:
+    """The Trainer's input: the batched training stream, the validation stream, the counts."""
+
+    train: tf.data.Dataset
+    validation: tf.data.Dataset
+    counts: Dict[int, int]
+    counts_from: str
+    counters: balance_lib.StreamCounters
+
+
+def datasets(settings: TrainingSettings, fn_args: FnArgs,
+             tf_transform_output: tft.TFTransformOutput) -> Streams:
+    """The balanced, photo-augmented training stream, the validation stream and the counts."""
+    examples, counts, counts_from = _training_examples(settings, fn_args, tf_transform_output)
+    counters = balance_lib.StreamCounters()
     train = balance_lib.balanced_training_stream(
-        examples, config.balance, counts, config.batch_size, config.seed)
+        examples, settings.balance, counts, settings.batch_size, settings.seed,
+        photo_fraction=settings.photo_augmentation, counters=counters)
     validation = data.evaluation_stream(
         data.read_transformed(fn_args.eval_files, fn_args.data_accessor, tf_transform_output),
-        config.batch_size)
-    return train, validation, counts
+        settings.batch_size)
+    return Streams(train, validation, counts, counts_from, counters)
 
 
-def model_spec(config: TrainingConfig, options: models.ModelOptions,
+def model_spec(settings: TrainingSettings,
                tf_transform_output: tft.TFTransformOutput) -> models.ModelSpec:
     """What the architecture is built for: the transformed image, the classes, the options."""
     return models.ModelSpec(input_shape=data.image_shape(tf_transform_output),
-                            num_classes=len(config.class_names),
-                            input_name=data.IMAGE_XF, learning_rate=config.learning_rate,
-                            options=options)
+                            num_classes=len(settings.class_names),
+                            input_name=data.IMAGE_XF, learning_rate=settings.learning_rate,
+                            options=settings.model_options)
 
 
 # Hyperparameters the Tuner searches (components/trainer/tuning.py) and run_fn applies.
@@ -215,77 +228,88 @@ TUNED_LEARNING_RATE = "learning_rate"
 TUNED_OPTIONS = ("dropout", "width")
 
 
-def with_hyperparameters(config: TrainingConfig, options: models.ModelOptions,
+def with_hyperparameters(settings: TrainingSettings,
                          hyperparameters: Optional[Mapping[str, Any]]
-                         ) -> Tuple[TrainingConfig, models.ModelOptions, Dict[str, Any]]:
+                         ) -> Tuple[TrainingSettings, Dict[str, Any]]:
     """Applies the Tuner's best hyperparameters, when the Trainer was given them.
 
     Args:
-      config: the configured training settings.
-      options: the configured model options.
+      settings: the configured training settings.
       hyperparameters: ``FnArgs.hyperparameters``: a KerasTuner
         ``HyperParameters.get_config()`` dict, or None.
 
     Returns:
-      (settings, options, the values applied).
+      (settings with the tuned values, the values applied).
     """
     values = dict((hyperparameters or {}).get("values", {}))
     if TUNED_LEARNING_RATE in values:
-        config = dataclasses.replace(config, learning_rate=float(values[TUNED_LEARNING_RATE]))
+        settings = settings.replace(learning_rate=float(values[TUNED_LEARNING_RATE]))
     tuned = {name: float(values[name]) for name in TUNED_OPTIONS if name in values}
     if tuned:
-        options = dataclasses.replace(options, **tuned)
-    return config, options, values
+        settings = settings.replace(model_options=settings.model_options.replace(**tuned))
+    return settings, values
+
+
+def _early_stopping(callbacks: List[keras.callbacks.Callback]
+                    ) -> Optional[reports.EarlyStopping]:
+    for callback in callbacks:
+        if isinstance(callback, keras.callbacks.EarlyStopping):
+            stopped = int(callback.stopped_epoch)
+            return reports.EarlyStopping(patience=int(callback.patience),
+                                         stopped_epoch=stopped + 1 if stopped else None)
+    return None
+
+
+def _stream_counts(rows: List[Dict[str, float]]) -> reports.StreamCounts:
+    return reports.StreamCounts(**{
+        name: tuple(int(row[f"stream_{name}"]) for row in rows)
+        for name in balance_lib.StreamCounters.NAMES})
 
 
 def run_fn(fn_args: FnArgs) -> None:
     """Trains the configured architecture on the transformed examples and exports it."""
-    config = TrainingConfig.from_custom_config(fn_args.custom_config)
-    config, options, tuned = with_hyperparameters(
-        config, models.ModelOptions.from_dict(config.model_options),
-        getattr(fn_args, "hyperparameters", None))
+    settings, tuned = with_hyperparameters(read_settings(fn_args.custom_config),
+                                           getattr(fn_args, "hyperparameters", None))
     if tuned:
         logging.info("hyperparameters from the Tuner: %s", tuned)
-    balance_lib.check_mode(config.balance)
-    keras.utils.set_random_seed(config.seed)
+    keras.utils.set_random_seed(settings.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
-    train, validation, counts = datasets(config, fn_args, tf_transform_output)
-    balance_report = balance_lib.report(config.balance, counts, config.class_names)
+    streams = datasets(settings, fn_args, tf_transform_output)
+    balance_report = balance_lib.report(settings.balance, streams.counts, settings.class_names)
     balance_lib.write_report(balance_report, fn_args.model_run_dir)
-    model = compile_model(models.build(config.model_name,
-                                       model_spec(config, options, tf_transform_output)),
-                          config.learning_rate)
+    model = compile_model(models.build(settings.model_name,
+                                       model_spec(settings, tf_transform_output)),
+                          settings.learning_rate)
     model.summary(print_fn=logging.info)
     trainable = trainable_parameters(model)
+    first_phase_learning_rate = optimizer_learning_rate(model)
+    early_stopping: List[Optional[reports.EarlyStopping]] = []
 
     def fit(first_epoch: int, last_epoch: int, phase: int) -> List[Dict[str, float]]:
-        history = model.fit(train, validation_data=validation, epochs=last_epoch,
-                            initial_epoch=first_epoch, verbose=0,
-                            callbacks=_callbacks(config, fn_args.model_run_dir,
-                                                 config.epochs + config.fine_tune_epochs),
-                            **balance_lib.fit_kwargs(config.balance, counts))
+        callbacks = _callbacks(settings, fn_args.model_run_dir,
+                               settings.epochs + settings.fine_tune_epochs, streams.counters)
+        history = model.fit(streams.train, validation_data=streams.validation,
+                            epochs=last_epoch, initial_epoch=first_epoch, verbose=0,
+                            callbacks=callbacks,
+                            **balance_lib.fit_kwargs(settings.balance, streams.counts))
+        early_stopping.append(_early_stopping(callbacks))
         return _history_rows(history, first_epoch, phase)
 
     start = time.perf_counter()
-    rows = fit(0, config.epochs, 1)
-    fine_tuning = _fine_tune(model, config, options, rows, fit)
+    rows = fit(0, settings.epochs, 1)
+    fine_tuning = _fine_tune(model, settings, rows, fit)
     best = min(rows, key=lambda row: row["val_loss"])
     _write_json(os.path.join(fn_args.model_run_dir, HISTORY_FILE), rows)
-    _write_json(os.path.join(fn_args.model_run_dir, TRAINING_SUMMARY_FILE), {
-        "config": config.to_custom_config(),
-        "model_options": options.to_dict(),
-        "parameters": int(model.count_params()),
-        "trainable_parameters": trainable,
-        "epochs_run": len(rows),
-        "best_epoch": int(best["epoch"]),
-        "best_val_loss": best["val_loss"],
-        "best_val_accuracy": best["val_accuracy"],
-        "fit_seconds": time.perf_counter() - start,
-        "seconds_per_epoch": sum(row["epoch_seconds"] for row in rows) / len(rows),
-        "training_examples": sum(counts.values()),
-        "fine_tuning": fine_tuning,
-        "hyperparameters": tuned,
-        "balance": balance_report,
-    })
-    export.export_model(model, tf_transform_output, config.class_names,
+    reports.TrainingSummary(
+        settings=settings, parameters=int(model.count_params()), trainable_parameters=trainable,
+        epochs_run=len(rows), best_epoch=int(best["epoch"]), best_val_loss=best["val_loss"],
+        best_val_accuracy=best["val_accuracy"], fit_seconds=time.perf_counter() - start,
+        seconds_per_epoch=sum(row["epoch_seconds"] for row in rows) / len(rows),
+        training_examples=sum(streams.counts.values()), class_counts=streams.counts,
+        class_counts_from=streams.counts_from,
+        optimizer_learning_rate=first_phase_learning_rate, early_stopping=early_stopping[0],
+        fine_tuning=fine_tuning, hyperparameters=tuned, balance=balance_report,
+        stream=_stream_counts(rows),
+    ).write(os.path.join(fn_args.model_run_dir, TRAINING_SUMMARY_FILE))
+    export.export_model(model, tf_transform_output, settings.class_names,
                         fn_args.serving_model_dir)

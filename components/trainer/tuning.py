@@ -1,7 +1,11 @@
 """The TFX Tuner's ``tuner_fn``: KerasTuner over learning rate, dropout and width.
 
 Referenced by the pipeline as ``imagepipe.components.trainer.tuning.tuner_fn``
-when the pipeline config has a tuner. The Tuner searches on the same
+when the pipeline config has a tuner. Its ``custom_config`` is a
+:class:`~imagepipe.components.settings.TunerCustomConfig`, read strictly; the
+runtime parameters (model, epochs, balance) reach it as the Trainer's do (see
+``components/parameterized.py``), so a compiled pipeline tunes the model it is
+run with. The Tuner searches on the same
 streams the Trainer uses (balanced training split, validation split) for a
 few epochs per trial; its best hyperparameters go to the Trainer, whose
 ``run_fn`` applies them (``task.with_hyperparameters``).
@@ -21,7 +25,7 @@ only proposes hyperparameters and keeps the scores.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, Mapping
+from typing import Any, Dict, Mapping, Optional
 
 import keras_tuner
 import tensorflow as tf
@@ -31,36 +35,20 @@ from tfx.components.trainer.fn_args_utils import FnArgs
 from tfx.components.tuner.component import TunerFnResult
 
 from imagepipe.components import models
+from imagepipe.components.settings import TrainingSettings, TunerCustomConfig
 from imagepipe.components.trainer import balance as balance_lib
 from imagepipe.components.trainer import task
 
-TUNING_KEY = "tuning"  # custom_config key of the TuningConfig
 OBJECTIVE = "val_accuracy"
 LEARNING_RATE_RANGE = (1e-4, 3e-3)
 DROPOUT_RANGE = (0.0, 0.5, 0.1)
 WIDTHS = (0.5, 1.0, 1.5)
+CUSTOM_CONFIG_WHERE = "the Tuner's custom_config"
 
 
-@dataclasses.dataclass(frozen=True)
-class TuningConfig:
-    """How long the search runs.
-
-    Attributes:
-      max_trials: hyperparameter sets tried.
-      trial_epochs: epochs per trial (the best validation accuracy scores it).
-    """
-
-    max_trials: int = 6
-    trial_epochs: int = 2
-
-    def __post_init__(self):
-        if self.max_trials < 1 or self.trial_epochs < 1:
-            raise ValueError(f"tuning needs max_trials >= 1 and trial_epochs >= 1, got "
-                             f"{self.max_trials} and {self.trial_epochs}")
-
-    @classmethod
-    def from_custom_config(cls, custom_config: Mapping[str, Any] | None) -> "TuningConfig":
-        return cls(**dict((custom_config or {}).get(TUNING_KEY) or {}))
+def read_settings(custom_config: Optional[Mapping[str, Any]]) -> TunerCustomConfig:
+    """The Tuner's settings (the Trainer's and the search's), strictly; errors name the key."""
+    return TunerCustomConfig.from_dict(custom_config or {}, CUSTOM_CONFIG_WHERE)
 
 
 def search_space(model_name: str) -> keras_tuner.HyperParameters:
@@ -79,38 +67,40 @@ def search_space(model_name: str) -> keras_tuner.HyperParameters:
 class ArchitectureSearch(keras_tuner.RandomSearch):
     """Random search whose trials build and train imagepipe's Keras 2 models."""
 
-    def __init__(self, config: task.TrainingConfig, spec: models.ModelSpec,
+    def __init__(self, settings: TrainingSettings, spec: models.ModelSpec,
                  counts: Mapping[int, int], **kwargs):
-        super().__init__(hyperparameters=search_space(config.model_name),
+        super().__init__(hyperparameters=search_space(settings.model_name),
                          objective=keras_tuner.Objective(OBJECTIVE, "max"),
                          tune_new_entries=False, **kwargs)
-        self._config = config
+        self._settings = settings
         self._spec = spec
         self._counts = dict(counts)
 
     def run_trial(self, trial, train: tf.data.Dataset, validation: tf.data.Dataset,
                   epochs: int) -> Dict[str, float]:
         """Trains one hyperparameter set; returns its best validation accuracy."""
-        config, options, _ = task.with_hyperparameters(
-            self._config, self._spec.options, trial.hyperparameters.get_config())
-        keras.utils.set_random_seed(config.seed)
-        spec = dataclasses.replace(self._spec, options=options,
-                                   learning_rate=config.learning_rate)
-        model = task.compile_model(models.build(config.model_name, spec), config.learning_rate)
+        settings, _ = task.with_hyperparameters(self._settings,
+                                                trial.hyperparameters.get_config())
+        keras.utils.set_random_seed(settings.seed)
+        spec = dataclasses.replace(self._spec, options=settings.model_options,
+                                   learning_rate=settings.learning_rate)
+        model = task.compile_model(models.build(settings.model_name, spec),
+                                   settings.learning_rate)
         history = model.fit(train, validation_data=validation, epochs=epochs, verbose=0,
-                            **balance_lib.fit_kwargs(config.balance, self._counts))
+                            **balance_lib.fit_kwargs(settings.balance, self._counts))
         return {OBJECTIVE: max(history.history[OBJECTIVE])}
 
 
 def tuner_fn(fn_args: FnArgs) -> TunerFnResult:
     """Builds the search on the Trainer's streams; TFX's Tuner runs it and keeps the best."""
-    config = task.TrainingConfig.from_custom_config(fn_args.custom_config)
-    tuning = TuningConfig.from_custom_config(fn_args.custom_config)
-    options = models.ModelOptions.from_dict(config.model_options)
+    config = read_settings(fn_args.custom_config)
+    settings = config.training
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
-    train, validation, counts = task.datasets(config, fn_args, tf_transform_output)
-    tuner = ArchitectureSearch(config, task.model_spec(config, options, tf_transform_output),
-                               counts, max_trials=tuning.max_trials, seed=config.seed,
-                               directory=fn_args.working_dir, project_name="imagepipe")
-    return TunerFnResult(tuner=tuner, fit_kwargs={"train": train, "validation": validation,
-                                                  "epochs": tuning.trial_epochs})
+    streams = task.datasets(settings, fn_args, tf_transform_output)
+    tuner = ArchitectureSearch(settings, task.model_spec(settings, tf_transform_output),
+                               streams.counts, max_trials=config.tuning.max_trials,
+                               seed=settings.seed, directory=fn_args.working_dir,
+                               project_name="imagepipe")
+    return TunerFnResult(tuner=tuner, fit_kwargs={"train": streams.train,
+                                                  "validation": streams.validation,
+                                                  "epochs": config.tuning.trial_epochs})

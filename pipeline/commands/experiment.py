@@ -3,7 +3,11 @@
     imagepipe experiment architectures [--models arch4,arch5,...]
     imagepipe experiment data-size [--model proposed] [--fractions 0.1,0.25,0.5,1]
     imagepipe experiment cross-validation [--model proposed] [--folds 5]
-    imagepipe experiment resnet50-grid --data DIR [--weights imagenet|PATH]
+    imagepipe experiment resnet50-grid PATH [--weights imagenet|PATH]
+
+Each experiment offers the data and training options of ``imagepipe run`` on
+its data (the same flags and defaults), except the settings it varies itself
+(``--models``, ``--fractions``, the grid's weights and augmentation).
 
 Each experiment is a set of real pipeline runs recorded in ML Metadata under
 ``--output`` (default ``imagepipe-output/experiments/NAME``); its report
@@ -14,11 +18,12 @@ there too, and the table is printed at the end.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 import time
-from typing import Callable, List
+from typing import Callable, List, Tuple
+
+from imagepipe.pipeline.commands import options as options_lib
 
 DEFAULT_OUTPUT = os.path.join("imagepipe-output", "experiments")
 
@@ -38,32 +43,31 @@ def register(subparsers) -> None:
 
 # ---------------------------------------------------------------- options
 
-
-def _common(parser: argparse.ArgumentParser, epochs: int, patience: int = 2) -> None:
-    parser.add_argument("--epochs", type=int, default=epochs,
-                        help=f"maximum epochs per run; default {epochs}")
-    parser.add_argument("--batch-size", type=int, default=32, help="default 32")
-    parser.add_argument("--learning-rate", type=float, default=1e-3, help="default 0.001")
-    parser.add_argument("--patience", type=int, default=patience,
-                        help=f"early-stopping patience; default {patience}")
-    parser.add_argument("--balance", choices=("oversample", "class_weight", "none"),
-                        default="oversample", help="balancing of the training split; "
-                                                   "default oversample")
-    parser.add_argument("--seed", type=int, default=1001, help="split and training seed")
-    parser.add_argument("--output", default=None,
-                        help=f"the experiment's folder; default ./{DEFAULT_OUTPUT}/NAME")
-    parser.add_argument("--no-cache", action="store_true",
-                        help="rerun every component instead of reusing unchanged results")
-    parser.add_argument("--beam-arg", action="append", default=[], metavar="ARG",
-                        help="Beam pipeline option for the data components, repeatable")
+# The grid sets the model, its weights and its augmentation per cell, and ResNet50
+# takes no width (tests check this list against the model registry).
+GRID_EXCLUDED = ("model_name", "model_options.weights", "model_options.augment",
+                 "model_options.width")
 
 
-def _fashion_mnist(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--source", choices=("idx", "tfds"), default="idx",
-                        help="idx: the canonical IDX files (default); tfds: TFDS fashion_mnist")
-    parser.add_argument("--data-dir", default=None,
-                        help="folder of the Fashion-MNIST IDX files (default: as `imagepipe "
-                             "run fashion-mnist`)")
+def _offered(target: str, exclude: Tuple[str, ...]):
+    """The data and training options of an experiment on ``target``'s sources.
+
+    ``exclude``: the training settings the experiment varies itself (its own flags).
+    """
+    from imagepipe.components import sources  # pylint: disable=g-import-not-at-top
+    return options_lib.Offered(tuple(sources.targets()[target]), training_exclude=exclude,
+                               tuning=False, evaluation=False)
+
+
+def _common(parser: argparse.ArgumentParser, offered) -> None:
+    from imagepipe.pipeline.commands import run  # pylint: disable=g-import-not-at-top
+    options_lib.add_offered(parser, offered)
+    group = parser.add_argument_group("output and execution")
+    group.add_argument("--output", default=None,
+                       help=f"the experiment's folder; default ./{DEFAULT_OUTPUT}/NAME")
+    group.add_argument("--no-cache", action="store_true",
+                       help="rerun every component instead of reusing unchanged results")
+    run.add_beam_option(group, ())
 
 
 def _architectures(experiments) -> None:
@@ -75,8 +79,7 @@ def _architectures(experiments) -> None:
                     "training curves and a confusion matrix per model.")
     parser.add_argument("--models", default=None,
                         help="comma-separated model names; default: every Fashion-MNIST model")
-    _common(parser, epochs=10)
-    _fashion_mnist(parser)
+    _common(parser, _offered("fashion-mnist", ("model_name",)))
     parser.set_defaults(func=_run_architectures)
 
 
@@ -85,11 +88,9 @@ def _data_size(experiments) -> None:
         "data-size", help="accuracy against the share of training data",
         description="Train one model on seeded, stratified fractions of the same training "
                     "split; table and plot of accuracy against the amount of data.")
-    parser.add_argument("--model", default="proposed", help="default proposed")
     parser.add_argument("--fractions", default="0.1,0.25,0.5,1",
                         help="comma-separated fractions in (0, 1]; default 0.1,0.25,0.5,1")
-    _common(parser, epochs=10)
-    _fashion_mnist(parser)
+    _common(parser, _offered("fashion-mnist", ("train_fraction",)))
     parser.set_defaults(func=_run_data_size)
 
 
@@ -97,15 +98,11 @@ def _cross_validation(experiments) -> None:
     parser = experiments.add_parser(
         "cross-validation", help="K-fold cross-validation of one model",
         description="ExampleGen cuts the data into K disjoint folds that cover it; one Trainer "
-                    "per fold trains on the other folds for a fixed number of epochs and an "
-                    "Evaluator scores it on the held-out fold; mean ± std of the metrics.")
-    parser.add_argument("--model", default="proposed", help="default proposed")
+                    "per fold trains on the other folds for a fixed number of epochs (no early "
+                    "stopping) and an Evaluator scores it on the held-out fold; mean ± std of "
+                    "the metrics.")
     parser.add_argument("--folds", type=int, default=5, help="number of folds K; default 5")
-    parser.add_argument("--train-fraction", type=float, default=1.0,
-                        help="share of each fold's training folds used (the report's reduced "
-                             "data set); default 1")
-    _common(parser, epochs=3)
-    _fashion_mnist(parser)
+    _common(parser, _offered("fashion-mnist", ("early_stopping", "early_stopping_patience")))
     parser.set_defaults(func=_run_cross_validation)
 
 
@@ -115,55 +112,25 @@ def _resnet50_grid(experiments) -> None:
         description="The report's part 2: ResNet50 without and with pretrained weights, "
                     "without and with augmentation, on the same photo-folder splits; a 2x2 "
                     "table of accuracies like the report's.")
-    parser.add_argument("--data", required=True, metavar="DIR",
-                        help="the photo folder, one sub-folder per class")
-    parser.add_argument("--class-map", metavar="FILE", default=None,
-                        help="JSON or YAML {class: [sub-folder, ...]}")
     parser.add_argument("--weights", default="imagenet", metavar="imagenet|PATH",
                         help="the pretrained weights of the grid's 'weights' row: imagenet "
                              "(downloaded; needs the internet) or a local ResNet50 "
                              "(include_top=False) weights file; default imagenet")
-    parser.add_argument("--image-size", type=int, default=224,
-                        help="model input side in pixels; default 224")
-    parser.add_argument("--fine-tune-epochs", type=int, default=0,
-                        help="epochs of a second phase unfreezing the top blocks of the "
-                             "pretrained base (weights row only); default 0")
-    parser.add_argument("--fine-tune-learning-rate", type=float, default=1e-5,
-                        help="default 0.00001")
-    parser.add_argument("--fine-tune-blocks", type=int, default=3,
-                        help="residual blocks unfrozen from the top; default 3 (stage conv5)")
-    _common(parser, epochs=10, patience=3)
+    _common(parser, _offered("folder", GRID_EXCLUDED))
     parser.set_defaults(func=_run_resnet50_grid)
 
 
 # ---------------------------------------------------------------- running
 
 
-def _trainer(args: argparse.Namespace, model: str = "arch5", **changes):
-    from imagepipe.pipeline import config  # pylint: disable=g-import-not-at-top
-    trainer = config.TrainerConfig(model_name=model, epochs=args.epochs,
-                                   batch_size=args.batch_size, learning_rate=args.learning_rate,
-                                   early_stopping_patience=args.patience, balance=args.balance)
-    return dataclasses.replace(trainer, **changes)
-
-
-def _fashion_mnist_data(args: argparse.Namespace):
-    from imagepipe.data import fashion_mnist  # pylint: disable=g-import-not-at-top
-    from imagepipe.pipeline import config  # pylint: disable=g-import-not-at-top
-    data_dir = args.data_dir or (fashion_mnist.default_data_dir() if args.source == "idx" else "")
-    if args.source == "idx" and "://" not in data_dir and not os.path.isdir(data_dir):
-        raise ValueError(f"Fashion-MNIST folder not found: {data_dir}; pass --data-dir")
-    return config.DataConfig(source=args.source, data_dir=data_dir, split_seed=args.seed)
+def _settings(args: argparse.Namespace, **training_changes):
+    """(data settings, training settings) of the experiment's options."""
+    chosen = options_lib.command_settings(args)
+    return chosen.data, chosen.training.replace(**training_changes)
 
 
 def _split(text: str) -> List[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def _check_models(names: List[str]) -> None:
-    from imagepipe.components import models  # pylint: disable=g-import-not-at-top
-    for name in names:
-        models.architecture(name)  # UnknownModelError lists the known ones
 
 
 def _execute(args: argparse.Namespace, name: str,
@@ -200,51 +167,90 @@ def _usage_error(error: Exception) -> int:
     return 2
 
 
+def _checked(configs) -> None:
+    """Refuses the experiment before any run when one of its runs could not run."""
+    from imagepipe.pipeline import checks  # pylint: disable=g-import-not-at-top
+    problems = sorted({problem for config, _ in configs
+                       for problem in checks.problems(config)})
+    if problems:
+        raise options_lib.UsageError("\n  ".join(problems))
+
+
+def planned(args: argparse.Namespace) -> List[Tuple[object, object]]:
+    """The (PipelineConfig, split plan) of every run the experiment's arguments ask for.
+
+    The configs are the runs' own, but for their folders (see
+    ``common.preview_configs``); the experiment checks them before its first run.
+
+    Raises:
+      ValueError: an argument out of range, an unknown model, a missing file.
+    """
+    from imagepipe.pipeline import pipeline  # pylint: disable=g-import-not-at-top
+    from imagepipe.pipeline.experiments import (architectures, common, data_size,  # pylint: disable=g-import-not-at-top
+                                                resnet50_grid)
+    if args.experiment == "cross-validation":
+        plan = pipeline.KFold(args.folds)
+        data, training = _settings(args, early_stopping=False)
+        return [(config, plan) for config in common.preview_configs(data, [training])]
+    data, training = _settings(args)
+    if args.experiment == "architectures":
+        names = _split(args.models) if args.models else architectures.default_models()
+        trainings = [training.replace(model_name=name) for name in names]
+    elif args.experiment == "data-size":
+        fractions = data_size.check_fractions([float(f) for f in _split(args.fractions)])
+        trainings = [training.replace(train_fraction=f) for f in fractions]
+    else:
+        resnet50_grid.check_weights(args.weights)
+        trainings = [resnet50_grid.cell_training(training, cell, args.weights)
+                     for cell in resnet50_grid.CELLS]
+    return [(config, pipeline.HOLD_OUT) for config in common.preview_configs(data, trainings)]
+
+
+def _prepared(args: argparse.Namespace):
+    """The experiment's (data, training) settings after checking every planned run."""
+    _checked(planned(args))
+    return _settings(args, **({"early_stopping": False}
+                              if args.experiment == "cross-validation" else {}))
+
+
 def _run_architectures(args: argparse.Namespace) -> int:
     from imagepipe.pipeline.experiments import architectures  # pylint: disable=g-import-not-at-top
     try:
+        data, training = _prepared(args)
         names = _split(args.models) if args.models else architectures.default_models()
-        _check_models(names)
-        data, trainer = _fashion_mnist_data(args), _trainer(args)
     except (ValueError, KeyError) as error:
         return _usage_error(error)
     return _execute(args, architectures.NAME, lambda experiment: architectures.run(
-        experiment, data, trainer, names))
+        experiment, data, training, names))
 
 
 def _run_data_size(args: argparse.Namespace) -> int:
     from imagepipe.pipeline.experiments import data_size  # pylint: disable=g-import-not-at-top
     try:
-        _check_models([args.model])
-        fractions = data_size.check_fractions([float(f) for f in _split(args.fractions)])
-        data, trainer = _fashion_mnist_data(args), _trainer(args, args.model)
+        data, training = _prepared(args)
+        fractions = [float(f) for f in _split(args.fractions)]
     except (ValueError, KeyError) as error:
         return _usage_error(error)
     return _execute(args, data_size.NAME, lambda experiment: data_size.run(
-        experiment, data, trainer, fractions))
+        experiment, data, training, fractions))
 
 
 def _run_cross_validation(args: argparse.Namespace) -> int:
+    from imagepipe.pipeline import pipeline  # pylint: disable=g-import-not-at-top
     from imagepipe.pipeline.experiments import cross_validation  # pylint: disable=g-import-not-at-top
     try:
-        _check_models([args.model])
-        cross_validation.fold_names(args.folds)
-        data = _fashion_mnist_data(args)
-        trainer = _trainer(args, args.model, train_fraction=args.train_fraction)
+        data, training = _prepared(args)
     except (ValueError, KeyError) as error:
         return _usage_error(error)
     return _execute(args, cross_validation.NAME, lambda experiment: cross_validation.run(
-        experiment, data, trainer, args.folds))
+        experiment, data, training, pipeline.KFold(args.folds)))
 
 
 def _run_resnet50_grid(args: argparse.Namespace) -> int:
     from imagepipe.pipeline.experiments import resnet50_grid  # pylint: disable=g-import-not-at-top
     try:
-        resnet50_grid.check_weights(args.weights)
-        data = resnet50_grid.folder_data(args.data, args.class_map, args.image_size, args.seed)
-        trainer = _trainer(args, "resnet50", fine_tune_epochs=args.fine_tune_epochs,
-                           fine_tune_learning_rate=args.fine_tune_learning_rate)
+        data, training = _prepared(args)
     except (ValueError, KeyError, FileNotFoundError) as error:
         return _usage_error(error)
     return _execute(args, resnet50_grid.NAME, lambda experiment: resnet50_grid.run(
-        experiment, data, trainer, args.weights, args.fine_tune_blocks))
+        experiment, data, training, args.weights))

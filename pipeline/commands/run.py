@@ -1,6 +1,9 @@
 """``imagepipe run TARGET``: run a pipeline locally with LocalDagRunner.
 
-Each target (data set kind) lives in its own module with ``register_target``.
+The targets come from the data-source registry (``imagepipe.components.sources``):
+``fashion-mnist`` (``--source idx|tfds``) and ``folder PATH``. Every target
+offers the same training, tuning and evaluation options, derived from the
+settings (``imagepipe.components.settings``), with its source's defaults.
 """
 
 from __future__ import annotations
@@ -9,74 +12,46 @@ import argparse
 import os
 import sys
 import time
-from typing import Optional
 
-from imagepipe.pipeline.commands import run_fashion_mnist, run_folder
+from imagepipe.pipeline.commands import options as options_lib
 
 DEFAULT_OUTPUT = "imagepipe-output"
-TARGET_MODULES = (run_fashion_mnist, run_folder)
 
 
 def register(subparsers) -> None:
-    """Adds the ``run`` command and its targets."""
+    """Adds the ``run`` command and one target per data-source target."""
+    from imagepipe.components import sources  # pylint: disable=g-import-not-at-top
     parser = subparsers.add_parser("run", help="run a pipeline locally with LocalDagRunner")
     targets = parser.add_subparsers(dest="target", required=True, metavar="TARGET")
-    for module in TARGET_MODULES:
-        module.register_target(targets)
-
-
-def add_training_options(parser: argparse.ArgumentParser, epochs: int, patience: int) -> None:
-    """Model and training options every ``run`` target has, with the target's defaults."""
-    parser.add_argument("--model", default="arch5",
-                        help="architecture name (see `imagepipe models`); default arch5")
-    parser.add_argument("--epochs", type=int, default=epochs,
-                        help=f"maximum epochs; default {epochs}")
-    parser.add_argument("--batch-size", type=int, default=32, help="default 32")
-    parser.add_argument("--learning-rate", type=float, default=1e-3, help="default 0.001")
-    parser.add_argument("--patience", type=int, default=patience,
-                        help=f"early-stopping patience in epochs; default {patience}")
-    parser.add_argument("--balance", choices=("oversample", "class_weight", "none"),
-                        default="oversample",
-                        help="balancing of the training split: oversample (default; augmented "
-                             "copies top up the smaller classes every epoch), class_weight "
-                             "(loss weights from the measured counts) or none")
-    parser.add_argument("--tune", action="store_true",
-                        help="run the TFX Tuner first: KerasTuner random search over learning "
-                             "rate, dropout and width (what the model takes); the best values "
-                             "train the model")
-    parser.add_argument("--tune-trials", type=int, default=6,
-                        help="hyperparameter sets the tuner tries; default 6")
-    parser.add_argument("--tune-epochs", type=int, default=2,
-                        help="epochs per tuner trial; default 2")
-
-
-def tuner_config(args: argparse.Namespace):
-    """The TunerConfig of ``--tune``, or None without it."""
-    from imagepipe.pipeline import config  # pylint: disable=g-import-not-at-top
-    if not args.tune:
-        return None
-    return config.TunerConfig(max_trials=args.tune_trials, trial_epochs=args.tune_epochs)
-
-
-def trainer_config(args: argparse.Namespace):
-    """The TrainerConfig of :func:`add_training_options`' arguments."""
-    from imagepipe.pipeline import config  # pylint: disable=g-import-not-at-top
-    return config.TrainerConfig(model_name=args.model, epochs=args.epochs,
-                                batch_size=args.batch_size, learning_rate=args.learning_rate,
-                                early_stopping_patience=args.patience, balance=args.balance)
+    for target, target_sources in sources.targets().items():
+        sub = targets.add_parser(
+            target, help=target_sources[0].description,
+            description=f"{target_sources[0].description}: ingest, validate, transform, "
+                        f"train, evaluate on the test split and push a blessed model to the "
+                        f"serving folder.")
+        options_lib.add_offered(sub, options_lib.Offered(tuple(target_sources)))
+        add_common_options(sub)
+        sub.set_defaults(func=_run)
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
-    """Options every ``run`` target has: output folders, caching, Beam."""
-    parser.add_argument("--output", default=DEFAULT_OUTPUT,
-                        help=f"folder for artifacts, metadata, logs and the serving models; "
-                             f"default ./{DEFAULT_OUTPUT}")
-    parser.add_argument("--serving-dir", default=None,
-                        help="where blessed models are pushed; default OUTPUT/serving")
-    parser.add_argument("--no-cache", action="store_true",
-                        help="rerun every component instead of reusing unchanged results")
+    """Options of where a local run writes: output folders, serving name, caching, Beam."""
+    group = parser.add_argument_group("output and execution")
+    group.add_argument("--output", default=DEFAULT_OUTPUT,
+                       help=f"folder for artifacts, metadata, logs and the serving models; "
+                            f"default ./{DEFAULT_OUTPUT}")
+    group.add_argument("--serving-dir", default=None,
+                       help="where blessed models are pushed; default OUTPUT/serving")
+    group.add_argument("--serving-name", default=None,
+                       help="model name under the serving folder; default: the source's "
+                            "(fashion_mnist; a photo folder's name)")
+    group.add_argument("--no-cache", action="store_true",
+                       help="rerun every component instead of reusing unchanged results")
     from imagepipe.pipeline import beam_options  # pylint: disable=g-import-not-at-top
-    add_beam_option(parser, beam_options.local_defaults())
+    add_beam_option(group, beam_options.local_defaults(),
+                    f"FnApiRunner, in memory below {beam_options.MIN_CORES_FOR_MULTI_PROCESSING} "
+                    f"cores, else one worker process per core (here: "
+                    f"{' '.join(beam_options.local_defaults())})")
 
 
 class _AppendReplacingDefault(argparse.Action):
@@ -88,39 +63,95 @@ class _AppendReplacingDefault(argparse.Action):
         setattr(namespace, self.dest, collected + [values])
 
 
-def add_beam_option(parser: argparse.ArgumentParser, defaults) -> None:
-    """Adds ``--beam-arg``: Beam options for the data components, ``defaults`` unless given."""
+def add_beam_option(parser, defaults, shown: str = "") -> None:
+    """Adds ``--beam-arg``: Beam options for the data components, ``defaults`` unless given.
+
+    ``shown``: how ``--help`` describes the defaults (default: the options themselves).
+    """
+    shown = shown or " ".join(defaults) or "none"
     parser.add_argument("--beam-arg", action=_AppendReplacingDefault, default=tuple(defaults),
                         metavar="ARG",
-                        help=f"Beam pipeline option, repeatable; default: {' '.join(defaults)}. "
-                             f"Any --beam-arg replaces all the defaults, e.g. "
+                        help=f"Beam pipeline option, repeatable; default: {shown}. Any "
+                             f"--beam-arg replaces all the defaults, e.g. "
                              f"--beam-arg=--direct_num_workers=1, or "
                              f"--beam-arg=--runner=DataflowRunner --beam-arg=--project=P ... "
                              f"(see the README)")
 
 
-def output_paths(args: argparse.Namespace) -> dict:
-    """Returns pipeline_root, serving_dir and metadata_path under ``--output``."""
-    output = args.output if "://" in args.output else os.path.abspath(args.output)
+def output_paths(output: str, serving_dir) -> dict:
+    """Returns pipeline_root, serving_dir and metadata_path under ``output``."""
+    output = output if "://" in output else os.path.abspath(output)
     return {
         "pipeline_root": f"{output}/pipeline_root",
-        "serving_dir": args.serving_dir or f"{output}/serving",
+        "serving_dir": serving_dir or f"{output}/serving",
         "metadata_path": None if "://" in output else f"{output}/metadata.sqlite",
     }
 
 
-def check_model(model_name: str) -> Optional[str]:
-    """Returns an error message when ``model_name`` is not registered."""
-    from imagepipe.components import models  # pylint: disable=g-import-not-at-top
-    if model_name not in models.names():
-        return f"unknown model {model_name!r}; known models: {', '.join(models.names())}"
-    return None
+def checked_config(args: argparse.Namespace, paths: dict, pipeline_name: str = ""):
+    """The PipelineConfig of a command's settings options, written to ``paths``, checked.
+
+    Args:
+      args: the command's arguments (``options.add_offered``, ``--serving-name``,
+        ``--beam-arg``, ``--no-cache``).
+      paths: ``pipeline_root``, ``serving_dir`` and ``metadata_path``.
+      pipeline_name: overrides the data source's pipeline name.
+
+    Raises:
+      options.UsageError: the options cannot run; the message says why.
+    """
+    from imagepipe.pipeline import checks, config  # pylint: disable=g-import-not-at-top
+    chosen = options_lib.command_settings(args)
+    source_pipeline, serving_name = chosen.source.pipeline_and_serving_names(chosen.data)
+    pipeline_config = config.PipelineConfig(
+        pipeline_name=pipeline_name or source_pipeline, **paths,
+        serving_model_name=args.serving_name or serving_name,
+        data=chosen.data, training=chosen.training, tuning=chosen.tuning,
+        evaluation=chosen.evaluation,
+        beam_pipeline_args=tuple(args.beam_arg),
+        code_fingerprint=config.code_fingerprint(),
+        enable_cache=not args.no_cache)
+    problems = checks.problems(pipeline_config)
+    if problems:
+        raise options_lib.UsageError("\n  ".join(problems))
+    return pipeline_config
 
 
-def execute(pipeline_config, args: argparse.Namespace, title: str) -> int:
+def build_config(args: argparse.Namespace):
+    """The PipelineConfig of ``imagepipe run TARGET`` from its arguments.
+
+    Raises:
+      options.UsageError: the options cannot run; the message says why.
+    """
+    return checked_config(args, output_paths(args.output, args.serving_dir))
+
+
+def describe(pipeline_config) -> str:
+    """One line saying what a run does: source, data, classes, model, epochs, balance."""
+    from imagepipe.pipeline import pipeline  # pylint: disable=g-import-not-at-top
+    data, training = pipeline_config.data, pipeline_config.training
+    names = pipeline.class_names(pipeline_config)
+    return (f"{data.source} data {getattr(data, 'data_dir', '') or '(default)'}, "
+            f"{len(names)} classes ({', '.join(names)}), model {training.model_name}, up to "
+            f"{training.epochs} epochs, balance {training.balance}"
+            + (f", photo augmentation {training.photo_augmentation:g}"
+               if training.photo_augmentation else "")
+            + (", tuned first" if pipeline_config.tuning else ""))
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        pipeline_config = build_config(args)
+    except options_lib.UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return execute(pipeline_config, args.output, describe(pipeline_config))
+
+
+def execute(pipeline_config, output: str, title: str) -> int:
     """Runs ``pipeline_config`` locally: progress on the console, full log in a file, summary."""
     from imagepipe.pipeline import local_runner, results, summary  # pylint: disable=g-import-not-at-top
-    log_dir = os.path.join(os.path.abspath(args.output), "logs")
+    log_dir = os.path.join(os.path.abspath(output), "logs")
     log_file = os.path.join(log_dir, time.strftime("run-%Y%m%d-%H%M%S.log"))
     progress = local_runner.ProgressHandler()
     local_runner.configure_logging(log_file, progress)

@@ -5,8 +5,11 @@
                      [--service-account SA] [--no-cache] [--dry-run]
 
 Creates a ``google.cloud.aiplatform.PipelineJob`` from the spec that
-``imagepipe compile --target vertex`` wrote. Runtime parameters not given keep
-their compiled defaults. ``--dry-run`` prints the job and calls nothing.
+``imagepipe compile TARGET --target vertex`` wrote. The runtime options are the
+settings marked ``runtime`` (the same flags, choices and checks as ``run``);
+those not given keep their compiled defaults. A spec compiled with ``--tune``
+tunes the model it is run with (the Tuner takes the same parameters as the
+Trainer). ``--dry-run`` prints the job and calls nothing.
 """
 
 from __future__ import annotations
@@ -15,11 +18,22 @@ import argparse
 import json
 import sys
 
+from imagepipe.pipeline.commands import options as options_lib
 from imagepipe.pipeline.commands.compile import DEFAULT_PIPELINE_NAME
 
-# Options that set runtime parameters: option dest -> parameter name.
-PARAMETER_OPTIONS = {"epochs": "epochs", "model": "model_name", "balance": "balance",
-                     "min_accuracy": "min_accuracy"}
+RUNTIME_GROUPS = (options_lib.TRAINING, options_lib.EVALUATION)
+
+
+def runtime_options():
+    """The options of the settings marked ``runtime``: (settings class, Option) pairs."""
+    from imagepipe.components import settings  # pylint: disable=g-import-not-at-top
+    found = []
+    for group, cls in zip(RUNTIME_GROUPS, (settings.TrainingSettings,
+                                           settings.EvaluationSettings)):
+        runtime = {field.name for field in settings.runtime_fields(cls)}
+        found += [(cls, option) for option in options_lib.options_of(cls, cls(), group)
+                  if option.field.name in runtime]
+    return found
 
 
 def register(subparsers) -> None:
@@ -27,7 +41,8 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "submit", help="run a compiled pipeline on Vertex AI Pipelines",
         description="Create a Vertex AI PipelineJob from a spec written by "
-                    "`imagepipe compile --target vertex`.")
+                    "`imagepipe compile TARGET --target vertex`. Runtime parameters not given "
+                    "keep the spec's values.")
     parser.add_argument("--project", required=True, help="Google Cloud project")
     parser.add_argument("--region", required=True, help="Vertex AI region, e.g. europe-west4")
     parser.add_argument("--spec", default=f"{DEFAULT_PIPELINE_NAME}.json",
@@ -38,11 +53,14 @@ def register(subparsers) -> None:
     parser.add_argument("--display-name", default=None, help="default the pipeline name")
     parser.add_argument("--service-account", default=None,
                         help="service account the job runs as; default Vertex's default")
-    parser.add_argument("--epochs", type=int, default=None, help="default: the spec's")
-    parser.add_argument("--model", default=None, help="architecture; default: the spec's")
-    parser.add_argument("--balance", choices=("oversample", "class_weight", "none"),
-                        default=None, help="default: the spec's")
-    parser.add_argument("--min-accuracy", type=float, default=None, help="default: the spec's")
+    group = parser.add_argument_group("runtime parameters (default: the spec's)")
+    for _, option in runtime_options():
+        kwargs = {"choices": list(option.field.metadata["choices"])} \
+            if option.field.metadata.get("choices") else {}
+        group.add_argument(option.flag, dest=option.dest, type=option.kind,
+                           default=argparse.SUPPRESS,
+                           metavar=option.field.metadata.get("metavar"),
+                           help=option.field.metadata.get("help", ""), **kwargs)
     parser.add_argument("--no-cache", action="store_true",
                         help="rerun every component instead of reusing cached results")
     parser.add_argument("--dry-run", action="store_true",
@@ -50,23 +68,39 @@ def register(subparsers) -> None:
     parser.set_defaults(func=_submit)
 
 
-def _overrides(args: argparse.Namespace) -> dict:
-    return {name: getattr(args, dest) for dest, name in PARAMETER_OPTIONS.items()
-            if getattr(args, dest) is not None}
+def overrides(args: argparse.Namespace) -> dict:
+    """The runtime parameters given, by parameter name, checked as the settings check them.
+
+    Raises:
+      options.UsageError: a value out of range or an unknown model.
+    """
+    values = {}
+    for cls, option in runtime_options():
+        if option.dest not in vars(args):
+            continue
+        value = getattr(args, option.dest)
+        try:
+            cls(**{option.field.name: value})
+        except ValueError as error:
+            raise options_lib.UsageError(f"{option.flag}: {error}") from None
+        values[option.field.name] = value
+    if "model_name" in values:
+        from imagepipe.components import models  # pylint: disable=g-import-not-at-top
+        try:
+            models.architecture(values["model_name"])
+        except models.UnknownModelError as error:
+            raise options_lib.UsageError(str(error)) from None
+    return values
 
 
 def _submit(args: argparse.Namespace) -> int:
     from imagepipe.pipeline import kubeflow_runner  # pylint: disable=g-import-not-at-top
-    from imagepipe.pipeline.commands import run  # pylint: disable=g-import-not-at-top
     try:
-        problem = args.model and run.check_model(args.model)
-        job = None if problem else kubeflow_runner.vertex_job(
-            args.spec, args.project, args.region, args.pipeline_root, _overrides(args),
+        job = kubeflow_runner.vertex_job(
+            args.spec, args.project, args.region, args.pipeline_root, overrides(args),
             args.display_name, False if args.no_cache else None, args.service_account)
     except (FileNotFoundError, ValueError) as error:
-        problem = str(error)
-    if problem:
-        print(f"error: {problem}", file=sys.stderr)
+        print(f"error: {error}", file=sys.stderr)
         return 2
     if args.dry_run:
         print("dry run: would create this Vertex AI PipelineJob (nothing was called):")

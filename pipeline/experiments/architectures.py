@@ -9,11 +9,10 @@ and seconds per epoch; training curves and a confusion matrix image each.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import List, Optional, Sequence
 
-from imagepipe.pipeline import config as config_lib
+from imagepipe.components.settings import DataSettings, TrainingSettings
 from imagepipe.pipeline.experiments import common, report as report_lib
 
 NAME = "architectures"
@@ -29,8 +28,7 @@ def _natural(name: str):
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
-def run(experiment: common.Experiment, data: config_lib.DataConfig,
-        trainer: config_lib.TrainerConfig,
+def run(experiment: common.Experiment, data: DataSettings, trainer: TrainingSettings,
         model_names: Optional[Sequence[str]] = None) -> report_lib.Report:
     """Runs the pipeline once per model and returns the comparison report.
 
@@ -45,7 +43,7 @@ def run(experiment: common.Experiment, data: config_lib.DataConfig,
     names = list(model_names or default_models())
     for index, name in enumerate(names):
         experiment.say(f"[{index + 1}/{len(names)}] model {name}")
-        config = experiment.config(data, dataclasses.replace(trainer, model_name=name), name)
+        config = experiment.config(data, trainer.replace(model_name=name), name)
         records.append(experiment.run(config, name))
     return build_report(records, trainer)
 
@@ -60,15 +58,14 @@ def table(records: Sequence[common.RunRecord]):
         training = record.training
         rows.append([record.label, report_lib.percent(record.summary.accuracy)]
                     + [report_lib.percent(record.recall(name)) for name in class_names]
-                    + [f"{training.get('parameters', 0):,}", training.get("epochs_run"),
-                       training.get("best_epoch"),
-                       report_lib.percent(training.get("best_val_accuracy")),
-                       f"{training.get('seconds_per_epoch', 0.0):.1f}"])
+                    + [f"{training.parameters:,}", training.epochs_run, training.best_epoch,
+                       report_lib.percent(training.best_val_accuracy),
+                       f"{training.seconds_per_epoch:.1f}"])
     return headers, rows
 
 
 def build_report(records: Sequence[common.RunRecord],
-                 trainer: config_lib.TrainerConfig) -> report_lib.Report:
+                 trainer: TrainingSettings) -> report_lib.Report:
     """The architectures report: table, accuracy chart, curves and confusion matrices."""
     report = report_lib.Report("Fashion-MNIST architectures, same splits")
     report.results = {"experiment": NAME, "runs": [r.to_json() for r in records]}

@@ -19,16 +19,18 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import tensorflow as tf
 
-from imagepipe.components.trainer import task
+from imagepipe.components import reports
+from imagepipe.components.settings import DataSettings, EvaluationSettings, TrainingSettings
 from imagepipe.pipeline import config as config_lib
 from imagepipe.pipeline import results
 
 # Experiments compare models; blessing is not their question: no comparison
 # with the latest blessed model (a different model, and a second evaluation),
 # every model is blessed and pushed to its own folder.
-EXPERIMENT_EVALUATION = config_lib.EvalConfig(min_accuracy=0.0, compare_with_latest_blessed=False)
+EXPERIMENT_EVALUATION = EvaluationSettings(min_accuracy=0.0, compare_with_latest_blessed=False)
 
 Progress = Callable[[str], None]
+TRAINER_ID = "Trainer"  # imagepipe.pipeline.pipeline.TRAINER_ID, without importing TFX
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,13 +69,20 @@ class RunRecord:
     seconds: float
 
     @property
-    def training(self) -> dict:
-        return self.summary.training or {}
+    def training(self) -> reports.TrainingSummary:
+        """What the run's Trainer recorded.
+
+        Raises:
+          LookupError: the run recorded no training summary.
+        """
+        if self.summary.training is None:
+            raise LookupError(f"run {self.label} recorded no training summary")
+        return self.summary.training
 
     @property
     def class_names(self) -> List[str]:
         """The class names the Trainer was given, in class id order."""
-        return list(self.training.get("config", {}).get("class_names", []))
+        return list(self.training.class_names)
 
     def recall(self, class_name: str) -> Optional[float]:
         return top1_recall(self.summary, self.class_names).get(class_name)
@@ -113,13 +122,13 @@ class Experiment:
         """Reports progress (one line) to whoever listens."""
         self._progress(line)
 
-    def config(self, data, trainer: config_lib.TrainerConfig,
+    def config(self, data: DataSettings, training: TrainingSettings,
                label: str) -> config_lib.PipelineConfig:
         """The PipelineConfig of one run of this experiment."""
         return config_lib.PipelineConfig(
             pipeline_name=self.pipeline_name, pipeline_root=self.pipeline_root,
             serving_dir=self.serving_dir, serving_model_name=safe_name(label),
-            metadata_path=self.metadata_path, data=data, trainer=trainer,
+            metadata_path=self.metadata_path, data=data, training=training,
             evaluation=EXPERIMENT_EVALUATION,
             beam_pipeline_args=tuple(self.settings.beam_pipeline_args),
             code_fingerprint=self.settings.code_fingerprint,
@@ -134,7 +143,7 @@ class Experiment:
         seconds = time.monotonic() - start
         summary = results.latest_run(self.metadata_path, self.pipeline_name)
         _, outputs = results.node_outputs(self.metadata_path, self.pipeline_name)
-        history = read_history(outputs, trainer_id="Trainer")
+        history = read_history(outputs, trainer_id=TRAINER_ID)
         record = RunRecord(label, summary, history, seconds)
         self.say(f"run {label}: finished in {seconds:.0f} s, test accuracy "
                  f"{_percent(summary.accuracy)}")
@@ -148,6 +157,13 @@ def safe_name(label: str) -> str:
 
 def _percent(value: Optional[float]) -> str:
     return "n/a" if value is None else f"{100.0 * value:.2f}%"
+
+
+def preview_configs(data: DataSettings, trainings: Sequence[TrainingSettings]
+                    ) -> List[config_lib.PipelineConfig]:
+    """The configs an experiment's runs will have (paths aside), to check before any run."""
+    experiment = Experiment("preview", ExperimentSettings(output=os.path.join(os.sep, "preview")))
+    return [experiment.config(data, training, training.model_name) for training in trainings]
 
 
 def read_json(path: str):
@@ -173,22 +189,23 @@ def model_run_dir(outputs: Dict[str, dict], trainer_id: str) -> str:
 
 def read_history(outputs: Dict[str, dict], trainer_id: str) -> List[dict]:
     """The per-epoch history rows that Trainer node ``trainer_id`` wrote."""
-    path = os.path.join(model_run_dir(outputs, trainer_id), task.HISTORY_FILE)
+    path = os.path.join(model_run_dir(outputs, trainer_id), reports.HISTORY_FILE)
     return read_json(path) or []
 
 
-def read_training_summary(outputs: Dict[str, dict], trainer_id: str) -> dict:
+def read_training_summary(outputs: Dict[str, dict], trainer_id: str) -> reports.TrainingSummary:
     """The training summary that Trainer node ``trainer_id`` wrote."""
-    path = os.path.join(model_run_dir(outputs, trainer_id), task.TRAINING_SUMMARY_FILE)
-    return read_json(path) or {}
+    return reports.TrainingSummary.read(
+        os.path.join(model_run_dir(outputs, trainer_id), reports.TRAINING_SUMMARY_FILE))
 
 
 def splits_text(record: RunRecord) -> str:
     """``Splits: train 44100, eval 9450, test 9450 images.`` from the run's ingest report."""
-    splits = (record.summary.ingest_report or {}).get("splits") or {}
-    if not splits:
+    report = record.summary.ingest_report
+    totals = report.split_totals if report else {}
+    if not totals:
         return ""
-    return "Splits: " + ", ".join(f"{name} {split['total']}" for name, split in splits.items()) \
+    return "Splits: " + ", ".join(f"{name} {total}" for name, total in totals.items()) \
         + " images."
 
 

@@ -1,7 +1,9 @@
 """``cross-validation``: K-fold cross-validation of one model, inside one TFX pipeline run.
 
-Design (the folds are made once, by ExampleGen, and nothing a fold is scored
-on ever reaches its training):
+The DAG is the product's own (``pipeline.create_components``) with the
+:class:`~imagepipe.pipeline.pipeline.KFold` split plan, so the folds go
+through the same ExampleGen, ExampleValidator and source Transform as a
+normal run, and nothing a fold is scored on ever reaches its training:
 
 * **ExampleGen** writes K splits ``fold0`` ... ``fold{K-1}`` of equal ratio:
   the same seeded permutation that makes train/eval/test cuts the kept
@@ -11,13 +13,13 @@ on ever reaches its training):
 * **Transform** analyses all folds. Its only analyzer counts the classes,
   which the per-fold Trainers do not use: each recounts the classes of its
   own training folds (``recount_classes``) for balancing.
-* **Trainer_fold{i}** trains on every fold but i (``TrainArgs.splits``) for
-  a fixed number of epochs, without early stopping, and keeps the last
-  weights: the held-out fold i is its validation data for the curves only,
-  never used to pick an epoch or weights.
+* **Trainer_fold{i}** trains on every fold but i for a fixed number of
+  epochs, without early stopping, and keeps the last weights: the held-out
+  fold i is its validation data for the curves only, never used to pick an
+  epoch or weights.
 * **Evaluator_fold{i}** scores Trainer_fold{i}'s model on fold i with TFMA
-  (accuracy, per-class recall, confusion matrix); no thresholds, no baseline,
-  no Pusher: cross-validation estimates, it does not publish.
+  (accuracy, per-class recall, confusion matrix); no baseline, no Pusher:
+  cross-validation estimates, it does not publish.
 
 The report gives each fold's metrics and their mean ± standard deviation.
 """
@@ -31,109 +33,18 @@ from typing import Dict, List, Sequence, Set
 
 import tensorflow as tf
 
-from imagepipe.components import features
-from imagepipe.components.trainer.task import TrainingConfig
-from imagepipe.pipeline import config as config_lib
+from imagepipe.components import features, reports
+from imagepipe.components.settings import DataSettings, TrainingSettings
 from imagepipe.pipeline import results
 from imagepipe.pipeline.experiments import common, report as report_lib
 
 NAME = "cross-validation"
-MIN_FOLDS = 2
 
 
 def fold_names(folds: int) -> List[str]:
     """``fold0`` ... ``fold{K-1}``."""
-    if folds < MIN_FOLDS:
-        raise ValueError(f"cross-validation needs at least {MIN_FOLDS} folds, got {folds}")
-    return [f"fold{i}" for i in range(folds)]
-
-
-def trainer_id(fold: int) -> str:
-    return f"Trainer_fold{fold}"
-
-
-def evaluator_id(fold: int) -> str:
-    return f"Evaluator_fold{fold}"
-
-
-def training_config(pipeline_config: config_lib.PipelineConfig) -> TrainingConfig:
-    """The per-fold Trainer's settings: the configured ones, fixed epochs, recounted classes."""
-    trainer = pipeline_config.trainer
-    names = {f.name for f in dataclasses.fields(TrainingConfig)}
-    shared = {f.name: getattr(trainer, f.name) for f in dataclasses.fields(trainer)
-              if f.name in names}
-    shared.update(model_options=trainer.model_options.to_dict(), early_stopping=False,
-                  recount_classes=True, seed=pipeline_config.data.split_seed,
-                  class_names=features.SUPER_CLASS_NAMES)
-    return TrainingConfig(**shared)
-
-
-def _eval_config(pipeline_config: config_lib.PipelineConfig):
-    """The product's TFMA metrics (accuracy, per-class recall, confusion matrix), no thresholds."""
     from imagepipe.pipeline import pipeline  # pylint: disable=g-import-not-at-top
-    eval_config = pipeline.eval_config(pipeline_config)
-    for metrics_spec in eval_config.metrics_specs:
-        for metric in metrics_spec.metrics:
-            metric.ClearField("threshold")
-    return eval_config
-
-
-def _example_gen(data: config_lib.DataConfig, folds: int):
-    from imagepipe.components import ingest  # pylint: disable=g-import-not-at-top
-    ratios = {name: 1 for name in fold_names(folds)}
-    if data.source == "tfds":
-        return ingest.FashionMnistTfdsExampleGen(split_ratios=ratios, split_seed=data.split_seed,
-                                                 tfds_data_dir=data.data_dir)
-    return ingest.FashionMnistExampleGen(input_base=data.data_dir, split_ratios=ratios,
-                                         split_seed=data.split_seed)
-
-
-def create_components(pipeline_config: config_lib.PipelineConfig, folds: int) -> list:
-    """The cross-validation DAG: ExampleGen (K folds) -> Transform -> K x (Trainer, Evaluator)."""
-    from tfx import v1 as tfx  # pylint: disable=g-import-not-at-top
-    from imagepipe.pipeline import pipeline  # pylint: disable=g-import-not-at-top
-    names = fold_names(folds)
-    example_gen = _example_gen(pipeline_config.data, folds)
-    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
-    schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"],
-                                          infer_feature_shape=True)
-    transform = tfx.components.Transform(
-        examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
-        preprocessing_fn=pipeline.PREPROCESSING_FN,
-        splits_config=tfx.proto.SplitsConfig(analyze=names, transform=names),
-        custom_config={"code_fingerprint": pipeline_config.code_fingerprint})
-    custom_config = {**training_config(pipeline_config).to_custom_config(),
-                     "code_fingerprint": pipeline_config.code_fingerprint}
-    eval_config = _eval_config(pipeline_config)
-    components = [example_gen, statistics_gen, schema_gen, transform]
-    for index, held_out in enumerate(names):
-        trainer = tfx.components.Trainer(
-            run_fn=pipeline.RUN_FN,
-            examples=transform.outputs["transformed_examples"],
-            transform_graph=transform.outputs["transform_graph"],
-            schema=schema_gen.outputs["schema"],
-            train_args=tfx.proto.TrainArgs(splits=[n for n in names if n != held_out]),
-            eval_args=tfx.proto.EvalArgs(splits=[held_out]),
-            custom_config=custom_config).with_id(trainer_id(index))
-        evaluator = tfx.components.Evaluator(
-            examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
-            example_splits=[held_out], eval_config=eval_config).with_id(evaluator_id(index))
-        components += [trainer, evaluator]
-    return components
-
-
-def create_pipeline(pipeline_config: config_lib.PipelineConfig, folds: int):
-    """The cross-validation pipeline; a pure function of its config, like ``create_pipeline``."""
-    from tfx import v1 as tfx  # pylint: disable=g-import-not-at-top
-    metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(
-        pipeline_config.metadata_path)
-    return tfx.dsl.Pipeline(
-        pipeline_name=pipeline_config.pipeline_name,
-        pipeline_root=pipeline_config.pipeline_root,
-        components=create_components(pipeline_config, folds),
-        enable_cache=pipeline_config.enable_cache,
-        metadata_connection_config=metadata,
-        beam_pipeline_args=list(pipeline_config.beam_pipeline_args))
+    return pipeline.KFold(folds).fold_names()
 
 
 def fold_ids(examples_uri: str, folds: int) -> Dict[str, Set[str]]:
@@ -178,44 +89,42 @@ class FoldResult:
 
     fold: int
     summary: results.RunSummary  # the fold's evaluation
-    training: dict
+    training: reports.TrainingSummary
     history: List[dict]
 
 
-def run(experiment: common.Experiment, data: config_lib.DataConfig,
-        trainer: config_lib.TrainerConfig, folds: int) -> report_lib.Report:
+def run(experiment: common.Experiment, data: DataSettings, trainer: TrainingSettings,
+        plan) -> report_lib.Report:
     """Runs the K-fold pipeline once and returns the report."""
     from tfx import v1 as tfx  # pylint: disable=g-import-not-at-top
+    from imagepipe.pipeline import pipeline  # pylint: disable=g-import-not-at-top
     pipeline_config = experiment.config(data, trainer, f"{trainer.model_name}-cv")
-    experiment.say(f"{folds}-fold cross-validation of {trainer.model_name}, "
+    experiment.say(f"{plan.folds}-fold cross-validation of {trainer.model_name}, "
                    f"{trainer.epochs} epochs per fold: one pipeline run")
-    tfx.orchestration.LocalDagRunner().run(create_pipeline(pipeline_config, folds))
+    tfx.orchestration.LocalDagRunner().run(pipeline.create_pipeline(pipeline_config, plan))
     run_id, outputs = results.node_outputs(experiment.metadata_path, experiment.pipeline_name)
-    fold_results = [_fold_result(run_id, outputs, i) for i in range(folds)]
-    examples = _examples_uri(outputs)
-    kept = (common.read_json(os.path.join(examples, "ingest_report.json")) or {}).get("kept", 0)
-    checked = check_folds(fold_ids(examples, folds), kept)
+    fold_results = [_fold_result(run_id, outputs, i) for i in range(plan.folds)]
+    examples = outputs[pipeline.EXAMPLE_GEN_ID]["examples"][0].uri
+    from imagepipe.components import sources  # pylint: disable=g-import-not-at-top
+    kept = sources.read_ingest_report(
+        os.path.join(examples, reports.INGEST_REPORT_FILE)).kept_examples
+    checked = check_folds(fold_ids(examples, plan.folds), kept)
     experiment.say(checked)
-    return build_report(fold_results, trainer, folds, run_id, checked)
-
-
-def _examples_uri(outputs: Dict[str, dict]) -> str:
-    for node, artifacts in outputs.items():
-        if node.endswith("ExampleGen") and "examples" in artifacts:
-            return artifacts["examples"][0].uri
-    raise LookupError("the run recorded no ExampleGen output")
+    return build_report(fold_results, trainer, plan.folds, run_id, checked)
 
 
 def _fold_result(run_id: str, outputs: Dict[str, dict], fold: int) -> FoldResult:
-    evaluation = outputs[evaluator_id(fold)]["evaluation"][0].uri
-    summary = results.read_evaluation(results.RunSummary(run_id=run_id, components={}),
-                                      evaluation)
-    return FoldResult(fold, summary, common.read_training_summary(outputs, trainer_id(fold)),
-                      common.read_history(outputs, trainer_id(fold)))
+    from imagepipe.pipeline import pipeline  # pylint: disable=g-import-not-at-top
+    evaluation = outputs[pipeline.fold_evaluator_id(fold)]["evaluation"][0].uri
+    training = common.read_training_summary(outputs, pipeline.fold_trainer_id(fold))
+    summary = results.read_evaluation(results.RunSummary(
+        run_id=run_id, components={}, class_names=list(training.class_names)), evaluation)
+    return FoldResult(fold, summary, training,
+                      common.read_history(outputs, pipeline.fold_trainer_id(fold)))
 
 
 def _recall(result: FoldResult) -> Dict[str, float]:
-    return common.top1_recall(result.summary, features.SUPER_CLASS_NAMES)
+    return common.top1_recall(result.summary, result.training.class_names)
 
 
 def mean_std(values: Sequence[float]) -> str:
@@ -229,23 +138,23 @@ def mean_std(values: Sequence[float]) -> str:
 
 def table(fold_results: Sequence[FoldResult]):
     """(headers, rows): one row per fold, then the mean ± std row."""
-    class_names = list(features.SUPER_CLASS_NAMES)
+    class_names = list(fold_results[0].training.class_names)
     headers = (["fold", "held-out images", "training images", "accuracy"]
                + common.recall_columns(class_names) + ["s / epoch"])
     rows = []
     for result in fold_results:
         rows.append([f"fold {result.fold}", result.summary.example_count,
-                     f"{result.training.get('training_examples', 0):,}",
+                     f"{result.training.training_examples:,}",
                      report_lib.percent(result.summary.accuracy)]
                     + [report_lib.percent(r) for r in _recall(result).values()]
-                    + [f"{result.training.get('seconds_per_epoch', 0.0):.1f}"])
+                    + [f"{result.training.seconds_per_epoch:.1f}"])
     rows.append(["mean ± std", "", "", mean_std([r.summary.accuracy for r in fold_results])]
                 + [mean_std([_recall(r)[n] for r in fold_results]) for n in class_names]
                 + [""])
     return headers, rows
 
 
-def build_report(fold_results: Sequence[FoldResult], trainer: config_lib.TrainerConfig,
+def build_report(fold_results: Sequence[FoldResult], trainer: TrainingSettings,
                  folds: int, run_id: str, checked: str) -> report_lib.Report:
     """The cross-validation report: per-fold table, mean ± std, charts."""
     accuracies = [r.summary.accuracy for r in fold_results]
@@ -254,8 +163,9 @@ def build_report(fold_results: Sequence[FoldResult], trainer: config_lib.Trainer
         "experiment": NAME, "run_id": run_id, "folds": folds, "model": trainer.model_name,
         "accuracy_mean": statistics.mean(accuracies),
         "accuracy_std": statistics.stdev(accuracies) if len(accuracies) > 1 else 0.0,
-        "per_fold": [{"fold": r.fold, "summary": r.summary.to_json(), "training": r.training,
-                      "history": r.history} for r in fold_results]}
+        "per_fold": [{"fold": r.fold, "summary": r.summary.to_json(),
+                      "training": r.training.to_dict(), "history": r.history}
+                     for r in fold_results]}
     report.text(f"Pipeline run {run_id}. {checked} Each fold's model trained {trainer.epochs} "
                 f"epochs (fixed, no early stopping, last weights kept) on the other "
                 f"{folds - 1} folds"
@@ -271,7 +181,7 @@ def build_report(fold_results: Sequence[FoldResult], trainer: config_lib.Trainer
     total = _sum_matrices([r.summary.confusion_matrix for r in fold_results])
     if total:
         report.image("confusion_all_folds.png", report_lib.confusion_matrix(
-            total, features.SUPER_CLASS_NAMES, "all held-out folds"),
+            total, fold_results[0].training.class_names, "all held-out folds"),
             "Confusion matrix summed over the held-out folds")
     for result in fold_results:
         report.image(f"curves_fold{result.fold}.png", report_lib.training_curves(

@@ -10,10 +10,9 @@ test accuracy is within ``tolerance`` of the best.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Optional, Sequence
 
-from imagepipe.pipeline import config as config_lib
+from imagepipe.components.settings import DataSettings, TrainingSettings
 from imagepipe.pipeline.experiments import common, report as report_lib
 
 NAME = "data-size"
@@ -36,8 +35,8 @@ def check_fractions(fractions: Sequence[float]) -> Sequence[float]:
     return sorted(fractions)
 
 
-def run(experiment: common.Experiment, data: config_lib.DataConfig,
-        trainer: config_lib.TrainerConfig, fractions: Sequence[float] = DEFAULT_FRACTIONS,
+def run(experiment: common.Experiment, data: DataSettings,
+        trainer: TrainingSettings, fractions: Sequence[float] = DEFAULT_FRACTIONS,
         tolerance: float = DEFAULT_TOLERANCE) -> report_lib.Report:
     """Runs the pipeline once per fraction of the training split; returns the report."""
     records = []
@@ -46,7 +45,7 @@ def run(experiment: common.Experiment, data: config_lib.DataConfig,
         experiment.say(f"[{index + 1}/{len(fractions)}] {trainer.model_name} on "
                        f"{label(fraction)} of the training split")
         config = experiment.config(
-            data, dataclasses.replace(trainer, train_fraction=fraction),
+            data, trainer.replace(train_fraction=fraction),
             f"{trainer.model_name}-{label(fraction).rstrip('%')}pct")
         records.append(experiment.run(config, label(fraction)))
     return build_report(records, fractions, trainer, tolerance)
@@ -71,17 +70,17 @@ def table(records: Sequence[common.RunRecord], fractions: Sequence[float]):
     rows = []
     for fraction, record in zip(fractions, records):
         training = record.training
-        rows.append([label(fraction), f"{training.get('training_examples', 0):,}",
+        rows.append([label(fraction), f"{training.training_examples:,}",
                      report_lib.percent(record.summary.accuracy)]
                     + [report_lib.percent(record.recall(name)) for name in class_names]
-                    + [report_lib.percent(training.get("best_val_accuracy")),
-                       training.get("epochs_run"), training.get("best_epoch"),
-                       f"{training.get('seconds_per_epoch', 0.0):.1f}"])
+                    + [report_lib.percent(training.best_val_accuracy),
+                       training.epochs_run, training.best_epoch,
+                       f"{training.seconds_per_epoch:.1f}"])
     return headers, rows
 
 
 def build_report(records: Sequence[common.RunRecord], fractions: Sequence[float],
-                 trainer: config_lib.TrainerConfig, tolerance: float) -> report_lib.Report:
+                 trainer: TrainingSettings, tolerance: float) -> report_lib.Report:
     """The data-size report: table, accuracy plot, the smallest fraction that is enough."""
     accuracies = [r.summary.accuracy for r in records]
     enough = enough_data(fractions, accuracies, tolerance)
@@ -99,10 +98,10 @@ def build_report(records: Sequence[common.RunRecord], fractions: Sequence[float]
     if enough is not None:
         report.text(f"Smallest fraction within {100 * tolerance:g} percentage points of the "
                     f"best test accuracy: {label(enough)} of the training split.")
-    images = [r.training.get("training_examples", 0) for r in records]
+    images = [r.training.training_examples for r in records]
     report.image("accuracy_vs_data.png", report_lib.line_chart(
         images, {"test accuracy": accuracies,
-                 "best validation accuracy": [r.training.get("best_val_accuracy")
+                 "best validation accuracy": [r.training.best_val_accuracy
                                               for r in records]},
         "training images (natural, before balancing)", "accuracy",
         f"{trainer.model_name}: accuracy against training data"),

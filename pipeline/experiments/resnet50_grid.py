@@ -21,13 +21,12 @@ validation accuracy and the Evaluator's test accuracy.
 from __future__ import annotations
 
 import dataclasses
-import os
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import tensorflow as tf
 
-from imagepipe.components.model_options import WEIGHTS_IMAGENET, WEIGHTS_NONE, ModelOptions
-from imagepipe.pipeline import config as config_lib
+from imagepipe.components.settings import (WEIGHTS_IMAGENET, WEIGHTS_NONE, FolderSettings,
+                                           TrainingSettings)
 from imagepipe.pipeline.experiments import common, report as report_lib
 
 NAME = "resnet50-grid"
@@ -73,41 +72,24 @@ def check_weights(weights: str) -> str:
     return weights
 
 
-def folder_data(path: str, class_map_file: Optional[str], image_size: int,
-                seed: int) -> config_lib.FolderDataConfig:
-    """The photo folder's data config, as ``imagepipe run folder`` builds it."""
-    from imagepipe.data import class_map, images, photo_folder  # pylint: disable=g-import-not-at-top
-    path = path if "://" in path else os.path.abspath(path)
-    classes = class_map.load(class_map_file) if class_map_file else \
-        photo_folder.default_class_map(path)
-    return config_lib.FolderDataConfig(
-        data_dir=path, class_map=classes, split_seed=seed, image_size=image_size,
-        max_side=max(images.DEFAULT_MAX_SIDE, image_size))
+def cell_training(training: TrainingSettings, cell: Cell, weights: str) -> TrainingSettings:
+    """The training settings of one cell: ResNet50 with its weights and augmentation."""
+    options = training.model_options.replace(
+        weights=weights if cell.pretrained else WEIGHTS_NONE, augment=cell.augment)
+    return training.replace(model_name=MODEL, model_options=options,
+                            fine_tune_epochs=training.fine_tune_epochs if cell.pretrained else 0)
 
 
-def cell_trainer(trainer: config_lib.TrainerConfig, cell: Cell, weights: str,
-                 fine_tune_blocks: int) -> config_lib.TrainerConfig:
-    """The TrainerConfig of one cell: ResNet50 with its weights and augmentation."""
-    options = dataclasses.replace(
-        trainer.model_options, weights=weights if cell.pretrained else WEIGHTS_NONE,
-        augment=cell.augment, fine_tune_blocks=fine_tune_blocks)
-    return dataclasses.replace(
-        trainer, model_name=MODEL, model_options=options,
-        fine_tune_epochs=trainer.fine_tune_epochs if cell.pretrained else 0)
-
-
-def run(experiment: common.Experiment, data: config_lib.FolderDataConfig,
-        trainer: config_lib.TrainerConfig, weights: str,
-        fine_tune_blocks: int = ModelOptions().fine_tune_blocks) -> report_lib.Report:
+def run(experiment: common.Experiment, data: FolderSettings, training: TrainingSettings,
+        weights: str) -> report_lib.Report:
     """Runs the four cells on the same splits; returns the report."""
     check_weights(weights)
     records = []
     for index, cell in enumerate(CELLS):
         experiment.say(f"[{index + 1}/{len(CELLS)}] ResNet50, {cell.label}")
-        config = experiment.config(data, cell_trainer(trainer, cell, weights, fine_tune_blocks),
-                                   cell.label)
+        config = experiment.config(data, cell_training(training, cell, weights), cell.label)
         records.append(experiment.run(config, cell.label))
-    return build_report(records, trainer, weights, data)
+    return build_report(records, training, weights, data)
 
 
 def grid(records: Sequence[common.RunRecord], value) -> Tuple[List[str], List[List[str]]]:
@@ -130,22 +112,21 @@ def runs_table(records: Sequence[common.RunRecord]):
     rows = []
     for record in records:
         training = record.training
-        fine = training.get("fine_tuning") or {}
-        fine_text = (f"{fine.get('epochs_run', 0)} epochs, {fine.get('unfrozen_layers', 0)} "
-                     f"layers ({fine.get('trainable_parameters', 0):,} parameters) unfrozen, "
-                     f"kept {fine.get('kept')}" if fine.get("epochs_run") else "none")
-        rows.append([record.label, report_lib.percent(training.get("best_val_accuracy")),
+        fine = training.fine_tuning
+        fine_text = (f"{fine.epochs_run} epochs, {fine.unfrozen_layers} layers "
+                     f"({fine.trainable_parameters:,} parameters) unfrozen, kept {fine.kept}"
+                     if fine and fine.epochs_run else "none")
+        rows.append([record.label, report_lib.percent(training.best_val_accuracy),
                      report_lib.percent(record.summary.accuracy)]
                     + [report_lib.percent(record.recall(name)) for name in class_names]
-                    + [training.get("epochs_run"), training.get("best_epoch"), fine_text,
-                       f"{training.get('trainable_parameters', 0):,} / "
-                       f"{training.get('parameters', 0):,}",
-                       f"{training.get('seconds_per_epoch', 0.0):.1f}"])
+                    + [training.epochs_run, training.best_epoch, fine_text,
+                       f"{training.trainable_parameters:,} / {training.parameters:,}",
+                       f"{training.seconds_per_epoch:.1f}"])
     return headers, rows
 
 
-def build_report(records: Sequence[common.RunRecord], trainer: config_lib.TrainerConfig,
-                 weights: str, data: config_lib.FolderDataConfig) -> report_lib.Report:
+def build_report(records: Sequence[common.RunRecord], trainer: TrainingSettings,
+                 weights: str, data: FolderSettings) -> report_lib.Report:
     """The grid report: the 2x2 tables, the per-run table, curves and confusion matrices."""
     report = report_lib.Report("ResNet50 on a photo folder: weights x augmentation")
     report.results = {"experiment": NAME, "weights": weights, "data_dir": data.data_dir,
@@ -163,7 +144,7 @@ def build_report(records: Sequence[common.RunRecord], trainer: config_lib.Traine
                 f"validation accuracy (none / augmentation / weights / both). "
                 f"{common.splits_text(records[0]) if records else ''}")
     report.heading("Best validation accuracy (the report's measure)")
-    report.table(*grid(records, lambda r: r.training.get("best_val_accuracy")))
+    report.table(*grid(records, lambda r: r.training.best_val_accuracy))
     report.heading("Test accuracy (Evaluator, test split)")
     report.table(*grid(records, lambda r: r.summary.accuracy))
     report.heading("Runs")

@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from imagepipe.components import augment
-from imagepipe.data import fixtures
+from imagepipe.testing import fixtures
 
 
 def _image():

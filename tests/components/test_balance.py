@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from imagepipe.components import reports
 from imagepipe.components.trainer import balance, data
-from imagepipe.data import fixtures
+from imagepipe.testing import fixtures
 
 COUNTS = {0: 50, 1: 10, 2: 30}  # the 35k/7k/21k shape, scaled down
 ORIGINAL_LABEL = {0: 0, 1: 1, 2: 7}
@@ -96,11 +97,12 @@ def test_class_weights_equalise_the_total_weight_of_each_class():
 
 def test_report_and_chart(tmp_path):
     report = balance.report(balance.OVERSAMPLE, COUNTS, ("upper", "lower", "shoes"))
-    assert [row["per_epoch"] for row in report["classes"]] == [50, 50, 50]
-    assert report["before_total"] == 90 and report["per_epoch_total"] == 150
+    assert [row.per_epoch for row in report.classes] == [50, 50, 50]
+    assert report.before_total == 90 and report.per_epoch_total == 150
     balance.write_report(report, str(tmp_path))
     png = tf.io.decode_png(tf.io.read_file(str(tmp_path / balance.REPORT_PNG)))
     assert png.shape[0] > 100 and png.shape[1] > 100
+    assert reports.BalanceReport.read(str(tmp_path / reports.BALANCE_REPORT_FILE)) == report
 
 
 def test_unknown_mode_is_named():
@@ -108,14 +110,36 @@ def test_unknown_mode_is_named():
         balance.check_mode("smote")
 
 
-def test_photo_like_fraction_renders_some_images_and_keeps_labels():
+def test_photo_like_renders_an_exact_share_anew_each_epoch_and_keeps_labels():
     natural = _epoch(_examples())
-    rendered = _epoch(balance.photo_like(_examples(), fraction=0.5, seed=3))
-    changed = [not np.allclose(a[data.IMAGE_XF], b[data.IMAGE_XF], atol=1e-3)
-               for a, b in zip(natural, rendered)]
-    assert 0.3 < np.mean(changed) < 0.7
-    assert [e[data.LABEL_XF] for e in rendered] == [e[data.LABEL_XF] for e in natural]
-    for element in rendered:
-        assert element[data.IMAGE_XF].shape == (28, 28, 1)
-        assert 0.0 <= element[data.IMAGE_XF].min() and element[data.IMAGE_XF].max() <= 1.0
-    assert balance.photo_like(_examples(), 0.0, 3) is not None
+    stream = balance.photo_like(_examples(), fraction=0.5, seed=3, epoch_size=90)
+    first, second = _epoch(stream), _epoch(stream)
+    for rendered in (first, second):
+        assert sum(bool(e[balance.IS_PHOTO]) for e in rendered) == 45
+        changed = [not np.allclose(a[data.IMAGE_XF], b[data.IMAGE_XF], atol=1e-3)
+                   for a, b in zip(natural, rendered)]
+        assert changed == [bool(e[balance.IS_PHOTO]) for e in rendered]
+        assert [e[data.LABEL_XF] for e in rendered] == [e[data.LABEL_XF] for e in natural]
+        for element in rendered:
+            assert element[data.IMAGE_XF].shape == (28, 28, 1)
+            assert 0.0 <= element[data.IMAGE_XF].min() and element[data.IMAGE_XF].max() <= 1.0
+    assert [e[balance.IS_PHOTO] for e in first] != [e[balance.IS_PHOTO] for e in second]
+    untouched = _epoch(balance.photo_like(_examples(), 0.0, 3, epoch_size=90))
+    assert not any(e[balance.IS_PHOTO] for e in untouched)
+
+
+@pytest.mark.parametrize("mode,per_epoch", [(balance.OVERSAMPLE, 150), (balance.NONE, 90),
+                                            (balance.CLASS_WEIGHT, 90)])
+@pytest.mark.parametrize("fraction", [0.0, 0.25])
+def test_stream_counters_count_what_each_epoch_delivered(mode, per_epoch, fraction):
+    counters = balance.StreamCounters()
+    stream = balance.balanced_training_stream(_examples(), mode, COUNTS, batch_size=16, seed=7,
+                                              photo_fraction=fraction, counters=counters)
+    before = counters.snapshot()
+    delivered = sum(int(y.shape[0]) for _, y in stream)
+    after = counters.snapshot()
+    counted = {name: after[name] - before[name] for name in after}
+    assert delivered == counted["images"] == per_epoch
+    assert counted["batches"] == -(-per_epoch // 16)
+    assert counted["augmented_copies"] == (60 if mode == balance.OVERSAMPLE else 0)
+    assert counted["photos_rendered"] == round(fraction * per_epoch)

@@ -4,7 +4,8 @@ import numpy as np
 import tensorflow as tf
 
 from imagepipe.components import features, ingest
-from imagepipe.data import fashion_mnist, fixtures
+from imagepipe.data import fashion_mnist
+from imagepipe.testing import fixtures
 
 
 def test_class_map_groups_the_report_classes_and_leaves_out_bag():
@@ -36,12 +37,13 @@ def test_report_counts_what_was_left_out_and_each_split():
     assignment = ingest.split_assignment(int(kept.sum()), [14, 3, 3], 1001)
     report = ingest.build_report("idx", data, features.FASHION_MNIST_CLASS_MAP,
                                  ["train", "eval", "test"], assignment, kept, 1001)
-    assert report["left_out"] == {"bag": 10}
-    assert report["read"] == 100 and report["kept"] == 90
-    assert sum(s["total"] for s in report["splits"].values()) == 90
-    per_class = {name: sum(s["per_class"][name] for s in report["splits"].values())
+    assert report.left_out == {"bag": 10}
+    assert report.images_read == 100 and report.kept == report.kept_examples == 90
+    assert sum(report.split_totals.values()) == 90
+    per_class = {name: sum(s.per_class[name] for s in report.splits.values())
                  for name in features.SUPER_CLASS_NAMES}
     assert per_class == {"upper": 50, "lower": 10, "shoes": 30}
+    assert type(report).from_json(report.to_json()) == report  # one writer, one reader
 
 
 def test_example_holds_png_label_name_and_id():

@@ -7,7 +7,8 @@ import tensorflow as tf
 from tfx.proto import example_gen_pb2
 
 from imagepipe.components import features, folder_ingest
-from imagepipe.data import images, photo_fixtures, photo_folder
+from imagepipe.data import images, photo_folder
+from imagepipe.testing import photo_fixtures
 
 SPLITS = (("train", 14), ("eval", 3), ("test", 3))
 
@@ -43,7 +44,7 @@ def test_example_holds_original_bytes_normalised_copy_label_path_and_hash(folder
     normalised = tf.io.decode_png(_value(example, features.IMAGE_KEY)).numpy()
     assert normalised.shape[2] == 3 and max(normalised.shape[:2]) == 64
     assert set(example.features.feature) == set(features.PHOTO_RAW_FEATURE_KEYS)
-    assert report["ingested"] == 15 and set(assignment.values()) == {"train", "eval", "test"}
+    assert report.ingested == 15 and set(assignment.values()) == {"train", "eval", "test"}
 
 
 def test_a_file_changed_after_the_scan_stops_the_run(folder):

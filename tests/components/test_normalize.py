@@ -5,7 +5,8 @@ import pytest
 import tensorflow as tf
 
 from imagepipe.components import normalize
-from imagepipe.data import fashion_mnist, fixtures
+from imagepipe.data import fashion_mnist
+from imagepipe.testing import fixtures
 
 
 def _photo(height, width, box, background, colour, channels=3):

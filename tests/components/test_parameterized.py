@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from imagepipe.components import parameterized
+from imagepipe.components import parameterized, settings
 from imagepipe.pipeline import config as config_lib
 from imagepipe.pipeline.pipeline import eval_config, run_settings
 
@@ -12,24 +12,46 @@ from imagepipe.pipeline.pipeline import eval_config, run_settings
 def _config(**overrides):
     return config_lib.PipelineConfig(
         pipeline_name="p", pipeline_root="/r", serving_dir="/s",
-        data=config_lib.DataConfig(source="idx", data_dir="/d"),
-        trainer=config_lib.TrainerConfig(model_name="proposed", epochs=4, balance="none"),
-        evaluation=config_lib.EvalConfig(min_accuracy=0.9), **overrides)
+        data=settings.FashionMnistSettings(source="idx", data_dir="/d"),
+        training=settings.TrainingSettings(model_name="proposed", epochs=4, balance="none"),
+        evaluation=settings.EvaluationSettings(min_accuracy=0.9), **overrides)
 
 
-def test_trainer_properties_are_written_into_custom_config():
+def test_the_lifted_properties_are_the_runtime_training_settings():
+    assert parameterized.TRAINER_PROPERTIES == {"model_name": str, "epochs": int,
+                                                "balance": str}
+
+
+def test_trainer_properties_are_written_into_the_training_settings():
     merged = parameterized.merge_trainer_properties({
-        "custom_config": json.dumps({"batch_size": 8, "epochs": 1}),
+        "custom_config": json.dumps({"training": {"batch_size": 8, "epochs": 1},
+                                     "code_fingerprint": "x"}),
         "epochs": 6.0, "model_name": "arch10", "balance": "class_weight"})
-    assert json.loads(merged) == {"batch_size": 8, "epochs": 6, "model_name": "arch10",
-                                  "balance": "class_weight"}
-    assert isinstance(json.loads(merged)["epochs"], int)  # Vertex may send 6.0
+    assert json.loads(merged) == {"training": {"batch_size": 8, "epochs": 6,
+                                               "model_name": "arch10", "balance": "class_weight"},
+                                  "code_fingerprint": "x"}
+    assert isinstance(json.loads(merged)["training"]["epochs"], int)  # Vertex may send 6.0
 
 
-def test_a_missing_custom_config_becomes_the_properties():
-    assert json.loads(parameterized.merge_trainer_properties({"epochs": 2})) == {"epochs": 2}
-    with pytest.raises(ValueError, match="custom_config must be a JSON object"):
-        parameterized.merge_trainer_properties({"custom_config": "[1]"})
+def test_a_custom_config_without_training_settings_is_an_error():
+    for custom_config in (None, "[1]", json.dumps({"epochs": 2})):
+        with pytest.raises(ValueError, match="custom_config must be a JSON object with a "
+                                             "'training' object"):
+            parameterized.merge_trainer_properties({"custom_config": custom_config,
+                                                    "epochs": 2})
+
+
+def test_what_the_components_carry_merges_back_into_strict_settings():
+    training = settings.TrainingSettings(class_names=("a", "b"), epochs=7)
+    config = settings.TrainerCustomConfig(training=training, code_fingerprint="x").to_dict()
+    lifted = parameterized.without_properties(config)
+    assert not set(parameterized.TRAINER_PROPERTIES) & set(lifted["training"])
+    merged = parameterized.merge_trainer_properties({
+        "custom_config": json.dumps(lifted), "epochs": 7, "model_name": "arch5",
+        "balance": "oversample"})
+    assert settings.TrainerCustomConfig.from_json(merged).training == training
+    with pytest.raises(settings.SettingsError, match="missing keys 'model_name', 'epochs'"):
+        settings.TrainerCustomConfig.from_dict(lifted)
 
 
 def test_min_accuracy_sets_the_accuracy_value_threshold():

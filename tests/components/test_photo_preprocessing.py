@@ -12,7 +12,8 @@ from PIL import Image
 from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
 
 from imagepipe.components import features, photo_preprocessing
-from imagepipe.data import images, photo_fixtures
+from imagepipe.data import images
+from imagepipe.testing import photo_fixtures
 
 
 def _encode(array: np.ndarray, fmt: str = "PNG", mode: str = None) -> bytes:
@@ -53,12 +54,22 @@ def test_crop_fills_the_square_with_the_centre():
     assert out.min() > 0.95  # only the white centre is left
 
 
-def test_unknown_resize_mode_and_tiny_size_are_refused():
-    with pytest.raises(ValueError, match="unknown resize mode 'stretch'"):
-        photo_preprocessing.settings({"resize_mode": "stretch"})
-    with pytest.raises(ValueError, match="at least 8"):
-        photo_preprocessing.settings({"image_size": 4})
-    assert photo_preprocessing.settings(None) == {"image_size": 224, "resize_mode": "pad"}
+def _custom_config(**values):
+    return {"settings": {"image_size": 224, "resize_mode": "pad", **values},
+            "code_fingerprint": "x"}
+
+
+def test_unknown_resize_mode_tiny_size_and_unknown_keys_are_refused():
+    with pytest.raises(ValueError, match="resize_mode: unknown value 'stretch'; known: pad"):
+        photo_preprocessing.settings(_custom_config(resize_mode="stretch"))
+    with pytest.raises(ValueError, match="image_size must be at least 8"):
+        photo_preprocessing.settings(_custom_config(image_size=4))
+    with pytest.raises(ValueError, match="unknown key 'imagesize'"):
+        photo_preprocessing.settings(_custom_config(imagesize=64))
+    with pytest.raises(ValueError, match="missing keys 'settings', 'code_fingerprint'"):
+        photo_preprocessing.settings(None)
+    chosen = photo_preprocessing.settings(_custom_config(image_size=96))
+    assert (chosen.image_size, chosen.resize_mode) == (96, "pad")
 
 
 def test_every_format_gives_the_same_pixels_through_its_normalised_copy():
@@ -90,7 +101,7 @@ def test_preprocessing_fn_runs_in_tf_transform(tmp_path):
             features.EXAMPLE_ID_KEY: tf.io.FixedLenFeature([1], tf.string)}
     metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(spec))
     fn = lambda inputs: photo_preprocessing.preprocessing_fn(  # noqa: E731
-        inputs, {"image_size": 24, "resize_mode": "crop"})
+        inputs, _custom_config(image_size=24, resize_mode="crop"))
     with tft_beam.Context(temp_dir=str(tmp_path / "tmp")):
         (transformed, _), transform_fn = (rows, metadata) | tft_beam.AnalyzeAndTransformDataset(fn)
         _ = transform_fn | tft_beam.WriteTransformFn(str(tmp_path / "tft"))

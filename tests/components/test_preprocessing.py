@@ -8,7 +8,7 @@ from PIL import Image
 
 from imagepipe.components import features, preprocessing
 from imagepipe.components.trainer import balance
-from imagepipe.data import fixtures
+from imagepipe.testing import fixtures
 from tests import transform_util
 
 

@@ -3,7 +3,7 @@
 import keras_tuner
 import pytest
 
-from imagepipe.components import models
+from imagepipe.components import settings
 from imagepipe.components.trainer import task, tuning
 
 
@@ -21,21 +21,26 @@ def test_best_hyperparameters_change_learning_rate_and_model_options():
     hp.Fixed("learning_rate", 0.002)
     hp.Fixed("dropout", 0.3)
     hp.Fixed("width", 1.5)
-    config, options, applied = task.with_hyperparameters(
-        task.TrainingConfig(model_name="arch5"), models.ModelOptions(), hp.get_config())
-    assert config.learning_rate == 0.002
-    assert options.dropout == 0.3 and options.width == 1.5
+    tuned, applied = task.with_hyperparameters(settings.TrainingSettings(model_name="arch5"),
+                                               hp.get_config())
+    assert tuned.learning_rate == 0.002
+    assert tuned.model_options.dropout == 0.3 and tuned.model_options.width == 1.5
     assert applied == {"learning_rate": 0.002, "dropout": 0.3, "width": 1.5}
 
 
 def test_without_a_tuner_nothing_changes():
-    config, options, applied = task.with_hyperparameters(
-        task.TrainingConfig(), models.ModelOptions(), None)
-    assert config == task.TrainingConfig() and options == models.ModelOptions() and not applied
+    tuned, applied = task.with_hyperparameters(settings.TrainingSettings(), None)
+    assert tuned == settings.TrainingSettings() and not applied
 
 
-def test_tuning_config_comes_from_custom_config_and_is_checked():
-    assert tuning.TuningConfig.from_custom_config(
-        {"tuning": {"max_trials": 2, "trial_epochs": 1}}) == tuning.TuningConfig(2, 1)
-    with pytest.raises(ValueError, match="max_trials >= 1"):
-        tuning.TuningConfig(max_trials=0)
+def test_tuner_settings_come_from_custom_config_strictly():
+    training = settings.TrainingSettings(class_names=("a", "b"))
+    config = settings.TunerCustomConfig(training=training,
+                                        tuning=settings.TuningSettings(2, 1),
+                                        code_fingerprint="x").to_dict()
+    read = tuning.read_settings(config)
+    assert read.tuning == settings.TuningSettings(2, 1) and read.training == training
+    with pytest.raises(ValueError, match="max_trials must be at least 1"):
+        settings.TuningSettings(max_trials=0)
+    with pytest.raises(ValueError, match=r"custom_config.tuning: unknown key 'trials'"):
+        tuning.read_settings({**config, "tuning": {**config["tuning"], "trials": 3}})

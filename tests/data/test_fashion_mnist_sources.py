@@ -6,7 +6,8 @@ import os
 import numpy as np
 import pytest
 
-from imagepipe.data import fashion_mnist, fixtures
+from imagepipe.data import fashion_mnist
+from imagepipe.testing import fixtures
 
 
 def test_tfds_source_reads_both_splits_as_the_idx_source_does():

@@ -6,7 +6,8 @@ import os
 import numpy as np
 import pytest
 
-from imagepipe.data import fashion_mnist, fixtures, idx
+from imagepipe.data import fashion_mnist, idx
+from imagepipe.testing import fixtures
 
 
 def test_round_trip_gzip_and_plain(tmp_path):

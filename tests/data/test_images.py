@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from imagepipe.data import images, photo_fixtures
+from imagepipe.data import images
+from imagepipe.testing import photo_fixtures
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,10 @@ import os
 
 import pytest
 
+from imagepipe.components import reports
 from imagepipe.data import class_map as class_map_lib
-from imagepipe.data import images, photo_fixtures, photo_folder
+from imagepipe.data import images, photo_folder
+from imagepipe.testing import photo_fixtures
 
 
 @pytest.fixture(scope="module")
@@ -37,17 +39,18 @@ def test_every_kind_of_bad_entry_is_covered(messy_scan):
 
 def test_counts_add_up(messy, messy_scan):
     assert messy_scan.seen == len(messy_scan.photos) + len(messy_scan.skipped) == messy.seen
-    report = photo_folder.build_report(messy_scan, photo_folder_splits(), 1001,
-                                       photo_folder.assign_splits(messy_scan.photos,
-                                                                  photo_folder_splits(), 1001))
-    assert report["seen"] == report["ingested"] + report["skipped"]
-    assert report["skipped"] == sum(report["skipped_by_reason"].values())
-    assert report["skipped"] == len(report["skipped_files"])
-    assert report["ingested"] == sum(c["ingested"] for c in report["classes"])
-    assert report["ingested"] == sum(s["total"] for s in report["splits"].values())
-    for name, split in report["splits"].items():
-        assert split["total"] == sum(split["per_class"].values()), name
-    assert sum(report["formats"].values()) == report["ingested"]
+    report = reports.FolderIngestReport.from_scan(
+        messy_scan, photo_folder_splits(), 1001,
+        photo_folder.assign_splits(messy_scan.photos, photo_folder_splits(), 1001))
+    assert report.seen == report.ingested + report.skipped
+    assert report.skipped == sum(report.skipped_by_reason.values())
+    assert report.skipped == len(report.skipped_files)
+    assert report.ingested == sum(c.ingested for c in report.classes)
+    assert report.ingested == sum(report.split_totals.values())
+    for name, split in report.splits.items():
+        assert split.total == sum(split.per_class.values()), name
+    assert sum(report.formats.values()) == report.ingested
+    assert reports.FolderIngestReport.from_json(report.to_json()) == report
 
 
 def photo_folder_splits():
@@ -219,5 +222,5 @@ def test_class_map_folders_that_do_not_exist_are_reported(messy):
     mapping = (("markers", ("markers", "erasers")), ("writing", ("pens", "pencils")))
     folder_scan = photo_folder.scan(messy.root, mapping)
     assert folder_scan.missing_folders == ("erasers",)
-    report = photo_folder.build_report(folder_scan, photo_folder_splits(), 1)
-    assert report["missing_folders"] == ["erasers"] and "splits" not in report
+    report = reports.FolderIngestReport.from_scan(folder_scan, photo_folder_splits(), 1)
+    assert report.missing_folders == ("erasers",) and report.splits is None

@@ -1,13 +1,12 @@
 """Balancing inside the real pipeline run: measured counts, split hygiene, balance report."""
 
 import glob
-import json
 import os
 
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from imagepipe.components import features
+from imagepipe.components import features, reports
 from imagepipe.components.trainer import balance, data
 
 
@@ -35,7 +34,7 @@ def _transformed(config, split, transform_output):
 def test_analyzer_counts_equal_the_generated_training_data(pipeline_run):
     config, summary = pipeline_run
     counts = balance.read_class_counts(_transform_output(config))
-    per_class = summary.ingest_report["splits"]["train"]["per_class"]
+    per_class = summary.ingest_report.splits["train"].per_class
     assert counts == {i: per_class[name] for i, name in enumerate(features.SUPER_CLASS_NAMES)}
 
 
@@ -53,11 +52,13 @@ def test_no_eval_or_test_example_reaches_the_training_stream(pipeline_run):
 
 def test_balance_report_is_stored_with_training_and_summarised(pipeline_run):
     config, summary = pipeline_run
-    assert summary.training["balance"]["mode"] == "oversample"
-    rows = summary.training["balance"]["classes"]
-    assert len({row["per_epoch"] for row in rows}) == 1
+    assert summary.training.balance.mode == "oversample"
+    rows = summary.training.balance.classes
+    assert len({row.per_epoch for row in rows}) == 1
     run_dir = _only(os.path.join(config.pipeline_root, "Trainer", "model_run", "*"))
-    with open(os.path.join(run_dir, balance.REPORT_JSON)) as f:
-        assert json.load(f) == summary.training["balance"]
+    stored = reports.BalanceReport.read(os.path.join(run_dir, reports.BALANCE_REPORT_FILE))
+    assert stored == summary.training.balance
+    assert summary.training.stream.images == (rows[0].per_epoch * len(rows),) * \
+        summary.training.epochs_run  # what the stream delivered, counted
     png = tf.io.decode_png(tf.io.read_file(os.path.join(run_dir, balance.REPORT_PNG)))
     assert png.shape[-1] in (3, 4)

@@ -6,19 +6,21 @@ import logging
 import pytest
 
 from imagepipe.pipeline import cli, local_runner
-from imagepipe.pipeline.commands import run_fashion_mnist
+from imagepipe.pipeline.commands import run
 
 
 def test_run_builds_the_config_from_arguments(tmp_path):
     args = cli.build_parser().parse_args([
         "run", "fashion-mnist", "--model", "proposed", "--epochs", "5", "--output",
-        str(tmp_path), "--data-dir", "/data", "--min-accuracy", "0.9", "--beam-arg=--x=1"])
-    config = run_fashion_mnist.build_config(args)
-    assert config.trainer.model_name == "proposed" and config.trainer.epochs == 5
+        str(tmp_path), "--data-dir", str(tmp_path), "--min-accuracy", "0.9",
+        "--beam-arg=--x=1"])
+    config = run.build_config(args)
+    assert config.training.model_name == "proposed" and config.training.epochs == 5
+    assert config.training.photo_augmentation == 0.25  # the Fashion-MNIST source's default
     assert config.pipeline_root == f"{tmp_path}/pipeline_root"
     assert config.serving_dir == f"{tmp_path}/serving"
     assert config.metadata_path == f"{tmp_path}/metadata.sqlite"
-    assert config.data.data_dir == "/data" and config.data.split_seed == 1001
+    assert config.data.data_dir == str(tmp_path) and config.data.split_seed == 1001
     assert config.evaluation.min_accuracy == 0.9
     assert config.beam_pipeline_args == ("--x=1",) and config.code_fingerprint
 

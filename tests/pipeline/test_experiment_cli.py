@@ -17,7 +17,7 @@ def test_help_lists_every_experiment(capsys):
     (["architectures", "--models", "arch5,vgg"], "unknown model 'vgg'; known models: arch10"),
     (["data-size", "--fractions", "0.5,1.5"], "fractions must be in (0, 1], got 1.5"),
     (["cross-validation", "--folds", "1"], "at least 2 folds, got 1"),
-    (["resnet50-grid", "--data", ".", "--weights", "none"], "must be imagenet or a weights file"),
+    (["resnet50-grid", ".", "--weights", "none"], "must be imagenet or a weights file"),
 ])
 def test_bad_arguments_fail_before_running(argv, message, tmp_path, capsys):
     code = cli.main(["experiment", *argv, "--output", str(tmp_path / "out"),
@@ -29,9 +29,9 @@ def test_bad_arguments_fail_before_running(argv, message, tmp_path, capsys):
 
 def test_missing_weights_file_and_missing_photo_folder_are_named(tmp_path, capsys):
     missing = tmp_path / "w.h5"
-    assert cli.main(["experiment", "resnet50-grid", "--data", str(tmp_path),
+    assert cli.main(["experiment", "resnet50-grid", str(tmp_path),
                      "--weights", str(missing)]) == 2
     assert f"weights file not found: {missing}" in capsys.readouterr().err
     missing_folder = tmp_path / "nowhere"
-    assert cli.main(["experiment", "resnet50-grid", "--data", str(missing_folder)]) == 2
+    assert cli.main(["experiment", "resnet50-grid", str(missing_folder)]) == 2
     assert "nowhere" in capsys.readouterr().err

@@ -6,12 +6,12 @@ import os
 import pytest
 import tensorflow as tf
 
-from imagepipe.pipeline import config as config_lib
-from imagepipe.pipeline import results
+from imagepipe.components import settings
+from imagepipe.pipeline import pipeline, results
 from imagepipe.pipeline.experiments import (architectures, common, cross_validation, data_size,
                                             report as report_lib)
 
-FAST = config_lib.TrainerConfig(epochs=1, batch_size=32)
+FAST = settings.TrainingSettings(epochs=1, batch_size=32)
 
 
 def _experiment(name, tmp_path):
@@ -22,7 +22,7 @@ def _experiment(name, tmp_path):
 
 
 def _data(directory):
-    return config_lib.DataConfig(source="idx", data_dir=directory)
+    return settings.FashionMnistSettings(source="idx", data_dir=directory)
 
 
 def _check_written(report, folder, runs):
@@ -53,7 +53,7 @@ def test_architectures_compares_models_on_the_same_cached_splits(tiny_fashion_mn
     assert {"curves_arch4.png", "confusion_arch4.png", "curves_arch10.png",
             "confusion_arch10.png"} <= set(pngs)
     second = results.latest_run(experiment.metadata_path, experiment.pipeline_name)
-    for node in ("FashionMnistExampleGen", "Transform"):
+    for node in ("ExampleGen", "Transform"):
         assert second.components[node] == "CACHED"  # the same splits for every model
     assert second.components["Trainer"] == "COMPLETE"
     assert "latest_blessed_model_resolver" not in second.components  # one model evaluated
@@ -75,21 +75,25 @@ def test_cross_validation_folds_are_disjoint_complete_and_each_scored(tiny_fashi
                                                                       tmp_path):
     experiment, _ = _experiment("cross-validation", tmp_path)
     folds = 3
-    report = cross_validation.run(experiment, _data(tiny_fashion_mnist), FAST, folds=folds)
+    report = cross_validation.run(experiment, _data(tiny_fashion_mnist), FAST,
+                                  pipeline.KFold(folds))
     _, rows, pngs = _check_written(report, experiment.report_dir, runs=folds + 1)
     assert rows[-1][0] == "mean ± std" and "±" in rows[-1][3]
     assert sum(int(row[1]) for row in rows[:-1]) == 450  # every kept example scored once
 
     run_id, outputs = results.node_outputs(experiment.metadata_path, experiment.pipeline_name)
-    examples = outputs["FashionMnistExampleGen"]["examples"][0].uri
+    assert {"ExampleValidator", "Transform"} <= set(outputs)  # the product's own DAG
+    assert not {"Pusher", pipeline.RESOLVER_ID} & set(outputs)
+    examples = outputs["ExampleGen"]["examples"][0].uri
     membership = cross_validation.fold_ids(examples, folds)
     all_ids = set().union(*membership.values())
     assert sum(len(ids) for ids in membership.values()) == len(all_ids) == 450  # disjoint
     assert max(len(i) for i in membership.values()) - min(len(i) for i in membership.values()) <= 1
     for fold in range(folds):
-        training = common.read_training_summary(outputs, cross_validation.trainer_id(fold))
-        assert training["training_examples"] == 450 - len(membership[f"fold{fold}"])
-        assert training["config"]["early_stopping"] is False
+        training = common.read_training_summary(outputs, pipeline.fold_trainer_id(fold))
+        assert training.training_examples == 450 - len(membership[f"fold{fold}"])
+        assert training.settings.early_stopping is False and training.early_stopping is None
+        assert training.class_counts_from == "recounted"
     assert {"fold_accuracy.png", "confusion_all_folds.png"} <= set(pngs)
     assert report.results["run_id"] == run_id
 
@@ -112,15 +116,16 @@ def test_enough_data_is_the_smallest_fraction_near_the_best():
 
 def test_resnet50_grid_runs_the_four_cells_on_a_photo_folder(tmp_path):
     from imagepipe.components.models import resnet
-    from imagepipe.data import photo_fixtures
+    from imagepipe.testing import photo_fixtures
+    from imagepipe.components.sources import photo_folder as folder_source
     from imagepipe.pipeline.experiments import resnet50_grid
     folder = str(tmp_path / "photos")
     photo_fixtures.write_photo_folder(folder, per_class=8, seed=3, sizes=(40, 64))
     weights = resnet.make_weights_file(str(tmp_path / "resnet50_notop.h5"))  # as a user's file
     experiment, _ = _experiment("resnet50-grid", tmp_path)
-    trainer = config_lib.TrainerConfig(epochs=1, batch_size=8, fine_tune_epochs=1)
-    report = resnet50_grid.run(experiment, resnet50_grid.folder_data(folder, None, 32, 1001),
-                               trainer, weights)
+    training = settings.TrainingSettings(epochs=1, batch_size=8, fine_tune_epochs=1)
+    data = folder_source.FOLDER.complete(settings.FolderSettings(data_dir=folder, image_size=32))
+    report = resnet50_grid.run(experiment, data, training, weights)
     html_path = report.write(experiment.report_dir)
     validation_grid, test_grid, runs = report.tables
     assert validation_grid[0] == ["", "no augmentation", "augmentation"]
@@ -129,7 +134,7 @@ def test_resnet50_grid_runs_the_four_cells_on_a_photo_folder(tmp_path):
     assert [row[0] for row in runs[1]] == [cell.label for cell in resnet50_grid.CELLS]
     for record in report.results["runs"]:
         training = record["summary"]["training"]
-        options = training["model_options"]
+        options = training["settings"]["model_options"]
         assert options["weights"] == (weights if record["label"].startswith("weights")
                                       else "none")
         assert options["augment"] == record["label"].endswith("augmentation")

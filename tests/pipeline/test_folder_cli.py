@@ -5,9 +5,11 @@ import os
 
 import pytest
 
-from imagepipe.data import photo_fixtures, photo_folder
+from imagepipe.data import photo_folder
+from imagepipe.testing import photo_fixtures
+from imagepipe.components.sources import photo_folder as folder_source
 from imagepipe.pipeline import cli
-from imagepipe.pipeline.commands import run_folder
+from imagepipe.pipeline.commands import run
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +79,7 @@ def test_run_folder_builds_the_config_from_arguments(messy, tmp_path):
         "run", "folder", messy.root, "--class-map", str(mapping), "--image-size", "96",
         "--resize", "crop", "--epochs", "4", "--max-pixels", "5000000", "--output",
         str(tmp_path / "out"), "--min-accuracy", "0.6", "--balance", "none"])
-    pipeline_config = run_folder.build_config(args)
+    pipeline_config = run.build_config(args)
     data = pipeline_config.data
     assert data.source == "folder" and data.data_dir == messy.root
     assert data.class_names == ("pens", "markers")
@@ -85,16 +87,16 @@ def test_run_folder_builds_the_config_from_arguments(messy, tmp_path):
     assert (data.image_size, data.resize_mode, data.max_pixels) == (96, "crop", 5_000_000)
     assert pipeline_config.serving_model_name == "my-photos"
     assert pipeline_config.pipeline_name == "imagepipe-folder-my-photos"
-    assert pipeline_config.trainer.epochs == 4 and pipeline_config.trainer.balance == "none"
+    assert pipeline_config.training.epochs == 4 and pipeline_config.training.balance == "none"
     assert pipeline_config.evaluation.min_accuracy == 0.6
 
 
 def test_run_folder_defaults_to_one_class_per_sub_folder(messy, tmp_path):
     args = cli.build_parser().parse_args(["run", "folder", messy.root, "--output",
                                           str(tmp_path)])
-    pipeline_config = run_folder.build_config(args)
+    pipeline_config = run.build_config(args)
     assert pipeline_config.data.class_names == ("markers", "other", "pencils", "pens")
-    assert pipeline_config.data.image_size == 224 and pipeline_config.trainer.epochs == 10
+    assert pipeline_config.data.image_size == 224 and pipeline_config.training.epochs == 10
 
 
 def test_run_folder_refuses_an_unknown_model(messy, tmp_path, capsys):
@@ -105,9 +107,9 @@ def test_run_folder_refuses_an_unknown_model(messy, tmp_path, capsys):
 
 
 def test_serving_names_are_safe():
-    assert run_folder.serving_name("/data/My Photos/") == "my-photos"
-    assert run_folder.serving_name("gs://bucket/pens_2024") == "pens_2024"
-    assert run_folder.serving_name("/") == "photos"
+    assert folder_source.serving_name("/data/My Photos/") == "my-photos"
+    assert folder_source.serving_name("gs://bucket/pens_2024") == "pens_2024"
+    assert folder_source.serving_name("/") == "photos"
 
 
 def test_photo_fixture_command_writes_a_messy_folder(tmp_path, capsys):
@@ -126,8 +128,7 @@ def test_weights_and_augment_reach_the_model_options(messy, tmp_path):
     args = cli.build_parser().parse_args([
         "run", "folder", messy.root, "--model", "resnet50", "--weights", str(weights),
         "--augment", "--output", str(tmp_path)])
-    assert run_folder.check_model_options(args) is None
-    options = run_folder.build_config(args).trainer.model_options
+    options = run.build_config(args).training.model_options
     assert options.weights == str(weights) and options.augment
 
 

@@ -7,13 +7,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from imagepipe.components import features
-from imagepipe.data import class_map, photo_fixtures, photo_folder
+from imagepipe.components import features, settings
+from imagepipe.data import class_map, photo_folder
+from imagepipe.testing import photo_fixtures
 from imagepipe.pipeline import config, local_runner, results, summary as summary_lib
 from tests.conftest import tiny_config
 
 PER_CLASS = 50
-ALL_COMPONENTS = {"FolderExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator",
+ALL_COMPONENTS = {"ExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator",
                   "Transform", "Trainer", "latest_blessed_model_resolver", "Evaluator", "Pusher"}
 
 
@@ -31,12 +32,12 @@ def folder_config(folder, output: str) -> config.PipelineConfig:
     return tiny_config(
         folder.root, output, pipeline_name="imagepipe-folder-test",
         serving_model_name="writing-things",
-        data=config.FolderDataConfig(data_dir=folder.root,
+        data=settings.FolderSettings(data_dir=folder.root,
                                      class_map=class_map.from_folders(folder.class_names),
                                      image_size=64, max_side=128, resize_mode="crop"),
-        trainer=config.TrainerConfig(model_name="arch5", epochs=10, batch_size=16,
-                                     early_stopping_patience=4),
-        evaluation=config.EvalConfig(min_accuracy=0.45))
+        training=settings.TrainingSettings(model_name="arch5", epochs=10, batch_size=16,
+                                           early_stopping_patience=4),
+        evaluation=settings.EvaluationSettings(min_accuracy=0.45))
 
 
 @pytest.fixture(scope="module")
@@ -61,19 +62,17 @@ def test_every_component_ran_and_the_model_was_pushed(folder_run):
 def test_ingest_report_lists_every_skipped_path_and_counts_add_up(messy_folder, folder_run):
     _, summary = folder_run
     report = summary.ingest_report
-    assert {e["path"]: e["reason"] for e in report["skipped_files"]} == \
-        messy_folder.expected_skipped
-    assert report["ingested"] == len(messy_folder.expected_photos) == 3 * PER_CLASS
-    assert report["seen"] == report["ingested"] + report["skipped"] == messy_folder.seen
+    assert {e.path: e.reason for e in report.skipped_files} == messy_folder.expected_skipped
+    assert report.ingested == len(messy_folder.expected_photos) == 3 * PER_CLASS
+    assert report.seen == report.ingested + report.skipped == messy_folder.seen
     assert os.path.exists(summary.ingest_report_path)
-    for split in report["splits"].values():
-        assert min(split["per_class"].values()) >= 1
-    assert {name: s["total"] for name, s in report["splits"].items()} == {
-        "train": 105, "eval": 24, "test": 21}
+    for split in report.splits.values():
+        assert min(split.per_class.values()) >= 1
+    assert report.split_totals == {"train": 105, "eval": 24, "test": 21}
 
 
 def _examples(pipeline_root: str, split: str):
-    pattern = os.path.join(pipeline_root, "FolderExampleGen", "examples", "*",
+    pattern = os.path.join(pipeline_root, "ExampleGen", "examples", "*",
                            f"Split-{split}", "*")
     dataset = tf.data.TFRecordDataset(tf.io.gfile.glob(pattern), compression_type="GZIP")
     return [record.numpy() for record in dataset]
@@ -106,15 +105,15 @@ def test_evaluation_uses_the_folder_classes(folder_run):
     assert matrix.shape == (3, 3) and matrix.sum() == summary.example_count == 21
     for i, name in enumerate(summary.class_names):  # top-1 recall, as the matrix counts
         assert summary.recall[name] == pytest.approx(matrix[i, i] / matrix[i].sum())
-    assert summary.training["config"]["class_names"] == ["markers", "pencils", "pens"]
+    assert summary.training.class_names == ("markers", "pencils", "pens")
 
 
 def test_summary_shows_the_folder_report(folder_run):
     _, summary = folder_run
     text = summary_lib.format_summary(summary, 100.0)
-    assert f"{summary.ingest_report['seen']} entries seen = 150 ingested + " in text
+    assert f"{summary.ingest_report.seen} entries seen = 150 ingested + " in text
     assert "pens/panorama.png" in text and "decompression_bomb" in text
-    more = summary.ingest_report["skipped"] - summary_lib.FOLDER_SKIPPED_LISTED
+    more = summary.ingest_report.skipped - summary_lib.SKIPPED_LISTED
     assert more > 0 and f"and {more} more, every one in {summary.ingest_report_path}" in text
     assert "    markers  " in text  # the confusion matrix rows use the folder's classes
 
@@ -154,6 +153,6 @@ def test_rerun_on_the_unchanged_folder_reuses_the_cache(messy_folder, folder_run
     pipeline_config, first = folder_run
     local_runner.run(pipeline_config)
     second = results.latest_run(pipeline_config.metadata_path, pipeline_config.pipeline_name)
-    for node in ("FolderExampleGen", "StatisticsGen", "SchemaGen", "Transform", "Trainer"):
+    for node in ("ExampleGen", "StatisticsGen", "SchemaGen", "Transform", "Trainer"):
         assert second.components[node] == "CACHED", second.components
     assert second.run_id != first.run_id

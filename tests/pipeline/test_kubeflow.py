@@ -19,7 +19,7 @@ from imagepipe.pipeline.pipeline import RESOLVER_ID, create_pipeline  # noqa: E4
 IMAGE = "europe-docker.pkg.dev/my-project/imagepipe/imagepipe:1.0"
 ROOT = "gs://my-bucket/imagepipe/root"
 DATA = "gs://my-bucket/fashion-mnist"
-COMPILE_ARGS = ["compile", "--image", IMAGE, "--pipeline-root", ROOT, "--data-dir", DATA,
+COMPILE_ARGS = ["compile", "fashion-mnist", "--image", IMAGE, "--pipeline-root", ROOT, "--data-dir", DATA,
                 "--epochs", "5", "--model", "proposed", "--balance", "class_weight",
                 "--min-accuracy", "0.97"]
 DEFAULTS = {"epochs": 5, "model_name": "proposed", "balance": "class_weight",
@@ -73,9 +73,9 @@ def test_components_run_in_the_image_with_container_beam_defaults(compiled):
     job = kubeflow_runner.read_spec(compiled["vertex"][0])
     assert kubeflow_runner.images(job) == [IMAGE]
     executors = job["pipelineSpec"]["deploymentSpec"]["executors"]
-    args = executors["FashionMnistExampleGen_executor"]["container"]["args"]
+    args = executors["ExampleGen_executor"]["container"]["args"]
     assert "--direct_running_mode=multi_processing" in args and "--direct_num_workers=0" in args
-    example_gen = job["pipelineSpec"]["root"]["dag"]["tasks"]["FashionMnistExampleGen"]
+    example_gen = job["pipelineSpec"]["root"]["dag"]["tasks"]["ExampleGen"]
     assert example_gen["inputs"]["parameters"]["input_base"]["runtimeValue"]["constant"] == DATA
 
 
@@ -106,7 +106,7 @@ def test_user_beam_args_replace_the_defaults(tmp_path):
 
 
 def test_vertex_needs_a_gcs_pipeline_root(tmp_path, capsys):
-    args = ["compile", "--target", "vertex", "--image", IMAGE, "--pipeline-root",
+    args = ["compile", "fashion-mnist", "--target", "vertex", "--image", IMAGE, "--pipeline-root",
             str(tmp_path), "--data-dir", DATA, "--output", str(tmp_path / "job.json")]
     assert cli.main(args) == 2
     assert "Vertex AI needs a gs:// pipeline root" in capsys.readouterr().err
@@ -169,8 +169,44 @@ def test_vertex_sdk_accepts_the_compiled_job_offline(compiled):
     assert values["epochs"] == 2 and values["model_name"] == "proposed"
 
 
-def test_tune_compiles_a_tuner_feeding_the_trainer(tmp_path):
+def test_tune_compiles_a_tuner_that_tunes_the_model_named_at_submit_time(tmp_path):
     path = str(tmp_path / "job.json")
     assert cli.main(COMPILE_ARGS + ["--target", "vertex", "--output", path, "--tune"]) == 0
-    tasks = kubeflow_runner.tasks(kubeflow_runner.read_spec(path))
+    job = kubeflow_runner.read_spec(path)
+    tasks = kubeflow_runner.tasks(job)
     assert "Tuner" in tasks["Trainer"] and "Transform" in tasks["Tuner"]
+    dag = job["pipelineSpec"]["root"]["dag"]["tasks"]
+    for name in ("epochs", "model_name", "balance"):  # the Tuner takes the Trainer's parameters
+        assert dag["Tuner"]["inputs"]["parameters"][name] == {"componentInputParameter": name}
+
+
+def test_compile_needs_the_data_folder_as_the_containers_see_it(tmp_path, capsys):
+    args = ["compile", "fashion-mnist", "--target", "vertex", "--image", IMAGE,
+            "--pipeline-root", ROOT, "--output", str(tmp_path / "job.json")]
+    assert cli.main(args) == 2
+    assert "--data-dir is required with the idx source" in capsys.readouterr().err
+    assert not (tmp_path / "job.json").exists()
+
+
+def test_a_photo_folder_compiles_with_its_class_map_read_now(tmp_path):
+    from imagepipe.testing import photo_fixtures
+    folder = tmp_path / "pens"
+    photo_fixtures.write_photo_folder(str(folder), ("ballpoint", "fountain"), per_class=4, seed=1,
+                                      variants=["png_rgb"])
+    path = str(tmp_path / "job.json")
+    assert cli.main(["compile", "folder", str(folder), "--target", "vertex", "--image", IMAGE,
+                     "--pipeline-root", ROOT, "--output", path, "--model", "resnet50",
+                     "--image-size", "64", "--epochs", "4"]) == 0
+    job = kubeflow_runner.read_spec(path)
+    assert job["pipelineSpec"]["pipelineInfo"]["name"] == "imagepipe-folder-pens"
+    dag = job["pipelineSpec"]["root"]["dag"]["tasks"]
+    constants = {name: value.get("runtimeValue", {}).get("constant")
+                 for name, value in dag["ExampleGen"]["inputs"]["parameters"].items()}
+    assert constants["input_base"] == str(folder)
+    assert json.loads(constants["class_map"]) == [["ballpoint", ["ballpoint"]],
+                                                  ["fountain", ["fountain"]]]
+    transform = json.loads(dag["Transform"]["inputs"]["parameters"]["custom_config"]
+                           ["runtimeValue"]["constant"])
+    assert transform["settings"] == {"image_size": 64, "resize_mode": "pad"}
+    assert {n: d for n, (_, d) in kubeflow_runner.parameters(job).items()} == {
+        "epochs": 4, "model_name": "resnet50", "balance": "oversample", "min_accuracy": 0.8}

@@ -6,10 +6,11 @@ import logging
 import pytest
 from absl import logging as absl_logging
 
-from imagepipe.pipeline import beam_options, config as config_lib, local_runner, results
+from imagepipe.components import settings
+from imagepipe.pipeline import beam_options, local_runner, results
 from tests.conftest import tiny_config
 
-DATA_COMPONENTS = ("FashionMnistExampleGen", "StatisticsGen", "Transform")
+DATA_COMPONENTS = ("ExampleGen", "StatisticsGen", "Transform")
 
 
 @pytest.fixture
@@ -40,17 +41,18 @@ def test_runs_with_multi_processing_beam_and_runtime_parameter_defaults(
         tiny_fashion_mnist, tmp_path, beam_workers):
     config = tiny_config(
         tiny_fashion_mnist, str(tmp_path),
-        trainer=config_lib.TrainerConfig(model_name="arch5", epochs=1, balance="class_weight"),
-        evaluation=config_lib.EvalConfig(min_accuracy=0.3),
+        training=settings.TrainingSettings(model_name="arch5", epochs=1,
+                                           balance="class_weight"),
+        evaluation=settings.EvaluationSettings(min_accuracy=0.3),
         beam_pipeline_args=beam_options.direct_args(2, beam_options.MULTI_PROCESSING),
         runtime_parameters=True)
     local_runner.run(config)
     summary = results.latest_run(config.metadata_path, config.pipeline_name)
     assert all(state == "COMPLETE" for state in summary.components.values()), summary.components
     assert summary.blessed and summary.pushed
-    training = summary.training["config"]
-    assert (training["epochs"], training["model_name"], training["balance"]) == (
-        1, "arch5", "class_weight")
+    training = summary.training.settings
+    assert (training.epochs, training.model_name, training.balance) == (1, "arch5",
+                                                                       "class_weight")
     for component in DATA_COMPONENTS:
         workers = {worker for node, worker in beam_workers if node == component}
         assert len(workers) >= 2, (component, beam_workers)

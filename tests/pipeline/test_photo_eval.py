@@ -10,7 +10,7 @@ import tensorflow as tf
 from PIL import Image
 
 from imagepipe.components import features, pusher
-from imagepipe.data import fixtures, photo_render
+from imagepipe.testing import fixtures, photo_render
 from imagepipe.pipeline import cli, photo_eval
 
 ORIGINAL_LABELS = np.array([0, 1, 7, 2, 1, 9, 3, 1, 5, 4, 1, 7] * 2)

@@ -22,7 +22,7 @@ from tensorflow_serving.apis import prediction_log_pb2
 
 from imagepipe.components import features, ingest, pusher
 from imagepipe.components.trainer import export
-from imagepipe.data import fixtures
+from imagepipe.testing import fixtures
 from imagepipe.pipeline import cli
 from imagepipe.serving import client as client_lib
 from imagepipe.serving import repository, server

@@ -15,7 +15,7 @@ from typing import Dict, Tuple
 import numpy as np
 from PIL import Image
 
-from . import fashion_mnist, idx
+from imagepipe.data import fashion_mnist, idx
 
 SIZE = 28
 

@@ -7,7 +7,7 @@ every supported format and colour mode, with the phone's EXIF orientation,
 plus every kind of bad file ingestion must skip. :class:`MessyFolder` says
 what ingestion must make of each path.
 
-    python -m imagepipe.data.photo_fixtures OUT_DIR --per-class 100
+    python -m imagepipe.testing.photo_fixtures OUT_DIR --per-class 100
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from . import images, photo_folder
+from imagepipe.data import images, photo_folder
 
 DEFAULT_CLASSES = ("markers", "pencils", "pens")
 
@@ -403,7 +403,7 @@ def remove(root: str) -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``python -m imagepipe.data.photo_fixtures OUT_DIR``: writes a messy photo folder."""
+    """``python -m imagepipe.testing.photo_fixtures OUT_DIR``: writes a messy photo folder."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out_dir")
     parser.add_argument("--per-class", type=int, default=100, help="good photos per class")

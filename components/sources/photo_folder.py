@@ -1,0 +1,87 @@
+"""The photo-folder source: one sub-folder per class, or a class map grouping sub-folders.
+
+The class map is read once, when the settings are completed (from the
+sub-folders, or from ``--class-map FILE``), so the pipeline never lists
+folders; FolderExampleGen then scans, validates and splits the folder and
+reports every skipped file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Dict, List, Mapping, Tuple
+
+from imagepipe.components import reports
+from imagepipe.components.settings import PHOTO_INPUTS, FolderSettings, PhotoTransformSettings
+from imagepipe.components.sources.registry import DataSource, register
+
+PREPROCESSING_FN = "imagepipe.components.photo_preprocessing.preprocessing_fn"
+
+
+def serving_name(path: str) -> str:
+    """A model name from a folder path: its last part, lower case, [a-z0-9_-] only."""
+    name = os.path.basename(path.rstrip("/")) or "photos"
+    name = re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-")
+    return name or "photos"
+
+
+class FolderSource(DataSource):
+    """A folder of photos (local or ``gs://``), one sub-folder per class."""
+
+    name = "folder"
+    target = "folder"
+    description = "a folder of photos, one sub-folder per class"
+    settings_type = FolderSettings
+    report_type = reports.FolderIngestReport
+    preprocessing_fn = PREPROCESSING_FN
+    model_inputs = PHOTO_INPUTS
+    positional = "data_dir"
+    defaults = {"training": {"epochs": 10, "early_stopping_patience": 3},
+                "evaluation": {"min_accuracy": 0.8}}
+    pipeline_name = "imagepipe-folder"
+    serving_name = "photos"
+    needs_data_dir = True
+
+    def example_gen(self, settings: FolderSettings, split_ratios: Mapping[str, int]):
+        from imagepipe.components import folder_ingest  # pylint: disable=g-import-not-at-top
+        return folder_ingest.FolderExampleGen(
+            input_base=settings.data_dir, class_map=settings.class_map,
+            split_ratios=split_ratios, split_seed=settings.split_seed,
+            max_pixels=settings.max_pixels, max_side=settings.max_side)
+
+    def class_names(self, settings: FolderSettings) -> Tuple[str, ...]:
+        return settings.class_names
+
+    def transform_settings(self, settings: FolderSettings) -> Dict[str, Any]:
+        return PhotoTransformSettings(image_size=settings.image_size,
+                                      resize_mode=settings.resize_mode).to_dict()
+
+    def complete(self, settings: FolderSettings) -> FolderSettings:
+        """An absolute local path, the default class map, a stored copy no smaller than the input.
+
+        Raises:
+          ValueError: the folder is missing or has no sub-folder (FolderError).
+        """
+        from imagepipe.data import images, photo_folder  # pylint: disable=g-import-not-at-top
+        path = settings.data_dir
+        if path and "://" not in path:
+            path = os.path.abspath(path)
+        class_map = settings.class_map or photo_folder.default_class_map(path)
+        return settings.replace(data_dir=path, class_map=class_map,
+                                max_side=max(images.DEFAULT_MAX_SIDE, settings.image_size))
+
+    def problems(self, settings: FolderSettings) -> List[str]:
+        if not settings.data_dir:
+            return ["the folder source needs the photo folder"]
+        if len(settings.class_map) < 2:
+            return [f"a classifier needs at least 2 classes, the class map has "
+                    f"{len(settings.class_map)}"]
+        return []
+
+    def pipeline_and_serving_names(self, settings: FolderSettings) -> Tuple[str, str]:
+        name = serving_name(settings.data_dir)
+        return f"{self.pipeline_name}-{name}", name
+
+
+FOLDER = register(FolderSource())
