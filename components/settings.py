@@ -187,7 +187,7 @@ class Record:
                 for field in dataclasses.fields(self)}
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True, ensure_ascii=False)
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)  # field order kept
 
     @classmethod
     def from_json(cls: Type[R], text: str, where: str = "") -> R:

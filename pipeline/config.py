@@ -16,6 +16,16 @@ from typing import Optional, Tuple
 from imagepipe.components.settings import (DataSettings, EvaluationSettings, TrainingSettings,
                                            TuningSettings)
 
+# The pipeline's node ids: what ML Metadata, the compiled specs and the readers of a run
+# (results, experiments) know the components by, whatever the data source.
+EXAMPLE_GEN_ID = "ExampleGen"
+TRANSFORM_ID = "Transform"
+TUNER_ID = "Tuner"
+TRAINER_ID = "Trainer"
+EVALUATOR_ID = "Evaluator"
+PUSHER_ID = "Pusher"
+RESOLVER_ID = "latest_blessed_model_resolver"
+
 
 @dataclasses.dataclass(frozen=True)
 class PipelineConfig:

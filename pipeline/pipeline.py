@@ -17,7 +17,7 @@ registration (``imagepipe.components.sources``).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple, Union
 
 import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
@@ -28,17 +28,12 @@ from imagepipe.components import pusher as safe_pusher
 from imagepipe.components.settings import (TrainerCustomConfig, TrainingSettings,
                                            TransformCustomConfig, TunerCustomConfig)
 from imagepipe.pipeline import checks
-from imagepipe.pipeline.config import PipelineConfig
+from imagepipe.pipeline.config import (EVALUATOR_ID, EXAMPLE_GEN_ID, PUSHER_ID,  # noqa: F401
+                                       RESOLVER_ID, TRAINER_ID, TRANSFORM_ID, TUNER_ID,
+                                       PipelineConfig)
 
 RUN_FN = "imagepipe.components.trainer.task.run_fn"
 TUNER_FN = "imagepipe.components.trainer.tuning.tuner_fn"
-EXAMPLE_GEN_ID = "ExampleGen"
-TRANSFORM_ID = "Transform"
-TUNER_ID = "Tuner"
-TRAINER_ID = "Trainer"
-EVALUATOR_ID = "Evaluator"
-PUSHER_ID = "Pusher"
-RESOLVER_ID = "latest_blessed_model_resolver"
 LABEL_XF = features.transformed_name(features.LABEL_KEY)
 
 
@@ -136,7 +131,7 @@ def fold_evaluator_id(fold: int) -> str:
 
 
 HOLD_OUT = HoldOut()
-SplitPlan = Any  # HoldOut or KFold
+SplitPlan = Union[HoldOut, KFold]
 
 
 def class_names(config: PipelineConfig) -> Tuple[str, ...]:

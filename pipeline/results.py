@@ -12,10 +12,7 @@ from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
 from imagepipe.components import features, reports, sources
-
-# Node ids of imagepipe.pipeline.pipeline, without importing TFX's DSL.
-EXAMPLE_GEN_ID = "ExampleGen"
-TRAINER_ID = "Trainer"
+from imagepipe.pipeline.config import EXAMPLE_GEN_ID, TRAINER_ID
 
 _OUTPUT_EVENTS = (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
 _CACHED = metadata_store_pb2.Execution.CACHED

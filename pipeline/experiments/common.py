@@ -30,7 +30,6 @@ from imagepipe.pipeline import results
 EXPERIMENT_EVALUATION = EvaluationSettings(min_accuracy=0.0, compare_with_latest_blessed=False)
 
 Progress = Callable[[str], None]
-TRAINER_ID = "Trainer"  # imagepipe.pipeline.pipeline.TRAINER_ID, without importing TFX
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,7 +142,7 @@ class Experiment:
         seconds = time.monotonic() - start
         summary = results.latest_run(self.metadata_path, self.pipeline_name)
         _, outputs = results.node_outputs(self.metadata_path, self.pipeline_name)
-        history = read_history(outputs, trainer_id=TRAINER_ID)
+        history = read_history(outputs, trainer_id=config_lib.TRAINER_ID)
         record = RunRecord(label, summary, history, seconds)
         self.say(f"run {label}: finished in {seconds:.0f} s, test accuracy "
                  f"{_percent(summary.accuracy)}")
