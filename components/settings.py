@@ -560,9 +560,6 @@ class FolderSettings(DataSettings):
 
     def check(self) -> None:
         super().check()
-        if self.class_map and len(self.class_map) < 2:
-            raise SettingsError(f"a classifier needs at least 2 classes, the class map has "
-                                f"{len(self.class_map)}")
         if self.max_side < self.image_size:
             raise SettingsError(f"max_side ({self.max_side}) must be at least image_size "
                                 f"({self.image_size}): the stored copy would be upscaled")

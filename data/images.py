@@ -110,6 +110,11 @@ def _preview(data: bytes, length: int = 16) -> str:
     return repr(data[:length].decode("latin-1")) + ("..." if len(data) > length else "")
 
 
+# Our own limit (``max_pixels``, the CLI's ``--max-pixels``) replaces Pillow's global one,
+# whose refusals quoted Pillow's number, not the limit the user set.
+Image.MAX_IMAGE_PIXELS = None
+
+
 def open_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
     """Opens (without decoding) a supported image and checks its pixel count.
 
@@ -146,7 +151,8 @@ def open_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image
     width, height = image.size
     if width * height > max_pixels:
         raise BadImage(DECOMPRESSION_BOMB, f"{width}x{height} = {width * height:,} pixels, "
-                                           f"more than the limit of {max_pixels:,}")
+                                           f"more than the limit of {max_pixels:,} "
+                                           f"(--max-pixels)")
     if width == 0 or height == 0:
         raise BadImage(CORRUPT, f"image has no pixels ({width}x{height})")
     return image

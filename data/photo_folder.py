@@ -567,14 +567,31 @@ def _order_key(seed: int, photo: Photo) -> str:
     return hashlib.sha256(f"{seed}:{photo.content_hash}".encode()).hexdigest()
 
 
+MIN_CLASSES = 2
+
+
+def class_count_problem(class_names: Sequence[str]) -> Optional[str]:
+    """Why a class map with these classes cannot train a classifier, or None."""
+    if len(class_names) >= MIN_CLASSES:
+        return None
+    shown = ", ".join(repr(name) for name in class_names) or "none"
+    return (f"a classifier needs at least {MIN_CLASSES} classes, the folder has "
+            f"{len(class_names)} ({shown}): add a sub-folder per class")
+
+
 def problems(folder_scan: FolderScan, split_names: Sequence[str] = ()) -> List[str]:
     """What stops ``folder_scan`` from becoming a data set with these splits.
 
+    The one readiness check of a photo folder: ``imagepipe inspect`` shows it,
+    ``imagepipe run folder`` refuses to start on it, FolderExampleGen stops on it.
+
     Returns:
-      One message per problem: a class with no usable image, or with fewer
-      usable images than splits (a split would miss it). Empty when fine.
+      One message per problem: fewer than two classes, a class with no usable
+      image, or with fewer usable images than splits (a split would miss it).
+      Empty when fine.
     """
-    messages = []
+    few = class_count_problem(folder_scan.class_names)
+    messages = [few] if few else []
     by_class = collections.defaultdict(list)
     for entry in folder_scan.skipped:
         by_class[entry.path.split("/", 1)[0]].append(entry)

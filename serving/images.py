@@ -1,7 +1,9 @@
 """Image files for requests: finding them, checking them, classifying them in batches.
 
 A file that is not an image, or that the model rejects, is reported with the
-reason and the rest are still classified.
+reason and the rest are still classified. Files that a folder holds beside its
+images (other suffixes, hidden files and folders) are listed as skipped, with
+why, never dropped silently.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ NOT_AN_IMAGE = "not a PNG, JPEG, GIF or BMP image"
 
 @dataclasses.dataclass
 class ImageResult:
-    """One file's outcome: a prediction or an error message."""
+    """One file's outcome: a prediction, an error message, or why it was not sent."""
 
     path: str
     prediction: Optional[Prediction] = None
     error: Optional[str] = None
+    skipped: Optional[str] = None
 
 
 def image_format(data: bytes) -> Optional[str]:
@@ -35,32 +38,50 @@ def image_format(data: bytes) -> Optional[str]:
     return None
 
 
-def _folder_images(folder: str) -> List[str]:
-    found = []
+HIDDEN = "hidden"
+NOT_AN_IMAGE_NAME = f"not an image name ({', '.join(IMAGE_SUFFIXES)})"
+
+
+def _folder_images(folder: str) -> Tuple[List[str], List[ImageResult]]:
+    """The image files under ``folder`` (sorted), and the entries skipped with their reason."""
+    found: List[str] = []
+    skipped: List[ImageResult] = []
     for root, dirs, files in os.walk(folder):
+        hidden = sorted(d for d in dirs if d.startswith("."))
+        skipped.extend(ImageResult(os.path.join(root, d) + os.sep, skipped=f"{HIDDEN} folder")
+                       for d in hidden)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(os.path.join(root, name) for name in sorted(files)
-                     if not name.startswith(".") and name.lower().endswith(IMAGE_SUFFIXES))
-    return found
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            if name.startswith("."):
+                skipped.append(ImageResult(path, skipped=f"{HIDDEN} file"))
+            elif not name.lower().endswith(IMAGE_SUFFIXES):
+                skipped.append(ImageResult(path, skipped=NOT_AN_IMAGE_NAME))
+            else:
+                found.append(path)
+    return found, skipped
 
 
 def find_images(paths: Iterable[str]) -> Tuple[List[str], List[ImageResult]]:
     """Expands files and folders (recursively, image suffixes only) into image files.
 
     Returns:
-      The files, in the order given (folders sorted), and an error result for
-      each path that does not exist.
+      The files, in the order given (folders sorted), and a result for each
+      path that does not exist (an error) and each folder entry passed over
+      (skipped, with the reason).
     """
     files: List[str] = []
-    missing: List[ImageResult] = []
+    others: List[ImageResult] = []
     for path in paths:
         if os.path.isdir(path):
-            files.extend(_folder_images(path))
+            found, skipped = _folder_images(path)
+            files.extend(found)
+            others.extend(skipped)
         elif os.path.isfile(path):
             files.append(path)
         else:
-            missing.append(ImageResult(path, error="no such file or folder"))
-    return files, missing
+            others.append(ImageResult(path, error="no such file or folder"))
+    return files, others
 
 
 def read_image(path: str) -> bytes:
@@ -98,15 +119,18 @@ def classify_files(client: ServingClient, paths: Iterable[str], batch_size: int 
     """Classifies image files and folders through ``client``, ``batch_size`` images a request.
 
     Returns:
-      One result per file (in order), then one per missing path.
+      One result per file (in order), then one per missing path or skipped
+      folder entry.
 
     Raises:
       ClientError: when the server cannot be reached or refuses the model,
         version or label (errors about single images are results instead).
     """
-    files, missing = find_images(paths)
+    files, others = find_images(paths)
     if files:
-        client.status(version, label)  # an unknown model, version or label fails here, once
+        # An unknown model, version or label fails here, once. (Metadata, not status: TF
+        # Serving's status answers for any label.)
+        client.metadata(version, label)
     results: List[ImageResult] = []
     readable: List[Tuple[str, bytes]] = []
     for path in files:
@@ -117,4 +141,4 @@ def classify_files(client: ServingClient, paths: Iterable[str], batch_size: int 
     for batch in batches(readable, batch_size):
         results.extend(_classify_batch(client, batch, version, label))
     order = {path: i for i, path in enumerate(files)}
-    return sorted(results, key=lambda r: order[r.path]) + missing
+    return sorted(results, key=lambda r: order[r.path]) + others

@@ -429,14 +429,14 @@ def json_to_example(value: Any) -> tf.train.Example:
     return example
 
 
-def classify_examples(document: Mapping[str, Any]) -> List[bytes]:
-    """Returns the serialized tf.Examples of a classify request, each merged with ``context``."""
+def classify_examples(document: Mapping[str, Any], method: str = "classify") -> List[bytes]:
+    """The serialized tf.Examples of a classify or regress request, each merged with ``context``."""
     context = b""
     if "context" in document:
         context = json_to_example(document["context"]).SerializeToString()
     if "examples" not in document:
-        raise _format_error(document, "When method is classify, key 'examples' is expected and "
-                                      "was not found")
+        raise _format_error(document, f"When method is {method}, key 'examples' is expected and "
+                                      f"was not found")
     examples = document["examples"]
     if not isinstance(examples, list):
         raise _format_error(document, "Expecting 'examples' value to be an list/array")
@@ -444,6 +444,13 @@ def classify_examples(document: Mapping[str, Any]) -> List[bytes]:
         raise _format_error(document, "'examples' value is an empty array")
     # Serialized protos concatenate into their merge; the example's own features win.
     return [context + json_to_example(e).SerializeToString() for e in examples]
+
+
+def regress_response(values: np.ndarray) -> Dict[str, Any]:
+    """Builds ``{"results": [value, ...]}``, TF Serving's regression answer."""
+    if not len(values):  # pylint: disable=g-explicit-length-test
+        raise invalid_argument("Cannot convert empty RegressionResults to JSON")
+    return {"results": [short_float(value) for value in values]}
 
 
 def classify_response(classes: Optional[np.ndarray], scores: Optional[np.ndarray]

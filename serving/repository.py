@@ -1,12 +1,15 @@
 """The versions of one model under a TF Serving base path, kept loaded and current.
 
 ``<base_path>/<version>/`` folders (numeric names; anything else, such as the
-Pusher's hidden staging folders, is ignored) are polled. The latest
-``num_versions`` are aspired: a new one is loaded (and warmed up) while the
-others keep serving, then versions that fell out are unloaded, as TF Serving's
-availability-preserving policy does. Requests without a version go to the
-latest loaded version; version labels name versions (TF Serving's
-``version_labels``).
+Pusher's hidden staging folders, is ignored) are polled. The window of
+``num_versions`` counts only versions that load and warm up: newest first, a
+new version is loaded (and warmed up) while the others keep serving, and only
+once the window is full of loaded versions are the ones that fell out unloaded,
+as TF Serving's availability-preserving policy does. A version that fails to
+load (an empty folder, a half-copied one, a bad warm-up) is reported ``END``
+with its error, never takes a loaded version's place, and is tried again only
+when its folder's contents change. Requests without a version go to the latest
+loaded version; version labels name versions (TF Serving's ``version_labels``).
 
 Status and metadata answers are built from TF Serving's own protos, so their
 JSON is TF Serving's.
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from typing import Callable, Dict, List, Mapping, Optional
+from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
 import tensorflow as tf
 from absl import logging
@@ -35,6 +38,22 @@ def list_versions(base_path: str) -> List[int]:
         return []
     names = [name.rstrip("/") for name in tf.io.gfile.listdir(base_path)]
     return sorted(int(name) for name in names if name.isdigit())
+
+
+def folder_fingerprint(path: str) -> Tuple:
+    """What a version folder holds: (relative path, size, modification time) of each file.
+
+    A failed version is tried again when this changes (a copy finished, a file fixed).
+    """
+    entries = []
+    if not tf.io.gfile.isdir(path):
+        return ()
+    for folder, _, files in tf.io.gfile.walk(path):
+        for name in files:
+            full = f"{folder.rstrip('/')}/{name}"
+            stat = tf.io.gfile.stat(full)
+            entries.append((full[len(path):], stat.length, stat.mtime_nsec))
+    return tuple(sorted(entries))
 
 
 @dataclasses.dataclass
@@ -77,6 +96,7 @@ class ModelRepository:
         self._refresh_lock = threading.Lock()
         self._loaded: Dict[int, Servable] = {}
         self._states: Dict[int, VersionStatus] = {}
+        self._failed_contents: Dict[int, Tuple] = {}  # version -> its folder when it failed
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
 
@@ -106,21 +126,38 @@ class ModelRepository:
                                   self.poll_seconds)
 
     def refresh(self) -> None:
-        """Scans the base path once: loads aspired versions, then unloads the others."""
+        """Scans the base path once: loads the window's versions, then unloads the others.
+
+        The window is the newest ``num_versions`` versions that load: a version
+        that fails is passed over (and an older one loaded in its place), so a
+        broken newer folder never unloads a serving version.
+        """
         with self._refresh_lock:
             on_disk = list_versions(self.base_path)
-            aspired = on_disk[-self.num_versions:] if self.num_versions else on_disk
-            for version in reversed(aspired):  # the latest first
-                if self._should_load(version):
+            window: List[int] = []
+            for version in reversed(on_disk):  # the latest first
+                if self.num_versions and len(window) == self.num_versions:
+                    break
+                if version not in self._loaded and self._should_load(version):
                     self._load(version)
+                if version in self._loaded:
+                    window.append(version)
             for version in sorted(self._loaded):
-                if version not in aspired:
+                if version not in window:
                     self._unload(version)
 
+    def _version_path(self, version: int) -> str:
+        return f"{self.base_path.rstrip('/')}/{version}"
+
     def _should_load(self, version: int) -> bool:
-        """New versions, and unloaded ones aspired again; a failed load is not retried."""
+        """New versions, unloaded ones back in the window, failed ones whose folder changed."""
         state = self._states.get(version)
-        return state is None or (state.state == "END" and state.error_code == "OK")
+        if state is None or (state.state == "END" and state.error_code == "OK"):
+            return True
+        if state.state == "END":
+            return self._failed_contents.get(version) != folder_fingerprint(
+                self._version_path(version))
+        return False
 
     def _set_state(self, version: int, state: str, error: Optional[ServingError] = None) -> None:
         with self._lock:
@@ -128,7 +165,8 @@ class ModelRepository:
                 version, state, error.code if error else "OK", error.message if error else "")
 
     def _load(self, version: int) -> None:
-        path = f"{self.base_path.rstrip('/')}/{version}"
+        path = self._version_path(version)
+        contents = folder_fingerprint(path)
         self._set_state(version, "LOADING")
         try:
             servable = self._loader(self.name, version, path)
@@ -136,10 +174,12 @@ class ModelRepository:
         except Exception as error:  # pylint: disable=broad-except
             failure = error if isinstance(error, ServingError) else ServingError(
                 "UNKNOWN", f"{type(error).__name__}: {error}")
-            logging.error("Loading version %d of model %s from %s failed: %s", version,
-                          self.name, path, failure)
+            logging.error("Loading version %d of model %s from %s failed (tried again when "
+                          "the folder changes): %s", version, self.name, path, failure)
+            self._failed_contents[version] = contents
             self._set_state(version, "END", failure)
             return
+        self._failed_contents.pop(version, None)
         with self._lock:
             self._loaded[version] = servable
         self._set_state(version, "AVAILABLE")

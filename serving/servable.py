@@ -30,6 +30,9 @@ CLASSIFY_METHOD = "tensorflow/serving/classify"
 CLASSIFY_INPUTS = "inputs"
 CLASSIFY_CLASSES = "classes"
 CLASSIFY_SCORES = "scores"
+REGRESS_METHOD = "tensorflow/serving/regress"
+REGRESS_INPUTS = "inputs"
+REGRESS_OUTPUTS = "outputs"
 # TF Serving's fixed location of warm-up requests inside a version folder.
 WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 MAX_WARMUP_RECORDS = 1000  # TF Serving's limit
@@ -104,6 +107,21 @@ def _check_classification_signature(signature: meta_graph_pb2.SignatureDef) -> N
         raise invalid_argument(f'Expected classification signature outputs to contain at least '
                                f'one of "{CLASSIFY_CLASSES}" or "{CLASSIFY_SCORES}". Signature '
                                f'was: {signature}')
+
+
+def _check_regression_signature(signature: meta_graph_pb2.SignatureDef) -> None:
+    """TF Serving's checks of a regression signature (``servables/tensorflow/regressor.cc``)."""
+    if signature.method_name != REGRESS_METHOD:
+        raise invalid_argument(f"Expected regression signature method_name to be "
+                               f"{REGRESS_METHOD}. Was: {signature.method_name}")
+    if len(signature.inputs) != 1:
+        raise invalid_argument("Expected one input Tensor.")
+    if len(signature.outputs) != 1:
+        raise invalid_argument("Expected one output Tensor.")
+    if REGRESS_INPUTS not in signature.inputs:
+        raise invalid_argument(f"No regression inputs found in SignatureDef: {signature}")
+    if REGRESS_OUTPUTS not in signature.outputs:
+        raise invalid_argument(f"No regression outputs found in SignatureDef: {signature}")
 
 
 def _check_classification_output(name: str, array: Optional[np.ndarray], kind: str,
@@ -187,6 +205,23 @@ class Servable:
             raise invalid_argument(f"Tensors class and score should match in dim_size(1). Got "
                                    f"{classes.shape[1]} vs. {scores.shape[1]}")
         return classes, scores
+
+    def regress(self, signature: str, examples: Sequence[bytes]) -> np.ndarray:
+        """Runs a regression signature on serialized tf.Examples; returns one float each."""
+        key = signature or DEFAULT_SIGNATURE
+        if key not in self.signature_defs:
+            raise invalid_argument(f"No signature was found with the name: {key}")
+        _check_regression_signature(self.signature_defs[key])
+        values = self._run(key, {REGRESS_INPUTS: np.array(list(examples), dtype=object)})[
+            REGRESS_OUTPUTS]
+        if values.ndim == 2 and values.shape[1] == 1:
+            values = values[:, 0]
+        if values.ndim != 1 or values.shape[0] != len(examples):
+            raise invalid_argument(f"Expected output Tensor shape to be either [batch_size] or "
+                                   f"[batch_size, 1] but got {list(values.shape)}")
+        if values.dtype.kind != "f":
+            raise invalid_argument(f"Expected output Tensor of DT_FLOAT. Got: {values.dtype}")
+        return values
 
     def _run(self, key: str, inputs: Mapping[str, np.ndarray]) -> Dict[str, np.ndarray]:
         function = self._model.signatures[key]

@@ -7,12 +7,19 @@ against both. Routes are TF Serving's (``model_servers/http_rest_api_util.cc``):
 * ``GET  /v1/models/{name}[/versions/{v}|/labels/{label}]/metadata`` -- signature defs;
 * ``POST /v1/models/{name}[/versions/{v}|/labels/{label}]:predict`` -- row
   (``instances``) or columnar (``inputs``) requests, ``{"b64": ...}`` binary values;
-* ``POST ...:classify`` -- classification signatures only, as TF Serving.
-  ``:regress`` answers 501 (not implemented here).
+* ``POST ...:classify`` / ``...:regress`` -- classification / regression
+  signatures only, with TF Serving's checks and messages.
 
-Failures answer ``{"error": "<message>"}`` with TF Serving's HTTP status
-(400, 404, ...). A request body over the size limit gets 413. Every failure
-is answered and the server keeps serving.
+As in TF Serving, path keywords are case-insensitive (``/V1/MODELS/m``), the
+status endpoint lists every version whatever the label (TF Serving's
+GetModelStatus reads only a version number), a ``Content-Encoding: gzip`` body
+is decompressed, and paths outside ``/v1/`` get 404. A CORS preflight
+(``OPTIONS`` with ``Origin``) is allowed for any origin; ``OPTIONS`` without
+``Origin`` is a malformed request (400). Failures answer
+``{"error": "<message>"}`` with TF Serving's HTTP status (400, 404, ...). A body
+over the size limit (compressed or not) gets 413; that limit (32 MiB by
+default, ``--max-request-bytes``) is this server's own. Every failure is
+answered and the server keeps serving.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import functools
 import json
 import re
 import threading
+import zlib
 from typing import Any, Dict, Optional, Sequence, Tuple
 
 import flask
@@ -40,6 +48,7 @@ _INT64_MAX = 2**63 - 1
 PREDICTION_PATH = re.compile(
     r"/v1/models/([^/:]+)(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?"
     r":(classify|regress|predict)", re.IGNORECASE)
+V1_PATH = re.compile(r"/v1(?:/.*)?", re.IGNORECASE | re.DOTALL)
 STATUS_PATH = re.compile(
     r"/v1/models(?:/([^/:]+))?(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?(?:/(metadata))?",
     re.IGNORECASE)
@@ -51,6 +60,19 @@ def _json_response(payload: Any, status: int = 200) -> flask.Response:
 
 def _error_response(error: ServingError) -> flask.Response:
     return _json_response({"error": error.message}, error.http_status)
+
+
+def _with_cors(response: flask.Response, origin: str, preflight: bool = False
+               ) -> flask.Response:
+    """Allows the requesting origin; a preflight also learns the methods and headers."""
+    response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Vary"] = "Origin"
+    if preflight:
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = flask.request.headers.get(
+            "Access-Control-Request-Headers", "Content-Type")
+        response.headers["Access-Control-Max-Age"] = "86400"
+    return response
 
 
 def _version_number(text: Optional[str]) -> Optional[int]:
@@ -75,15 +97,21 @@ class RestApi:
         self.max_request_bytes = max_request_bytes
 
     def dispatch(self, path: str = "") -> flask.Response:
-        """Answers one request under ``/v1``."""
+        """Answers one request: TF Serving's API under ``/v1`` (any case), 404 elsewhere."""
         del path  # the full path is matched below, as TF Serving does
         request = flask.request
+        if not V1_PATH.fullmatch(request.path):
+            return _json_response({"error": f"not found: {request.path}"}, 404)
+        origin = request.headers.get("Origin")
+        if request.method == "OPTIONS" and origin:
+            return _with_cors(flask.Response(status=204), origin, preflight=True)
         try:
-            return _json_response(self._handle(request.method, request.path))
+            response = _json_response(self._handle(request.method, request.path))
         except ServingError as error:
             logging.info("%s %s -> %d: %s", request.method, request.path, error.http_status,
                          error.message)
-            return _error_response(error)
+            response = _error_response(error)
+        return _with_cors(response, origin) if origin else response
 
     def _handle(self, method: str, path: str) -> Dict[str, Any]:
         match = PREDICTION_PATH.fullmatch(path) if method == "POST" else None
@@ -107,7 +135,28 @@ class RestApi:
         length = flask.request.content_length
         if length is not None and length > self.max_request_bytes:
             raise exceptions.RequestEntityTooLarge()
-        return flask.request.get_data(cache=False)
+        body = flask.request.get_data(cache=False)
+        encoding = flask.request.headers.get("Content-Encoding", "").strip().lower()
+        if encoding in ("", "identity"):
+            return body
+        if encoding not in ("gzip", "x-gzip"):
+            raise invalid_argument(f"Unsupported Content-Encoding: {encoding} (gzip or none)")
+        return self._gunzip(body)
+
+    def _gunzip(self, body: bytes) -> bytes:
+        """Decompresses a gzip body, refusing one that grows past the size limit."""
+        decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            data = decompressor.decompress(body, self.max_request_bytes + 1)
+            if len(data) > self.max_request_bytes or decompressor.unconsumed_tail:
+                raise exceptions.RequestEntityTooLarge()
+            if not decompressor.eof:
+                raise invalid_argument("Failed to decompress the gzip request body: it is "
+                                       "truncated")
+        except zlib.error as error:
+            raise invalid_argument(f"Failed to decompress the gzip request body: "
+                                   f"{error}") from None
+        return data
 
     def _prediction(self, verb: str, name: str, version: Optional[int],
                     label: Optional[str]) -> Dict[str, Any]:
@@ -126,8 +175,8 @@ class RestApi:
             classes, scores = servable.classify(signature,
                                                 json_tensors.classify_examples(document))
             return json_tensors.classify_response(classes, scores)
-        raise ServingError("UNIMPLEMENTED", f"{verb} is not implemented by imagepipe serve; "
-                                            f"use TensorFlow Serving")
+        return json_tensors.regress_response(servable.regress(
+            signature, json_tensors.classify_examples(document, method="regress")))
 
     def _model_info(self, name: str, version: Optional[int], label: Optional[str],
                     metadata: bool) -> Dict[str, Any]:
@@ -138,16 +187,18 @@ class RestApi:
                 name, not_found(f"Servable not found for request: {request_spec}"))
             return repository.metadata_json(model.servable(version, label))
         model = self._repository(name, not_found(f"Could not find any versions of model {name}"))
-        return repository.status_json(model.status(version, label))
+        del label  # TF Serving's status reads a version number only: a label lists them all
+        return repository.status_json(model.status(version))
 
 
 def create_app(api: RestApi) -> flask.Flask:
     """Returns the Flask app answering TF Serving's REST API through ``api``."""
     app = flask.Flask("imagepipe.serving.server")
     app.config["MAX_CONTENT_LENGTH"] = api.max_request_bytes
-    methods = ["GET", "POST", "PUT", "DELETE", "PATCH"]
-    app.add_url_rule("/v1", "v1_root", api.dispatch, methods=methods)
-    app.add_url_rule("/v1/<path:path>", "v1", api.dispatch, methods=methods)
+    methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]
+    app.add_url_rule("/", "root", api.dispatch, methods=methods, provide_automatic_options=False)
+    app.add_url_rule("/<path:path>", "any", api.dispatch, methods=methods,
+                     provide_automatic_options=False)
 
     @app.errorhandler(exceptions.HTTPException)
     def _http_error(error: exceptions.HTTPException):

@@ -15,8 +15,8 @@ from typing import Any, Dict, List, Mapping, Tuple
 import apache_beam as beam
 import numpy as np
 import tensorflow as tf
-from tfx import v1 as tfx
 from tfx.components.example_gen import base_example_gen_executor
+from tfx.components.example_gen import component as example_gen_component
 from tfx.dsl.components.base import executor_spec
 from tfx.proto import example_gen_pb2
 from tfx.types import standard_component_specs
@@ -132,7 +132,7 @@ class NpzSource(sources.DataSource):
     needs_data_dir = True
 
     def example_gen(self, settings: NpzSettings, split_ratios: Mapping[str, int]):
-        return tfx.components.FileBasedExampleGen(
+        return example_gen_component.FileBasedExampleGen(
             input_base=settings.data_dir,
             custom_executor_spec=executor_spec.BeamExecutorSpec(Executor),
             output_config=ingest.output_config(split_ratios))

@@ -72,12 +72,14 @@ class FolderSource(DataSource):
                                 max_side=max(images.DEFAULT_MAX_SIDE, settings.image_size))
 
     def problems(self, settings: FolderSettings) -> List[str]:
+        """Fewer than two classes stops the run now; what needs the photos (a class without
+        usable images, too few for every split) stops FolderExampleGen, by the same
+        readiness check (``photo_folder.problems``) that ``imagepipe inspect`` prints."""
+        from imagepipe.data import photo_folder  # pylint: disable=g-import-not-at-top
         if not settings.data_dir:
             return ["the folder source needs the photo folder"]
-        if len(settings.class_map) < 2:
-            return [f"a classifier needs at least 2 classes, the class map has "
-                    f"{len(settings.class_map)}"]
-        return []
+        few = photo_folder.class_count_problem(settings.class_names)
+        return [few] if few else []
 
     def pipeline_and_serving_names(self, settings: FolderSettings) -> Tuple[str, str]:
         name = serving_name(settings.data_dir)

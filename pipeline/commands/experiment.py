@@ -18,9 +18,9 @@ there too, and the table is printed at the end.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
-import time
 from typing import Callable, List, Tuple
 
 from imagepipe.pipeline.commands import options as options_lib
@@ -136,10 +136,21 @@ def _split(text: str) -> List[str]:
 def _execute(args: argparse.Namespace, name: str,
              body: Callable[[object], object]) -> int:
     """Sets up the experiment (folders, logging, progress), runs ``body``, writes the report."""
-    from imagepipe.pipeline import config, local_runner  # pylint: disable=g-import-not-at-top
-    from imagepipe.pipeline.experiments import common  # pylint: disable=g-import-not-at-top
+    from imagepipe.pipeline import output_lock  # pylint: disable=g-import-not-at-top
     output = os.path.abspath(args.output or os.path.join(DEFAULT_OUTPUT, name))
-    log_file = os.path.join(output, "logs", time.strftime("experiment-%Y%m%d-%H%M%S.log"))
+    try:
+        with output_lock.held(output):
+            return _execute_holding(args, name, body, output)
+    except output_lock.OutputInUseError as error:
+        return _usage_error(error)
+
+
+def _execute_holding(args: argparse.Namespace, name: str, body: Callable[[object], object],
+                     output: str) -> int:
+    from imagepipe.pipeline import config, local_runner  # pylint: disable=g-import-not-at-top
+    from imagepipe.pipeline.commands import run  # pylint: disable=g-import-not-at-top
+    from imagepipe.pipeline.experiments import common  # pylint: disable=g-import-not-at-top
+    log_file = run.log_file_path(output, "experiment")
     progress = local_runner.ProgressHandler()
     local_runner.configure_logging(log_file, progress)
     experiment = common.Experiment(name, common.ExperimentSettings(
@@ -149,6 +160,7 @@ def _execute(args: argparse.Namespace, name: str,
     try:
         report = body(experiment)
     except Exception as error:  # pylint: disable=broad-except
+        logging.exception("experiment %s failed", name)
         print(f"\n✘ experiment {name} failed in {progress.current or 'start-up'}: "
               f"{type(error).__name__}: {error}\n  full log: {log_file}", file=sys.stderr)
         return 1
@@ -192,6 +204,8 @@ def planned(args: argparse.Namespace) -> List[Tuple[object, object]]:
         plan = pipeline.KFold(args.folds)
         data, training = _settings(args, early_stopping=False)
         return [(config, plan) for config in common.preview_configs(data, [training])]
+    if args.experiment == "resnet50-grid":
+        resnet50_grid.check_weights(args.weights)  # before the folder is read
     data, training = _settings(args)
     if args.experiment == "architectures":
         names = _split(args.models) if args.models else architectures.default_models()
@@ -200,7 +214,6 @@ def planned(args: argparse.Namespace) -> List[Tuple[object, object]]:
         fractions = data_size.check_fractions([float(f) for f in _split(args.fractions)])
         trainings = [training.replace(train_fraction=f) for f in fractions]
     else:
-        resnet50_grid.check_weights(args.weights)
         trainings = [resnet50_grid.cell_training(training, cell, args.weights)
                      for cell in resnet50_grid.CELLS]
     return [(config, pipeline.HOLD_OUT) for config in common.preview_configs(data, trainings)]

@@ -44,11 +44,16 @@ def _table(results) -> str:
     for result in results:
         if result.error:
             lines.append(f"{result.path:<{width}}  error: {' '.join(result.error.split())}")
+        elif result.skipped:
+            lines.append(f"{result.path:<{width}}  skipped: {result.skipped}")
         else:
             p = result.prediction
             lines.append(f"{result.path:<{width}}  {p.class_name:<10} {p.probability:>10.2%}")
     failed = sum(1 for r in results if r.error)
-    lines.append(f"{len(results)} files: {len(results) - failed} classified, {failed} failed")
+    skipped = sum(1 for r in results if r.skipped)
+    classified = len(results) - failed - skipped
+    lines.append(f"{len(results)} files: {classified} classified, {failed} failed, "
+                 f"{skipped} skipped")
     return "\n".join(lines)
 
 
@@ -57,6 +62,8 @@ def _json(results) -> str:
     for result in results:
         if result.error:
             rows.append({"file": result.path, "error": result.error})
+        elif result.skipped:
+            rows.append({"file": result.path, "skipped": result.skipped})
         else:
             p = result.prediction
             rows.append({"file": result.path, "class": p.class_name, "class_id": p.class_id,
@@ -77,8 +84,10 @@ def _predict(args: argparse.Namespace) -> int:
         except client.ClientError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
-    if not results:
-        print("error: no image files found in " + ", ".join(args.paths), file=sys.stderr)
+    if not any(r.prediction or r.error for r in results):
+        skipped = "".join(f"\n  {r.path}: skipped, {r.skipped}" for r in results)
+        print("error: no image files found in " + ", ".join(args.paths) + skipped,
+              file=sys.stderr)
         return 2
     print(_json(results) if args.json else _table(results))
     return 1 if any(r.error for r in results) else 0

@@ -9,6 +9,7 @@ settings (``imagepipe.components.settings``), with its source's defaults.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -148,11 +149,30 @@ def _run(args: argparse.Namespace) -> int:
     return execute(pipeline_config, args.output, describe(pipeline_config))
 
 
+def log_file_path(output: str, kind: str) -> str:
+    """A log file of its own for this run: ``OUTPUT/logs/KIND-<time>-<pid>.log``."""
+    return os.path.join(os.path.abspath(output), "logs",
+                        time.strftime(f"{kind}-%Y%m%d-%H%M%S-{os.getpid()}.log"))
+
+
 def execute(pipeline_config, output: str, title: str) -> int:
-    """Runs ``pipeline_config`` locally: progress on the console, full log in a file, summary."""
+    """Runs ``pipeline_config`` locally: progress on the console, full log in a file, summary.
+
+    The run holds ``output`` for itself (``output_lock``): a second run into the
+    same folder is refused, naming the first.
+    """
+    from imagepipe.pipeline import output_lock  # pylint: disable=g-import-not-at-top
+    try:
+        with output_lock.held(os.path.abspath(output)):
+            return _execute_holding(pipeline_config, output, title)
+    except output_lock.OutputInUseError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _execute_holding(pipeline_config, output: str, title: str) -> int:
     from imagepipe.pipeline import local_runner, results, summary  # pylint: disable=g-import-not-at-top
-    log_dir = os.path.join(os.path.abspath(output), "logs")
-    log_file = os.path.join(log_dir, time.strftime("run-%Y%m%d-%H%M%S.log"))
+    log_file = log_file_path(output, "run")
     progress = local_runner.ProgressHandler()
     local_runner.configure_logging(log_file, progress)
     print(f"imagepipe: {title}")
@@ -161,6 +181,7 @@ def execute(pipeline_config, output: str, title: str) -> int:
     try:
         local_runner.run(pipeline_config)
     except Exception as error:  # pylint: disable=broad-except
+        logging.exception("the pipeline failed in %s", progress.current or "start-up")
         print(f"\n✘ the pipeline failed in {progress.current or 'start-up'}: "
               f"{type(error).__name__}: {error}\n  full log: {log_file}", file=sys.stderr)
         return 1

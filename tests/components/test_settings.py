@@ -51,8 +51,8 @@ def test_ranges_are_checked_when_settings_are_made():
         settings.TuningSettings(max_trials=0)
     with pytest.raises(SettingsError, match="min_accuracy must be at most 1"):
         settings.EvaluationSettings(min_accuracy=1.5)
-    with pytest.raises(SettingsError, match="at least 2 classes"):
-        settings.FolderSettings(data_dir="d", class_map=(("a", ("a",)),))
+    with pytest.raises(SettingsError, match=r"max_side \(64\) must be at least image_size"):
+        settings.FolderSettings(data_dir="d", image_size=96, max_side=64)
     with pytest.raises(SettingsError, match="split 'train' needs a positive relative size"):
         settings.FashionMnistSettings(splits=(("train", 0), ("eval", 1), ("test", 1)))
 

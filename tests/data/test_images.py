@@ -112,3 +112,15 @@ def test_unsupported_image_formats_are_named():
     Image.new("RGB", (16, 16)).save(buffer, format="PPM")
     with pytest.raises(images.BadImage, match="PPM is not supported"):
         images.inspect_image(buffer.getvalue())
+
+
+@pytest.mark.parametrize("max_pixels", [1_000_000, 100_000_000, 2_000_000_000])
+def test_the_decompression_bomb_reason_quotes_the_limit_that_was_set(max_pixels):
+    bomb = photo_fixtures.decompression_bomb_png(30000, 30000)  # 900 million pixels
+    if 30000 * 30000 <= max_pixels:
+        assert images.open_image(bomb, max_pixels).size == (30000, 30000)  # not decoded
+        return
+    with pytest.raises(images.BadImage) as info:
+        images.open_image(bomb, max_pixels)
+    assert info.value.reason == images.DECOMPRESSION_BOMB
+    assert f"more than the limit of {max_pixels:,} (--max-pixels)" in str(info.value)

@@ -139,3 +139,38 @@ def test_weights_and_augment_are_refused_where_they_do_nothing(messy, tmp_path, 
     assert cli.main(["run", "folder", messy.root, "--model", "resnet50", "--weights",
                      str(tmp_path / "missing.h5"), "--output", str(tmp_path)]) == 2
     assert f"weights file not found: {tmp_path / 'missing.h5'}" in capsys.readouterr().err
+
+
+def test_inspect_and_run_agree_on_a_one_class_folder(tmp_path, capsys):
+    root = tmp_path / "one"
+    photo_fixtures.write_photo_folder(str(root), ("pens",), per_class=4, seed=1,
+                                      variants=["png_rgb"])
+    assert cli.main(["inspect", str(root)]) == 1
+    inspected = capsys.readouterr().out
+    assert cli.main(["run", "folder", str(root), "--output", str(tmp_path / "out")]) == 2
+    refused = capsys.readouterr().err
+    message = "a classifier needs at least 2 classes, the folder has 1 ('pens')"
+    assert message in inspected and message in refused
+    assert not (tmp_path / "out").exists()
+
+
+def test_inspect_and_ingestion_agree_on_a_two_image_folder(tmp_path, capsys):
+    from imagepipe.components import folder_ingest
+    root = tmp_path / "two"
+    photo_fixtures.write_photo_folder(str(root), ("a", "b"), per_class=1, seed=1,
+                                      variants=["png_rgb"])
+    assert cli.main(["inspect", str(root)]) == 1
+    inspected = capsys.readouterr().out
+    message = "class 'a' has 1 usable image; each of the 3 splits (train, eval, test) needs"
+    assert message in inspected
+    with pytest.raises(photo_folder.FolderError, match=message.replace("(", r"\(").replace(
+            ")", r"\)")):
+        folder_ingest.plan(str(root), (("a", ("a",)), ("b", ("b",))),
+                           (("train", 14), ("eval", 3), ("test", 3)), 1001, 10**8)
+
+
+def test_run_folder_on_a_file_says_it_is_a_file(tmp_path, capsys):
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(b"x")
+    assert cli.main(["run", "folder", str(path), "--output", str(tmp_path / "out")]) == 2
+    assert f"{path} is a file, not a folder" in capsys.readouterr().err

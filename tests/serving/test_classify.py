@@ -1,4 +1,4 @@
-""":classify as TF Serving does it: run for a classification signature, refused for others.
+""":classify and :regress as TF Serving does them: run for their signatures, refused for others.
 
 The model here is a small TF1-style SavedModel with a real classification
 signature (serialized tf.Examples in, classes and scores out) beside a predict
@@ -26,6 +26,8 @@ def write_classify_model(path: str) -> None:
         signatures = {
             "classify_x": tf.compat.v1.saved_model.classification_signature_def(
                 serialized, classes, scores),
+            "regress_x": tf.compat.v1.saved_model.regression_signature_def(
+                serialized, x * 0.5 + 2.0),
             "serving_default": tf.compat.v1.saved_model.predict_signature_def(
                 {"x": x}, {"y": x * 0.5 + 2.0}),
         }
@@ -77,7 +79,17 @@ def test_the_predict_signature_of_the_same_model(client):
     assert client.predict({"inputs": {"x": [[1.0]]}}) == {"outputs": [[2.5]]}
 
 
-def test_regress_is_not_implemented(client):
+def test_regress_runs_a_regression_signature(client):
+    answer = client.request("POST", client.model_url() + ":regress", {
+        "signature_name": "regress_x", "context": {"x": 1.0}, "examples": [{}, {"x": 6.0}]})
+    assert answer == {"results": [2.5, 5.0]}
+
+
+def test_regress_refuses_other_signatures_with_tf_servings_message(client):
     with pytest.raises(client_lib.ServerError) as info:
         client.request("POST", client.model_url() + ":regress", {"examples": [{"x": 1.0}]})
-    assert info.value.status == 501
+    assert info.value.status == 400
+    assert info.value.message == ("Expected regression signature method_name to be "
+                                  "tensorflow/serving/regress. Was: tensorflow/serving/predict")
+    with pytest.raises(client_lib.ServerError, match="When method is regress, key 'examples'"):
+        client.request("POST", client.model_url() + ":regress", {"signature_name": "regress_x"})

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import types
 
@@ -249,7 +250,8 @@ def test_predict_command_prints_a_table_and_reports_bad_files(served, images, tm
         (folder / f"{i}.png").write_bytes(image)
     (folder / "more" / "3.png").write_bytes(images[3])
     (folder / "broken.png").write_bytes(b"not an image")
-    (folder / "notes.txt").write_text("ignored: not an image suffix")
+    (folder / "notes.txt").write_text("skipped: not an image suffix")
+    (folder / ".DS_Store").write_bytes(b"\0")
     code = cli.main(["predict", "--server", served.url, "--version", str(served.v1),
                      "--batch-size", "2", str(folder)])
     lines = capsys.readouterr().out.strip().splitlines()
@@ -259,7 +261,9 @@ def test_predict_command_prints_a_table_and_reports_bad_files(served, images, tm
     assert rows["0.png"][0] == "upper" and rows["1.png"][0] == "lower"
     assert rows["2.png"][0] == "shoes" and rows[os.path.join("more", "3.png")][0] == "shoes"
     assert rows["broken.png"][:2] == ["error:", "not"]
-    assert lines[-1] == "5 files: 4 classified, 1 failed"
+    assert rows["notes.txt"][:5] == ["skipped:", "not", "an", "image", "name"]
+    assert rows[".DS_Store"] == ["skipped:", "hidden", "file"]
+    assert lines[-1] == "7 files: 4 classified, 1 failed, 2 skipped"
 
 
 def test_predict_command_json_and_a_file_the_model_refuses(served, images, tmp_path, capsys):
@@ -328,3 +332,34 @@ def test_serve_command_binds_loopback_serves_and_stops_on_sigterm(served):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+# ----------------------------------------------------------------------------- broken versions
+
+
+def test_broken_newer_versions_appearing_while_serving_change_nothing_served(
+        served, second_push, images):
+    """Requests keep being answered by the loaded versions while half-written ones appear."""
+    import concurrent.futures
+    answers, stop = [], threading.Event()
+
+    def keep_asking():
+        with client_lib.ServingClient(served.url, MODEL, retries=0, timeout=60) as client:
+            while not stop.is_set():
+                answers.append([p.class_name for p in client.predict_images(images[:2])])
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        askers = [pool.submit(keep_asking) for _ in range(4)]
+        empty, cut_short = second_push + 10, second_push + 11
+        os.makedirs(os.path.join(served.base, str(empty)))
+        os.makedirs(os.path.join(served.base, str(cut_short), "variables"))
+        wait_for(lambda: {empty, cut_short} <= set(version_states(served.client)),
+                 what="the broken versions to be reported")
+        time.sleep(1.0)  # a few more polls with the broken versions in place
+        stop.set()
+        for asker in askers:
+            asker.result()  # a failed request would raise here
+    states = version_states(served.client)
+    assert states[served.v1] == states[second_push] == "AVAILABLE"
+    assert states[empty] == states[cut_short] == "END"
+    assert answers and all(a == [n.upper() for n in EXPECTED[:2]] for a in answers)

@@ -115,3 +115,54 @@ def test_a_missing_base_path_has_no_versions_until_a_push(tmp_path, model_source
     model.refresh()
     outputs = model.servable().predict("", {"x": np.array([[2.0]], np.float32)})
     np.testing.assert_array_equal(outputs["y"], [[3.0]])
+
+
+def _broken_versions(base: str, empty: int, variables_only: int) -> None:
+    """An empty version folder and one holding only variables/, as a copy cut short leaves."""
+    os.makedirs(os.path.join(base, str(empty)))
+    os.makedirs(os.path.join(base, str(variables_only), "variables"))
+    with open(os.path.join(base, str(variables_only), "variables", "variables.index"),
+              "wb") as f:
+        f.write(b"\0")
+
+
+def test_broken_newer_versions_never_unload_the_serving_ones(tmp_path, model_source):
+    base = str(tmp_path / NAME)
+    add_version(base, 1, model_source)
+    add_version(base, 2, model_source)
+    model = repository.ModelRepository(NAME, base, num_versions=2)
+    model.refresh()
+    assert states(model) == {2: ("AVAILABLE", "OK"), 1: ("AVAILABLE", "OK")}
+    _broken_versions(base, empty=3, variables_only=4)
+    model.refresh()
+    version_states = states(model)
+    assert version_states[1] == version_states[2] == ("AVAILABLE", "OK")
+    assert version_states[3][0] == version_states[4][0] == "END"
+    assert version_states[3][1] != "OK" and version_states[4][1] != "OK"
+    assert model.servable().version == 2
+    outputs = model.servable().predict("", {"x": np.array([[1.0]], np.float32)})
+    np.testing.assert_array_equal(outputs["y"], [[2.5]])
+
+
+def test_at_start_up_the_window_skips_broken_versions(tmp_path, model_source):
+    base = str(tmp_path / NAME)
+    add_version(base, 1, model_source)
+    _broken_versions(base, empty=2, variables_only=3)
+    model = repository.ModelRepository(NAME, base)  # num_versions 2: 3 and 2 would fill it
+    model.refresh()
+    assert states(model)[1] == ("AVAILABLE", "OK") and model.servable().version == 1
+
+
+def test_a_failed_version_is_tried_again_when_its_folder_changes(tmp_path, model_source):
+    base = str(tmp_path / NAME)
+    add_version(base, 1, model_source)
+    add_version(base, 2, model_source)
+    os.makedirs(os.path.join(base, "3"))
+    model = repository.ModelRepository(NAME, base, num_versions=2)
+    model.refresh()
+    assert states(model)[3][0] == "END" and model.servable().version == 2
+    shutil.rmtree(os.path.join(base, "3"))
+    add_version(base, 3, model_source)  # the copy finished
+    model.refresh()
+    assert states(model) == {3: ("AVAILABLE", "OK"), 2: ("AVAILABLE", "OK"), 1: ("END", "OK")}
+    assert model.servable().version == 3
