@@ -159,7 +159,8 @@ def run_keras(args) -> dict:
 def _child(part: str, args) -> dict:
     command = [sys.executable, __file__, "--part", part, "--data-dir", args.data_dir,
                "--model", args.model, "--epochs", str(args.epochs),
-               "--batch-size", str(args.batch_size)]
+               "--batch-size", str(args.batch_size),
+               "--photo-augmentation", str(args.photo_augmentation)]
     completed = subprocess.run(command, check=True, capture_output=True, text=True)
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
