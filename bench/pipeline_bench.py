@@ -3,14 +3,21 @@
 Runs, in the same invocation and one after the other (each in its own process,
 so that memory figures are not mixed):
 
-* ``pipeline``: the whole TFX pipeline with LocalDagRunner, cache disabled.
-  Prints the wall time and peak memory (RSS) of every component and the
-  Trainer's training images/s per epoch.
 * ``keras``: the report's way -- the IDX files read into numpy, the same class
   map and split, the same model, batch size and epochs with ``model.fit`` on
-  arrays. Prints images/s per epoch, peak memory and test accuracy.
+  arrays. Prints its wall time, images/s per epoch, peak memory, test accuracy.
+* ``pipeline`` once per recipe (``--recipes``): ``none`` (``--balance none``,
+  no photo augmentation: the same training work as the Keras run) and
+  ``default`` (the main job's: oversample, photo augmentation 0.25). The whole
+  TFX pipeline with LocalDagRunner, cache disabled; the wall time and peak
+  memory (RSS) of every component, the Trainer's images/s per epoch, and the
+  ratio of its total wall time to the Keras run's.
 
-    python bench/pipeline_bench.py [--data-dir DIR] [--model arch5] [--epochs 3]
+With ``--profile`` each pipeline component runs under cProfile and its top
+functions (cumulative and own time) are written to
+``OUTPUT/profile-<recipe>/<component>.txt``.
+
+    python bench/pipeline_bench.py [--data-dir DIR] [--recipes none,default] [--profile]
 """
 
 from __future__ import annotations
@@ -60,6 +67,40 @@ def _epochs_images_per_second(epoch_seconds: List[float], num_images: int) -> Li
     return [num_images / s for s in epoch_seconds]
 
 
+RECIPES = {"none": {"balance": "none", "photo_augmentation": 0.0},
+           "default": {"balance": "oversample", "photo_augmentation": 0.25}}
+
+
+class ComponentProfiler:
+    """cProfile per component, switched by the runner's start and finish log lines."""
+
+    def __init__(self, folder: str):
+        self.folder = folder
+        self._profile = None
+
+    def start(self, node: str) -> None:
+        import cProfile  # pylint: disable=g-import-not-at-top
+        self._profile = cProfile.Profile()
+        self._profile.enable()
+
+    def stop(self, node: str) -> None:
+        import io  # pylint: disable=g-import-not-at-top
+        import pstats  # pylint: disable=g-import-not-at-top
+        if self._profile is None:
+            return
+        self._profile.disable()
+        os.makedirs(self.folder, exist_ok=True)
+        text = io.StringIO()
+        stats = pstats.Stats(self._profile, stream=text).strip_dirs()
+        text.write(f"{node}: top functions by cumulative time\n")
+        stats.sort_stats("cumulative").print_stats(30)
+        text.write(f"\n{node}: top functions by own time\n")
+        stats.sort_stats("tottime").print_stats(30)
+        with open(os.path.join(self.folder, f"{node}.txt"), "w") as f:
+            f.write(text.getvalue())
+        self._profile = None
+
+
 def run_pipeline(args) -> dict:
     """Runs the TFX pipeline once, cache off; returns per-component figures."""
     import logging  # pylint: disable=g-import-not-at-top
@@ -73,10 +114,12 @@ def run_pipeline(args) -> dict:
         training=settings.TrainingSettings(model_name=args.model, epochs=args.epochs,
                                            batch_size=args.batch_size,
                                            early_stopping_patience=args.epochs,
-                                           photo_augmentation=args.photo_augmentation),
+                                           **RECIPES[args.recipe]),
         evaluation=settings.EvaluationSettings(min_accuracy=0.0),
         code_fingerprint=config_lib.code_fingerprint(), enable_cache=False)
     walls: Dict[str, float] = {}
+    profiler = ComponentProfiler(os.path.join(args.output, f"profile-{args.recipe}")) \
+        if args.profile else None
 
     with PeakMemory() as memory:
         class Timer(logging.Handler):
@@ -84,8 +127,12 @@ def run_pipeline(args) -> dict:
                 if record.msg == "Component %s is running.":
                     memory.phase = str(record.args[0])
                     walls[memory.phase] = time.perf_counter()
+                    if profiler:
+                        profiler.start(memory.phase)
                 elif record.msg == "Component %s is finished.":
                     node = str(record.args[0])
+                    if profiler:
+                        profiler.stop(node)
                     walls[node] = time.perf_counter() - walls[node]
                     memory.phase = "between components"
 
@@ -146,7 +193,9 @@ def run_keras(args) -> dict:
                   verbose=0)
         memory.phase = "test"
         _, accuracy = model.evaluate(x[split == 2], y[split == 2], verbose=0)
+        total = time.perf_counter() - start
     return {
+        "total_seconds": total,
         "load_seconds": load_seconds,
         "train_images": int((split == 0).sum()),
         "epoch_seconds": epoch_seconds,
@@ -156,38 +205,48 @@ def run_keras(args) -> dict:
     }
 
 
-def _child(part: str, args) -> dict:
+def _child(part: str, args, recipe: str = "none") -> dict:
     command = [sys.executable, __file__, "--part", part, "--data-dir", args.data_dir,
                "--model", args.model, "--epochs", str(args.epochs),
-               "--batch-size", str(args.batch_size),
-               "--photo-augmentation", str(args.photo_augmentation)]
+               "--batch-size", str(args.batch_size), "--recipe", recipe,
+               "--output", args.output] + (["--profile"] if args.profile else [])
     completed = subprocess.run(command, check=True, capture_output=True, text=True)
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-def _print_report(pipeline: dict, keras_run: dict, args) -> None:
-    print(f"\nimagepipe pipeline benchmark: {args.model}, batch {args.batch_size}, "
-          f"{args.epochs} epochs, data {args.data_dir}")
-    print(f"\nTFX pipeline (LocalDagRunner, cache off): {pipeline['total_seconds']:.1f} s in all")
+def _print_pipeline(recipe: str, pipeline: dict, keras_run: dict) -> None:
+    ratio = pipeline["total_seconds"] / keras_run["total_seconds"]
+    print(f"\nTFX pipeline, recipe {recipe} ({RECIPES[recipe]}), LocalDagRunner, cache off: "
+          f"{pipeline['total_seconds']:.1f} s in all = {ratio:.2f} x the plain Keras run")
     print(f"  {'component':32s} {'wall s':>8s} {'peak RSS MiB':>13s}")
     for node, seconds in pipeline["component_seconds"].items():
         peak = pipeline["component_peak_mib"].get(node, 0.0)
         print(f"  {node:32s} {seconds:8.1f} {peak:13.0f}")
-    print("\nTraining, side by side (same model, batch size, epochs and split):")
-    print(f"  {'':28s} {'TFX Trainer':>14s} {'plain Keras':>14s}")
-    for i in range(max(len(pipeline["epoch_seconds"]), len(keras_run["epoch_seconds"]))):
-        def cell(run):
-            values = run["images_per_second"]
-            return f"{values[i]:14.0f}" if i < len(values) else f"{'-':>14s}"
-        print(f"  {'epoch ' + str(i + 1) + ' images/s':28s} {cell(pipeline)} {cell(keras_run)}")
-    print(f"  {'epoch seconds':28s} "
-          f"{' / '.join(f'{s:.1f}' for s in pipeline['epoch_seconds']):>14s} "
-          f"{' / '.join(f'{s:.1f}' for s in keras_run['epoch_seconds']):>14s}")
-    print(f"  {'peak RSS MiB (training)':28s} "
-          f"{pipeline['component_peak_mib'].get('Trainer', 0):14.0f} "
-          f"{keras_run['train_peak_mib']:14.0f}")
-    print(f"  {'test accuracy':28s} {100 * pipeline['test_accuracy']:13.2f}% "
-          f"{100 * keras_run['test_accuracy']:13.2f}%")
+    print(f"  {'epoch seconds':32s} " + " / ".join(f"{s:.1f}" for s in pipeline["epoch_seconds"])
+          + f"; images/s " + " / ".join(f"{v:.0f}" for v in pipeline["images_per_second"]))
+    print(f"  {'test accuracy':32s} {100 * pipeline['test_accuracy']:.2f}%")
+
+
+def _print_report(pipelines: Dict[str, dict], keras_run: dict, args) -> None:
+    print(f"\nimagepipe pipeline benchmark: {args.model}, batch {args.batch_size}, "
+          f"{args.epochs} epochs, data {args.data_dir}, load average "
+          f"{os.getloadavg()[0]:.2f}")
+    print(f"\nplain Keras on numpy arrays (the report's way): "
+          f"{keras_run['total_seconds']:.1f} s in all (load {keras_run['load_seconds']:.1f} s, "
+          f"epochs " + " / ".join(f"{s:.1f}" for s in keras_run["epoch_seconds"])
+          + f" s, test), peak RSS {keras_run['train_peak_mib']:.0f} MiB, test accuracy "
+          f"{100 * keras_run['test_accuracy']:.2f}%")
+    for recipe, pipeline in pipelines.items():
+        _print_pipeline(recipe, pipeline, keras_run)
+    print("\n| | " + " | ".join(["plain Keras"] + [f"pipeline ({r})" for r in pipelines])
+          + " |\n|---|" + "---|" * (1 + len(pipelines)))
+    print("| total wall s | " + " | ".join([f"{keras_run['total_seconds']:.1f}"] + [
+        f"{p['total_seconds']:.1f}" for p in pipelines.values()]) + " |")
+    print("| ratio | 1.00 | " + " | ".join(
+        f"{p['total_seconds'] / keras_run['total_seconds']:.2f}" for p in pipelines.values())
+        + " |")
+    if args.profile:
+        print(f"\nprofiles: {args.output}/profile-<recipe>/<component>.txt")
 
 
 def main() -> int:
@@ -198,19 +257,30 @@ def main() -> int:
     parser.add_argument("--model", default="arch5")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--photo-augmentation", type=float, default=0.0,
-                        help="share of training images rendered as photos (the main job's "
-                             "default is 0.25); default 0, as the plain Keras run")
+    parser.add_argument("--recipes", default="none,default",
+                        help=f"comma-separated pipeline recipes of {', '.join(RECIPES)}: "
+                             f"none = --balance none without photo augmentation (the Keras "
+                             f"run's training work), default = the main job's; default both")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile each pipeline component (cProfile) into OUTPUT")
+    parser.add_argument("--output", default="bench-output/pipeline",
+                        help="folder of the profiles; default bench-output/pipeline")
     parser.add_argument("--part", choices=("pipeline", "keras"), default=None,
                         help="run one part in this process and print its JSON")
+    parser.add_argument("--recipe", choices=tuple(RECIPES), default="none",
+                        help="the recipe of --part pipeline")
     args = parser.parse_args()
     if args.part:
         result = run_pipeline(args) if args.part == "pipeline" else run_keras(args)
         print(json.dumps(result))
         return 0
-    pipeline = _child("pipeline", args)
+    recipes = [r.strip() for r in args.recipes.split(",") if r.strip()]
+    unknown = sorted(set(recipes) - set(RECIPES))
+    if unknown:
+        parser.error(f"unknown recipe {', '.join(unknown)}; known: {', '.join(RECIPES)}")
     keras_run = _child("keras", args)
-    _print_report(pipeline, keras_run, args)
+    pipelines = {recipe: _child("pipeline", args, recipe) for recipe in recipes}
+    _print_report(pipelines, keras_run, args)
     return 0
 
 

@@ -30,11 +30,35 @@ def decode_image(encoded: tf.Tensor, size: int = IMAGE_SIZE) -> tf.Tensor:
     return normalize.fashion_mnist_like(image, size)
 
 
+def _decode_if_fashion_mnist_sized(encoded: tf.Tensor, size: int):
+    """(uint8 [size, size, 1] image, True) for a grayscale size x size image; (zeros, False) else."""
+    image = tf.io.decode_image(encoded, channels=0, expand_animations=False)
+    shape = tf.shape(image)
+    fits = tf.reduce_all(tf.equal(shape, [size, size, 1]))
+    fixed = tf.cond(fits, lambda: tf.reshape(image, [size, size, 1]),
+                    lambda: tf.zeros([size, size, 1], tf.uint8))
+    return tf.ensure_shape(fixed, [size, size, 1]), fits
+
+
 def decode_images(encoded: tf.Tensor, size: int = IMAGE_SIZE) -> tf.Tensor:
-    """Decodes a batch of encoded images ([N] or [N, 1] strings) to float32 [N, size, size, 1]."""
+    """Decodes a batch of encoded images ([N] or [N, 1] strings) to float32 [N, size, size, 1].
+
+    Grayscale ``size`` x ``size`` images (every Fashion-MNIST image) are
+    normalized together by ``normalize.fashion_mnist_like_batch``; any other
+    (a photo) by :func:`decode_image`, one by one. Both give the same pixels
+    for the same image, whatever else is in the batch.
+    """
     encoded = tf.reshape(encoded, [-1])
-    return tf.map_fn(lambda e: decode_image(e, size), encoded,
-                     fn_output_signature=tf.TensorSpec([size, size, 1], tf.float32))
+    decoded, fits = tf.map_fn(
+        lambda e: _decode_if_fashion_mnist_sized(e, size), encoded,
+        fn_output_signature=(tf.TensorSpec([size, size, 1], tf.uint8),
+                             tf.TensorSpec([], tf.bool)))
+    batched = normalize.fashion_mnist_like_batch(tf.boolean_mask(decoded, fits), size)
+    others = tf.where(tf.logical_not(fits))[:, 0]
+    one_by_one = tf.map_fn(lambda e: decode_image(e, size), tf.gather(encoded, others),
+                           fn_output_signature=tf.TensorSpec([size, size, 1], tf.float32))
+    return tf.dynamic_stitch([tf.cast(tf.where(fits)[:, 0], tf.int32),
+                              tf.cast(others, tf.int32)], [batched, one_by_one])
 
 
 def map_labels(labels: tf.Tensor) -> tf.Tensor:

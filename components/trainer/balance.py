@@ -30,6 +30,7 @@ import tensorflow_transform as tft
 
 from imagepipe.components import augment, features, normalize, reports, settings
 from imagepipe.components.trainer import data
+from imagepipe.components.trainer.data import plain
 
 OVERSAMPLE = settings.BALANCE_OVERSAMPLE
 CLASS_WEIGHT = settings.BALANCE_CLASS_WEIGHT
@@ -79,8 +80,8 @@ def _augmented_copies(own: tf.data.Dataset, count: int, seed: int,
         image = augment.augment_image(element[data.IMAGE_XF], pair_seed, config)
         return _with_copy_flag({**element, data.IMAGE_XF: image}, True)
 
-    return tf.data.Dataset.zip((picks, seeds)).map(copy, num_parallel_calls=tf.data.AUTOTUNE,
-                                                   deterministic=True)
+    return tf.data.Dataset.zip((picks, seeds)).map(
+        plain(copy), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
 def oversampled_stream(examples: tf.data.Dataset, counts: Mapping[int, int], seed: int,
@@ -102,15 +103,15 @@ def oversampled_stream(examples: tf.data.Dataset, counts: Mapping[int, int], see
     examples = examples.cache()
     streams = []
     for index, (class_id, natural_count) in enumerate(sorted(counts.items())):
-        own = examples.filter(lambda e, c=class_id: tf.equal(e[data.LABEL_XF], c)).cache()
-        stream = own.map(lambda e: _with_copy_flag(e, False))
+        own = examples.filter(plain(lambda e, c=class_id: tf.equal(e[data.LABEL_XF], c))).cache()
+        stream = own.map(plain(lambda e: _with_copy_flag(e, False)))
         if target > natural_count:
             stream = stream.concatenate(
                 _augmented_copies(own, target - natural_count, seed + 1000 * (index + 1), config))
         streams.append(stream.shuffle(target, seed=seed + index, reshuffle_each_iteration=True))
     num_classes = len(streams)
     choices = (tf.data.Dataset.range(num_classes * target)
-               .map(lambda i: i % num_classes)
+               .map(plain(lambda i: i % num_classes))
                .shuffle(num_classes * target, seed=seed, reshuffle_each_iteration=True))
     return tf.data.Dataset.choose_from_datasets(streams, choices, stop_on_empty_dataset=True)
 
@@ -118,9 +119,10 @@ def oversampled_stream(examples: tf.data.Dataset, counts: Mapping[int, int], see
 class StreamCounters:
     """Counts what the training stream delivers, as it runs: images, copies, photos, batches.
 
-    The counts are variables the stream itself increments, so they say what
-    training saw, not what the settings asked for. :meth:`snapshot` reads them;
-    the Trainer takes one at each epoch's start and end.
+    The counts are variables the stream itself increments, batch by batch, so
+    they say what training saw, not what the settings asked for.
+    :meth:`snapshot` reads them; the Trainer takes one at each epoch's start
+    and end.
     """
 
     NAMES = ("images", "augmented_copies", "photos_rendered", "batches")
@@ -129,16 +131,17 @@ class StreamCounters:
         self._variables = {name: tf.Variable(0, dtype=tf.int64, trainable=False, name=name)
                            for name in self.NAMES}
 
-    def count(self, element):
-        """Counts one element (a dict with ``is_copy`` and ``is_photo``); returns it."""
-        self._variables["images"].assign_add(1)
-        self._variables["augmented_copies"].assign_add(tf.cast(element[IS_COPY], tf.int64))
-        self._variables["photos_rendered"].assign_add(tf.cast(element[IS_PHOTO], tf.int64))
-        return element
+    def count_batch(self, batch):
+        """Counts one batch of elements (flags ``is_copy``/``is_photo`` when present)."""
+        def flagged(key):
+            return (tf.reduce_sum(tf.cast(batch[key], tf.int64)) if key in batch
+                    else tf.constant(0, tf.int64))
 
-    def count_batch(self, images, labels):
+        self._variables["images"].assign_add(tf.cast(tf.shape(batch[data.LABEL_XF])[0], tf.int64))
+        self._variables["augmented_copies"].assign_add(flagged(IS_COPY))
+        self._variables["photos_rendered"].assign_add(flagged(IS_PHOTO))
         self._variables["batches"].assign_add(1)
-        return images, labels
+        return batch
 
     def snapshot(self) -> Dict[str, int]:
         return {name: int(variable.numpy()) for name, variable in self._variables.items()}
@@ -151,7 +154,8 @@ def photo_like(stream: tf.data.Dataset, fraction: float, seed: int,
     Exactly ``round(fraction * epoch_size)`` images of each epoch are chosen,
     at random and anew every epoch. The model then meets what
     :func:`normalize.fashion_mnist_like` makes of real photos (off-centre,
-    coloured, light backgrounds, blur, noise, JPEG). Elements carry ``is_photo``.
+    coloured, light backgrounds, blur, noise, JPEG). Elements carry ``is_photo``
+    (with ``fraction`` 0 the stream is returned as it is).
 
     Args:
       stream: one epoch of training elements (dicts with ``image_xf``).
@@ -160,7 +164,7 @@ def photo_like(stream: tf.data.Dataset, fraction: float, seed: int,
       epoch_size: the number of elements in one epoch of ``stream``.
     """
     if fraction <= 0.0 or epoch_size <= 0:
-        return stream.map(lambda element: {**element, IS_PHOTO: tf.constant(False)})
+        return stream
     chosen_count = int(round(fraction * epoch_size))
     ranks = (tf.data.Dataset.range(epoch_size)
              .shuffle(epoch_size, seed=seed, reshuffle_each_iteration=True).repeat())
@@ -174,7 +178,7 @@ def photo_like(stream: tf.data.Dataset, fraction: float, seed: int,
         return {**element, data.IMAGE_XF: image, IS_PHOTO: chosen}
 
     return tf.data.Dataset.zip((stream, ranks, seeds)).map(
-        maybe_render, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        plain(maybe_render), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
 def epoch_size(mode: str, counts: Mapping[int, int]) -> int:
@@ -201,15 +205,13 @@ def balanced_training_stream(examples: tf.data.Dataset, mode: str, counts: Mappi
     if check_mode(mode) == OVERSAMPLE:
         stream = oversampled_stream(examples, counts, seed)
     else:
-        stream = examples.cache().shuffle(65536, seed=seed, reshuffle_each_iteration=True).map(
-            lambda element: _with_copy_flag(element, False))
+        stream = examples.cache().shuffle(65536, seed=seed, reshuffle_each_iteration=True)
     stream = photo_like(stream, photo_fraction, seed + 7, epoch_size(mode, counts))
+    # Per batch, not per element: what is left is one map over batches.
+    batches = stream.batch(batch_size)
     if counters is not None:
-        stream = stream.map(counters.count)
-    batches = stream.map(data.to_model_inputs).batch(batch_size)
-    if counters is not None:
-        batches = batches.map(counters.count_batch)
-    return batches.prefetch(tf.data.AUTOTUNE)
+        batches = batches.map(plain(counters.count_batch))
+    return batches.map(plain(data.to_model_inputs)).prefetch(tf.data.AUTOTUNE)
 
 
 def report(mode: str, counts: Mapping[int, int],

@@ -14,6 +14,10 @@ import tensorflow_transform as tft
 
 from imagepipe.components import features
 
+# The stream functions hold no Python control flow on tensors: AutoGraph's source
+# conversion of them (and of everything they call) is seconds of start-up for nothing.
+plain = tf.autograph.experimental.do_not_convert
+
 IMAGE_XF = features.transformed_name(features.IMAGE_KEY)
 LABEL_XF = features.transformed_name(features.LABEL_KEY)
 EXAMPLE_ID_XF = features.transformed_name(features.EXAMPLE_ID_KEY)
@@ -40,7 +44,7 @@ def read_transformed(file_pattern: List[str], data_accessor,
         file_pattern,
         tfxio.TensorFlowDatasetOptions(batch_size=read_batch_size, num_epochs=1, shuffle=False),
         tf_transform_output.transformed_metadata.schema)
-    return dataset.map(_flatten).unbatch()
+    return dataset.map(plain(_flatten)).unbatch()
 
 
 def _flatten(batch):
@@ -58,7 +62,8 @@ def to_model_inputs(element) -> Tuple[tf.Tensor, tf.Tensor]:
 
 def evaluation_stream(examples: tf.data.Dataset, batch_size: int) -> tf.data.Dataset:
     """Caches and batches evaluation examples in a fixed order; never resampled or augmented."""
-    return examples.cache().map(to_model_inputs).batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return (examples.cache().batch(batch_size).map(plain(to_model_inputs))
+            .prefetch(tf.data.AUTOTUNE))
 
 
 def image_shape(tf_transform_output: tft.TFTransformOutput) -> Tuple[int, int, int]:

@@ -1,6 +1,7 @@
 """The class map and the ExampleGen's deterministic split and ingest report."""
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from imagepipe.components import features, ingest
@@ -56,3 +57,14 @@ def test_example_holds_png_label_name_and_id():
     assert feature[features.LABEL_KEY].int64_list.value == [9]
     assert feature[features.LABEL_NAME_KEY].bytes_list.value == [b"ankle boot"]
     assert feature[features.EXAMPLE_ID_KEY].bytes_list.value == [b"train/00009"]
+
+
+@pytest.mark.parametrize("shape", [(28, 28), (5, 17), (1, 1)])
+def test_png_encoding_is_lossless_for_pillow_and_tensorflow(shape):
+    import io
+    from PIL import Image
+    image = np.random.default_rng(1).integers(0, 256, shape, dtype=np.uint8)
+    encoded = ingest.encode_png(image)
+    np.testing.assert_array_equal(np.array(Image.open(io.BytesIO(encoded))), image)
+    np.testing.assert_array_equal(tf.io.decode_png(encoded).numpy()[..., 0], image)
+    np.testing.assert_array_equal(tf.io.decode_image(encoded).numpy()[..., 0], image)

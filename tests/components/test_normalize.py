@@ -78,3 +78,42 @@ def test_exact_identity_on_real_fashion_mnist_when_available():
         pytest.skip("the Debian Fashion-MNIST package is not installed")
     diffs = np.array([np.abs(_normalized(im[..., None]) - im / 255.0).mean() for im in images])
     assert np.median(diffs) < 1e-4 and diffs.mean() < 0.02
+
+
+def _encoded_batch():
+    """Generated Fashion-MNIST-like PNGs with photos of other sizes and modes mixed in."""
+    import io
+    from imagepipe.components import ingest
+    from imagepipe.testing import photo_fixtures
+    images = fixtures.generate_images(np.arange(60) % 10, seed=3)
+    encoded = [ingest.encode_png(image) for image in images]
+    rng = np.random.default_rng(5)
+    for index, variant in enumerate(("RGB", "L", "RGB")):
+        photo, _ = photo_fixtures.draw_object(index, rng, 70 + index, 50)
+        buffer = io.BytesIO()
+        photo.convert(variant).save(buffer, format="PNG")
+        encoded.insert(index * 20, buffer.getvalue())
+    return encoded
+
+
+def test_batched_decoding_gives_the_per_image_pixels():
+    from imagepipe.components import preprocessing
+    encoded = _encoded_batch()
+    batched = tf.function(preprocessing.decode_images)(tf.constant(encoded)).numpy()
+    one_by_one = np.stack([preprocessing.decode_image(tf.constant(e)).numpy() for e in encoded])
+    np.testing.assert_allclose(batched, one_by_one, atol=2e-4)
+    eager = normalize.fashion_mnist_like_batch(tf.constant(fixtures.generate_images(
+        np.arange(30) % 10, seed=4)[..., None]))
+    per_image = np.stack([normalize.fashion_mnist_like(tf.constant(image[..., None])).numpy()
+                          for image in fixtures.generate_images(np.arange(30) % 10, seed=4)])
+    np.testing.assert_array_equal(eager.numpy(), per_image)  # eagerly: the same arithmetic
+
+
+def test_an_image_gets_the_same_pixels_whatever_else_is_in_its_batch():
+    from imagepipe.components import preprocessing
+    encoded = _encoded_batch()
+    decode = tf.function(preprocessing.decode_images)
+    together = decode(tf.constant(encoded)).numpy()
+    for start in (0, 7, 40):
+        alone = decode(tf.constant(encoded[start:start + 5])).numpy()
+        np.testing.assert_array_equal(alone, together[start:start + 5])
