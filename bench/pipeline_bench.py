@@ -15,7 +15,8 @@ so that memory figures are not mixed):
 
 With ``--profile`` each pipeline component runs under cProfile and its top
 functions (cumulative and own time) are written to
-``OUTPUT/profile-<recipe>/<component>.txt``.
+``OUTPUT/profile-<recipe>/<component>.txt``, the whole profile beside it as
+``<component>.prof`` (``python -m pstats``, snakeviz).
 
     python bench/pipeline_bench.py [--data-dir DIR] [--recipes none,default] [--profile]
 """
@@ -90,6 +91,7 @@ class ComponentProfiler:
             return
         self._profile.disable()
         os.makedirs(self.folder, exist_ok=True)
+        self._profile.dump_stats(os.path.join(self.folder, f"{node}.prof"))
         text = io.StringIO()
         stats = pstats.Stats(self._profile, stream=text).strip_dirs()
         text.write(f"{node}: top functions by cumulative time\n")

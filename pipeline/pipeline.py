@@ -155,6 +155,9 @@ def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     num_classes = len(class_names(config))
     return tfma.EvalConfig(
         model_specs=[tfma.ModelSpec(
+            # Read through its signatures: TFMA then loads the SavedModel as it is, instead of
+            # reviving it as a Keras model once to guess its type and again in every worker.
+            model_type=tfma.TF_GENERIC,
             signature_name=features.FROM_EXAMPLES_SIGNATURE,
             preprocessing_function_names=[features.TRANSFORM_SIGNATURE],
             label_key=LABEL_XF,
@@ -204,6 +207,9 @@ def _transform(config: PipelineConfig, source: sources.DataSource, example_gen, 
         examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
         preprocessing_fn=source.preprocessing_fn,
         splits_config=tfx.proto.SplitsConfig(analyze=analyze, transform=split_names),
+        # StatisticsGen already describes the raw data and ExampleValidator checks it;
+        # Transform's own pre- and post-transform statistics would compute them again.
+        disable_statistics=True,
         custom_config=custom_config.to_dict()).with_id(TRANSFORM_ID)
 
 

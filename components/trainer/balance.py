@@ -23,8 +23,9 @@ touched.
 from __future__ import annotations
 
 import os
-from typing import Dict, Mapping, Optional, Sequence
+from typing import Dict, Mapping, Optional, Sequence, Tuple
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 
@@ -66,22 +67,89 @@ def class_weights(counts: Mapping[int, int]) -> Dict[int, float]:
     return {c: total / (len(counts) * n) for c, n in counts.items()}
 
 
-def _with_copy_flag(element, is_copy: bool):
-    return {**element, IS_COPY: tf.constant(is_copy)}
+def in_memory(examples: tf.data.Dataset) -> Dict[str, tf.Tensor]:
+    """Reads a finite dataset of dict elements into one tensor per key (element order kept).
+
+    What ``Dataset.cache()`` would hold anyway; as tensors, an epoch is a plan
+    of indices and the training stream never copies images through shuffle
+    buffers or per-class pipelines.
+    """
+    batches = list(examples.batch(4096))
+    if not batches:
+        raise ValueError("the training split has no examples")
+    return {key: tf.concat([batch[key] for batch in batches], axis=0) for key in batches[0]}
 
 
-def _augmented_copies(own: tf.data.Dataset, count: int, seed: int,
-                      config: augment.AugmentConfig) -> tf.data.Dataset:
-    """``count`` augmented copies of random images of ``own``, fresh each epoch."""
-    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-    picks = own.repeat().shuffle(4096, seed=seed + 1, reshuffle_each_iteration=True).take(count)
+def _permutation(size: int, seed: tf.Tensor) -> tf.Tensor:
+    return tf.argsort(tf.random.stateless_uniform([size], seed=seed))
 
-    def copy(element, pair_seed):
-        image = augment.augment_image(element[data.IMAGE_XF], pair_seed, config)
-        return _with_copy_flag({**element, data.IMAGE_XF: image}, True)
 
-    return tf.data.Dataset.zip((picks, seeds)).map(
-        plain(copy), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+def _oversampling_plan(class_indices: Mapping[int, np.ndarray], counts: Mapping[int, int],
+                       epoch_seed: tf.Tensor) -> Tuple[tf.Tensor, tf.Tensor]:
+    """One epoch: (example index, is_copy) for every element, in a random order.
+
+    Every natural image once; each class topped up to the largest count with
+    copies of its own images, spread evenly (each image copied ``k`` or
+    ``k + 1`` times), chosen afresh from ``epoch_seed``.
+    """
+    target = max(counts.values())
+    seeds = tf.random.experimental.stateless_split(epoch_seed, len(class_indices) + 1)
+    indices, copies = [], []
+    for k, (class_id, own) in enumerate(sorted(class_indices.items())):
+        own = tf.constant(own, tf.int64)
+        indices.append(own)
+        copies.append(tf.zeros_like(own, tf.bool))
+        extra = target - counts[class_id]
+        if extra > 0 and len(class_indices[class_id]):
+            rounds = -(-extra // len(class_indices[class_id]))
+            round_seeds = tf.random.experimental.stateless_split(seeds[k + 1], rounds)
+            shuffled = tf.concat([tf.gather(own, _permutation(len(class_indices[class_id]),
+                                                              round_seeds[r]))
+                                  for r in range(rounds)], axis=0)[:extra]
+            indices.append(shuffled)
+            copies.append(tf.ones([extra], tf.bool))
+    index, is_copy = tf.concat(indices, axis=0), tf.concat(copies, axis=0)
+    order = _permutation(int(index.shape[0]), seeds[0])
+    return tf.gather(index, order), tf.gather(is_copy, order)
+
+
+def _natural_plan(size: int, epoch_seed: tf.Tensor) -> Tuple[tf.Tensor, tf.Tensor]:
+    """One epoch of the natural data: every example once, in a random order."""
+    return _permutation(size, epoch_seed), tf.zeros([size], tf.bool)
+
+
+def _planned_stream(tensors: Mapping[str, tf.Tensor], plan, seed: int,
+                    config: augment.AugmentConfig) -> tf.data.Dataset:
+    """Elements of a fresh plan each epoch (iterate again: a new epoch); copies augmented."""
+    # Variables, not captured tensors: tf.data's graph rewrites would copy captured tensors
+    # into the dataset's GraphDef as constants (and fail past 2 GB).
+    stores = {key: tf.Variable(value, trainable=False) for key, value in tensors.items()}
+
+    def epoch(epoch_seed):
+        index, is_copy = plan(epoch_seed)
+        positions = tf.range(tf.size(index, out_type=tf.int64))
+        return tf.data.Dataset.from_tensor_slices(
+            (index, is_copy, positions, tf.tile(epoch_seed[tf.newaxis], [tf.size(index), 1])))
+
+    def element(index, is_copy, position, epoch_seed):
+        picked = {key: tf.gather(store, index) for key, store in stores.items()}
+        image = picked[data.IMAGE_XF]
+        copy_seed = tf.stack([epoch_seed[1], position])
+        image = tf.cond(is_copy, lambda: augment.augment_image(image, copy_seed, config),
+                        lambda: image)
+        return {**picked, data.IMAGE_XF: image, IS_COPY: is_copy}
+
+    epoch_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+    stream = epoch_seeds.take(1).flat_map(plain(epoch)).map(
+        plain(element), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    stream._imagepipe_stores = stores  # pylint: disable=protected-access  # keeps them alive
+    return stream
+
+
+def _class_indices(tensors: Mapping[str, tf.Tensor], counts: Mapping[int, int]
+                   ) -> Dict[int, np.ndarray]:
+    labels = tensors[data.LABEL_XF].numpy()
+    return {class_id: np.flatnonzero(labels == class_id) for class_id in counts}
 
 
 def oversampled_stream(examples: tf.data.Dataset, counts: Mapping[int, int], seed: int,
@@ -90,7 +158,8 @@ def oversampled_stream(examples: tf.data.Dataset, counts: Mapping[int, int], see
     """One epoch of balanced training elements, unbatched (iterate again: a fresh epoch).
 
     Args:
-      examples: natural training elements (dicts with ``label_xf``).
+      examples: natural training elements (dicts with ``label_xf``), read into
+        memory once (:func:`in_memory`).
       counts: class id -> natural count, as measured by Transform.
       seed: seed of every random choice.
       config: augmentation ranges of the copies.
@@ -99,21 +168,18 @@ def oversampled_stream(examples: tf.data.Dataset, counts: Mapping[int, int], see
       ``len(counts) * max(counts)`` elements per epoch, exactly ``max(counts)``
       per class, classes interleaved at random; elements carry ``is_copy``.
     """
-    target = max(counts.values())
-    examples = examples.cache()
-    streams = []
-    for index, (class_id, natural_count) in enumerate(sorted(counts.items())):
-        own = examples.filter(plain(lambda e, c=class_id: tf.equal(e[data.LABEL_XF], c))).cache()
-        stream = own.map(plain(lambda e: _with_copy_flag(e, False)))
-        if target > natural_count:
-            stream = stream.concatenate(
-                _augmented_copies(own, target - natural_count, seed + 1000 * (index + 1), config))
-        streams.append(stream.shuffle(target, seed=seed + index, reshuffle_each_iteration=True))
-    num_classes = len(streams)
-    choices = (tf.data.Dataset.range(num_classes * target)
-               .map(plain(lambda i: i % num_classes))
-               .shuffle(num_classes * target, seed=seed, reshuffle_each_iteration=True))
-    return tf.data.Dataset.choose_from_datasets(streams, choices, stop_on_empty_dataset=True)
+    tensors = in_memory(examples)
+    class_indices = _class_indices(tensors, counts)
+    return _planned_stream(tensors, lambda s: _oversampling_plan(class_indices, counts, s),
+                           seed, config)
+
+
+def natural_stream(examples: tf.data.Dataset, seed: int) -> tf.data.Dataset:
+    """The natural training elements, every one once per epoch, reshuffled each epoch."""
+    tensors = in_memory(examples)
+    size = int(tensors[data.LABEL_XF].shape[0])
+    return _planned_stream(tensors, lambda s: _natural_plan(size, s), seed,
+                           augment.AugmentConfig())
 
 
 class StreamCounters:
@@ -205,7 +271,7 @@ def balanced_training_stream(examples: tf.data.Dataset, mode: str, counts: Mappi
     if check_mode(mode) == OVERSAMPLE:
         stream = oversampled_stream(examples, counts, seed)
     else:
-        stream = examples.cache().shuffle(65536, seed=seed, reshuffle_each_iteration=True)
+        stream = natural_stream(examples, seed)
     stream = photo_like(stream, photo_fraction, seed + 7, epoch_size(mode, counts))
     # Per batch, not per element: what is left is one map over batches.
     batches = stream.batch(batch_size)

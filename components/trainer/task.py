@@ -23,7 +23,7 @@ from tfx.components.trainer.fn_args_utils import FnArgs
 from imagepipe.components import models, reports
 from imagepipe.components.settings import SettingsError, TrainerCustomConfig, TrainingSettings
 from imagepipe.components.trainer import balance as balance_lib
-from imagepipe.components.trainer import data, export, subset
+from imagepipe.components.trainer import data, export, keras_autograph, subset
 
 HISTORY_FILE = reports.HISTORY_FILE
 TRAINING_SUMMARY_FILE = reports.TRAINING_SUMMARY_FILE
@@ -268,6 +268,7 @@ def _stream_counts(rows: List[Dict[str, float]]) -> reports.StreamCounts:
 
 def run_fn(fn_args: FnArgs) -> None:
     """Trains the configured architecture on the transformed examples and exports it."""
+    keras_autograph.trace_tf_keras_as_written()
     settings, tuned = with_hyperparameters(read_settings(fn_args.custom_config),
                                            getattr(fn_args, "hyperparameters", None))
     if tuned:

@@ -37,7 +37,7 @@ from tfx.components.tuner.component import TunerFnResult
 from imagepipe.components import models
 from imagepipe.components.settings import TrainingSettings, TunerCustomConfig
 from imagepipe.components.trainer import balance as balance_lib
-from imagepipe.components.trainer import task
+from imagepipe.components.trainer import keras_autograph, task
 
 OBJECTIVE = "val_accuracy"
 LEARNING_RATE_RANGE = (1e-4, 3e-3)
@@ -93,6 +93,7 @@ class ArchitectureSearch(keras_tuner.RandomSearch):
 
 def tuner_fn(fn_args: FnArgs) -> TunerFnResult:
     """Builds the search on the Trainer's streams; TFX's Tuner runs it and keeps the best."""
+    keras_autograph.trace_tf_keras_as_written()
     config = read_settings(fn_args.custom_config)
     settings = config.training
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
