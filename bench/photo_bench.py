@@ -66,9 +66,10 @@ def main() -> int:
     rows = []
     for spec in args.model:
         label, model_dir = spec.split("=", 1)
-        predict, classes = photo_eval.local_predictor(model_dir)
-        evaluation = photo_eval.evaluate(photos, predict, classes)
-        rows.append((label, evaluation, _fashion_mnist_accuracy(predict, images, labels)))
+        model = photo_eval.local_model(model_dir)
+        evaluation = photo_eval.evaluate(photos, model)
+        rows.append((label, evaluation, _fashion_mnist_accuracy(
+            lambda batch: [p.class_name for p in model.predict(batch)], images, labels)))
     print(f"\n{'model':10s} {'photos: balanced':>17s} {'accuracy':>9s} "
           + " ".join(f"{'recall ' + n:>13s}" for n in features.SUPER_CLASS_NAMES)
           + f" {'FMNIST test acc':>16s}")

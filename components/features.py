@@ -36,6 +36,9 @@ PHOTO_IMAGE_SIZE = 224  # default model input: 224x224x3
 SERVING_SIGNATURE = "serving_default"
 FROM_EXAMPLES_SIGNATURE = "from_examples"
 TRANSFORM_SIGNATURE = "transform_features"
+# Encoded image bytes -> the image as the model sees it (failure analysis: ``imagepipe evaluate``).
+NORMALIZED_SIGNATURE = "normalized_images"
+NORMALIZED_OUTPUT = "normalized_image"
 SERVING_INPUT_KEY = "image_bytes"
 
 # Outputs of the serving signatures.

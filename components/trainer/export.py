@@ -5,7 +5,9 @@
 * ``from_examples``: serialized tf.Examples -> the same outputs (TFMA,
   InfraValidator, BulkInferrer);
 * ``transform_features``: serialized tf.Examples -> transformed features
-  (TFMA takes the mapped label from it).
+  (TFMA takes the mapped label from it);
+* ``normalized_images``: encoded image bytes -> the normalized image the
+  model classifies (``imagepipe evaluate`` shows it beside the photo).
 
 Beside the model, ``assets.extra/tf_serving_warmup_requests`` holds a few
 ``serving_default`` requests that TensorFlow Serving (and ``imagepipe serve``)
@@ -44,7 +46,7 @@ def _predictions(logits: tf.Tensor, class_names: Sequence[str]) -> Dict[str, tf.
 
 def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOutput,
                      class_names: Sequence[str]) -> Dict[str, tf.types.experimental.ConcreteFunction]:
-    """Builds the three serving signatures of ``model``.
+    """Builds the four serving signatures of ``model``.
 
     The transform layer is attached to the model so that it is tracked and
     saved with it.
@@ -58,6 +60,12 @@ def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOut
     def serve_images(image_bytes):
         transformed = model.tft_layer({features.IMAGE_KEY: tf.reshape(image_bytes, [-1, 1])})
         return _predictions(model(transformed[IMAGE_XF], training=False), class_names)
+
+    @tf.function(input_signature=[
+        tf.TensorSpec([None], tf.string, name=features.SERVING_INPUT_KEY)])
+    def normalized_images(image_bytes):
+        transformed = model.tft_layer({features.IMAGE_KEY: tf.reshape(image_bytes, [-1, 1])})
+        return {features.NORMALIZED_OUTPUT: transformed[IMAGE_XF]}
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def serve_examples(examples):
@@ -74,12 +82,13 @@ def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOut
         features.SERVING_SIGNATURE: serve_images.get_concrete_function(),
         features.FROM_EXAMPLES_SIGNATURE: serve_examples.get_concrete_function(),
         features.TRANSFORM_SIGNATURE: transform_features.get_concrete_function(),
+        features.NORMALIZED_SIGNATURE: normalized_images.get_concrete_function(),
     }
 
 
 def export_model(model: keras.Model, tf_transform_output: tft.TFTransformOutput,
                  class_names: Sequence[str], export_dir: str) -> None:
-    """Saves ``model`` as a SavedModel with the three imagepipe signatures."""
+    """Saves ``model`` as a SavedModel with the four imagepipe signatures."""
     signatures = build_signatures(model, tf_transform_output, class_names)
     model.save(export_dir, save_format="tf", signatures=signatures)
     write_warmup_requests(export_dir)

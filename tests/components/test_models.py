@@ -44,7 +44,8 @@ def test_model_builds_trains_exports_and_reloads(name, transform_output, tmp_pat
     loaded = tf.saved_model.load(export_dir)
     assert set(loaded.signatures) == {features.SERVING_SIGNATURE,
                                       features.FROM_EXAMPLES_SIGNATURE,
-                                      features.TRANSFORM_SIGNATURE}
+                                      features.TRANSFORM_SIGNATURE,
+                                      features.NORMALIZED_SIGNATURE}
     examples = [ingest.make_example(im, int(lb), f"id{i}").SerializeToString()
                 for i, (im, lb) in enumerate(zip(images[keep], labels[keep]))]
     transformed = loaded.signatures[features.TRANSFORM_SIGNATURE](examples=tf.constant(examples))
@@ -58,6 +59,10 @@ def test_model_builds_trains_exports_and_reloads(name, transform_output, tmp_pat
         **{features.SERVING_INPUT_KEY: tf.constant(encoded)})
     np.testing.assert_allclose(served[features.PROBABILITIES_OUTPUT].numpy(), expected,
                                atol=1e-5)
+    # What the model saw: the same pixels the Transform gives the training examples.
+    seen = loaded.signatures[features.NORMALIZED_SIGNATURE](
+        **{features.SERVING_INPUT_KEY: tf.constant(encoded)})[features.NORMALIZED_OUTPUT]
+    np.testing.assert_allclose(seen.numpy(), transformed[IMAGE_XF].numpy(), atol=1e-6)
     ids = served[features.CLASS_IDS_OUTPUT].numpy()
     np.testing.assert_array_equal(ids, expected.argmax(axis=1))
     names = [n.decode() for n in served[features.CLASS_NAMES_OUTPUT].numpy()]

@@ -156,3 +156,20 @@ def test_rerun_on_the_unchanged_folder_reuses_the_cache(messy_folder, folder_run
     for node in ("ExampleGen", "StatisticsGen", "SchemaGen", "Transform", "Trainer"):
         assert second.components[node] == "CACHED", second.components
     assert second.run_id != first.run_id
+
+
+def test_evaluate_reads_the_folder_models_own_classes(messy_folder, folder_run, tmp_path):
+    from imagepipe.pipeline import photo_eval
+    _, summary = folder_run
+    model = photo_eval.local_model(summary.pushed_destination)
+    assert model.class_names == list(messy_folder.class_names)  # not Fashion-MNIST's
+    evaluation = photo_eval.evaluate(messy_folder.root, model)
+    scan = photo_folder.scan(messy_folder.root)
+    assert len(evaluation.photos) == len(scan.photos) == evaluation.total
+    assert {p.true_class for p in evaluation.photos} == set(messy_folder.class_names)
+    # Its input is a 64x64 colour image, not a Fashion-MNIST-like one: no near-empty figure.
+    assert evaluation.near_empty_share is None
+    assert sum(sum(r.values()) for r in evaluation.skipped_by_folder().values()) == len(
+        scan.skipped)
+    written = photo_eval.write_report(evaluation, str(tmp_path), messy_folder.root, model)
+    assert len(written) == 3
