@@ -277,7 +277,8 @@ def balanced_training_stream(examples: tf.data.Dataset, mode: str, counts: Mappi
     batches = stream.batch(batch_size)
     if counters is not None:
         batches = batches.map(plain(counters.count_batch))
-    return batches.map(plain(data.to_model_inputs)).prefetch(tf.data.AUTOTUNE)
+    return data.without_autotune(
+        batches.map(plain(data.to_model_inputs)).prefetch(tf.data.AUTOTUNE))
 
 
 def report(mode: str, counts: Mapping[int, int],

@@ -143,3 +143,14 @@ def test_stream_counters_count_what_each_epoch_delivered(mode, per_epoch, fracti
     assert counted["batches"] == -(-per_epoch // 16)
     assert counted["augmented_copies"] == (60 if mode == balance.OVERSAMPLE else 0)
     assert counted["photos_rendered"] == round(fraction * per_epoch)
+
+
+@pytest.mark.parametrize("mode", balance.MODES)
+def test_streams_keras_iterates_per_epoch_run_without_the_autotuner(mode):
+    # Its sleeping thread made every iterator teardown (each new epoch) wait up to a minute.
+    train = balance.balanced_training_stream(_examples(), mode, COUNTS, batch_size=8, seed=1,
+                                             photo_fraction=0.25)
+    validation = data.evaluation_stream(_examples(), 8)
+    for stream in (train, validation):
+        assert stream.options().autotune.enabled is False
+    assert sum(int(y.shape[0]) for _, y in train) == balance.epoch_size(mode, COUNTS)
