@@ -95,16 +95,16 @@ def _oversampling_plan(class_indices: Mapping[int, np.ndarray], counts: Mapping[
     target = max(counts.values())
     seeds = tf.random.experimental.stateless_split(epoch_seed, len(class_indices) + 1)
     indices, copies = [], []
-    for k, (class_id, own) in enumerate(sorted(class_indices.items())):
-        own = tf.constant(own, tf.int64)
+    for k, (class_id, own_indices) in enumerate(sorted(class_indices.items())):
+        natural = len(own_indices)
+        own = tf.constant(own_indices, tf.int64)
         indices.append(own)
-        copies.append(tf.zeros_like(own, tf.bool))
+        copies.append(tf.zeros([natural], tf.bool))
         extra = target - counts[class_id]
-        if extra > 0 and len(class_indices[class_id]):
-            rounds = -(-extra // len(class_indices[class_id]))
+        if extra > 0 and natural:
+            rounds = -(-extra // natural)
             round_seeds = tf.random.experimental.stateless_split(seeds[k + 1], rounds)
-            shuffled = tf.concat([tf.gather(own, _permutation(len(class_indices[class_id]),
-                                                              round_seeds[r]))
+            shuffled = tf.concat([tf.gather(own, _permutation(natural, round_seeds[r]))
                                   for r in range(rounds)], axis=0)[:extra]
             indices.append(shuffled)
             copies.append(tf.ones([extra], tf.bool))
@@ -119,8 +119,11 @@ def _natural_plan(size: int, epoch_seed: tf.Tensor) -> Tuple[tf.Tensor, tf.Tenso
 
 
 def _planned_stream(tensors: Mapping[str, tf.Tensor], plan, seed: int,
-                    config: augment.AugmentConfig) -> tf.data.Dataset:
-    """Elements of a fresh plan each epoch (iterate again: a new epoch); copies augmented."""
+                    config: Optional[augment.AugmentConfig]) -> tf.data.Dataset:
+    """Elements of a fresh plan each epoch (iterate again: a new epoch); copies augmented.
+
+    ``config`` None: the plans hold no copies, and elements are gathered only.
+    """
     # Variables, not captured tensors: tf.data's graph rewrites would copy captured tensors
     # into the dataset's GraphDef as constants (and fail past 2 GB).
     stores = {key: tf.Variable(value, trainable=False) for key, value in tensors.items()}
@@ -128,15 +131,15 @@ def _planned_stream(tensors: Mapping[str, tf.Tensor], plan, seed: int,
     def epoch(epoch_seed):
         index, is_copy = plan(epoch_seed)
         positions = tf.range(tf.size(index, out_type=tf.int64))
-        return tf.data.Dataset.from_tensor_slices(
-            (index, is_copy, positions, tf.tile(epoch_seed[tf.newaxis], [tf.size(index), 1])))
+        copy_seeds = tf.stack([tf.fill(tf.shape(positions), epoch_seed[1]), positions], axis=1)
+        return tf.data.Dataset.from_tensor_slices((index, is_copy, copy_seeds))
 
-    def element(index, is_copy, position, epoch_seed):
+    def element(index, is_copy, copy_seed):
         picked = {key: tf.gather(store, index) for key, store in stores.items()}
         image = picked[data.IMAGE_XF]
-        copy_seed = tf.stack([epoch_seed[1], position])
-        image = tf.cond(is_copy, lambda: augment.augment_image(image, copy_seed, config),
-                        lambda: image)
+        if config is not None:
+            image = tf.cond(is_copy, lambda: augment.augment_image(image, copy_seed, config),
+                            lambda: image)
         return {**picked, data.IMAGE_XF: image, IS_COPY: is_copy}
 
     epoch_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
@@ -178,8 +181,7 @@ def natural_stream(examples: tf.data.Dataset, seed: int) -> tf.data.Dataset:
     """The natural training elements, every one once per epoch, reshuffled each epoch."""
     tensors = in_memory(examples)
     size = int(tensors[data.LABEL_XF].shape[0])
-    return _planned_stream(tensors, lambda s: _natural_plan(size, s), seed,
-                           augment.AugmentConfig())
+    return _planned_stream(tensors, lambda s: _natural_plan(size, s), seed, config=None)
 
 
 class StreamCounters:
