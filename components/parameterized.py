@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Mapping, Optional, Union
 
-import tensorflow_model_analysis as tfma
+from tensorflow_model_analysis.proto import config_pb2 as tfma_config
 from absl import logging
 from tfx import types
 from tfx.components.evaluator import executor as evaluator_executor
@@ -94,17 +94,18 @@ def without_properties(custom_config: Mapping[str, Any]) -> Dict[str, Any]:
     return {**custom_config, TRAINING_KEY: training}
 
 
-def _metric_name(metric: tfma.MetricConfig) -> str:
+def _metric_name(metric: tfma_config.MetricConfig) -> str:
     return json.loads(metric.config or "{}").get("name") or metric.class_name
 
 
-def set_min_accuracy(eval_config: tfma.EvalConfig, min_accuracy: float) -> tfma.EvalConfig:
+def set_min_accuracy(eval_config: tfma_config.EvalConfig,
+                     min_accuracy: float) -> tfma_config.EvalConfig:
     """Sets the lower bound of every value threshold on the ``accuracy`` metric.
 
     Raises:
       ValueError: no metric named ``accuracy`` has a value threshold.
     """
-    result = tfma.EvalConfig()
+    result = tfma_config.EvalConfig()
     result.CopyFrom(eval_config)
     bounded = 0
     for spec in result.metrics_specs:
@@ -127,7 +128,7 @@ def merge_min_accuracy(exec_properties: Mapping[str, Any]) -> Optional[str]:
     min_accuracy = exec_properties.get(MIN_ACCURACY_KEY)
     if not config_json or min_accuracy is None:
         return config_json
-    eval_config = proto_utils.json_to_proto(config_json, tfma.EvalConfig())
+    eval_config = proto_utils.json_to_proto(config_json, tfma_config.EvalConfig())
     return proto_utils.proto_to_json(set_min_accuracy(eval_config, float(min_accuracy)))
 
 
@@ -265,7 +266,7 @@ class ParameterizedEvaluator(base_beam_component.BaseBeamComponent):
 
     def __init__(self, examples: types.BaseChannel, model: types.BaseChannel,
                  baseline_model: Optional[types.BaseChannel], example_splits: List[str],
-                 eval_config: tfma.EvalConfig, min_accuracy: Setting):
+                 eval_config: tfma_config.EvalConfig, min_accuracy: Setting):
         """Creates the component.
 
         Args:

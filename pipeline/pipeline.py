@@ -19,7 +19,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Dict, List, Sequence, Tuple, Union
 
-import tensorflow_model_analysis as tfma
+from tensorflow_model_analysis import constants as tfma_constants
+# The config protos from their module: TFMA 0.52 (the TFX 1.21 stack) no longer re-exports
+# them at the top level.
+from tensorflow_model_analysis.proto import config_pb2 as tfma_config
 from tfx import v1 as tfx
 from tfx.dsl.components.base import base_node, executor_spec
 
@@ -139,44 +142,46 @@ def class_names(config: PipelineConfig) -> Tuple[str, ...]:
     return config.training.class_names or sources.of(config.data).class_names(config.data)
 
 
-def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
+def eval_config(config: PipelineConfig) -> tfma_config.EvalConfig:
     """TFMA config: accuracy, per-class recall and the confusion matrix on mapped labels.
 
     The model's ``transform_features`` signature gives TFMA the mapped label;
     the ``from_examples`` signature gives the probabilities.
     """
     rules = config.evaluation
-    accuracy_threshold = tfma.MetricThreshold(
-        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": rules.min_accuracy}))
+    accuracy_threshold = tfma_config.MetricThreshold(
+        value_threshold=tfma_config.GenericValueThreshold(
+            lower_bound={"value": rules.min_accuracy}))
     if rules.compare_with_latest_blessed:
-        accuracy_threshold.change_threshold.CopyFrom(tfma.GenericChangeThreshold(
-            direction=tfma.MetricDirection.HIGHER_IS_BETTER,
+        accuracy_threshold.change_threshold.CopyFrom(tfma_config.GenericChangeThreshold(
+            direction=tfma_config.MetricDirection.HIGHER_IS_BETTER,
             absolute={"value": -rules.max_accuracy_drop - 1e-10}))
     num_classes = len(class_names(config))
-    return tfma.EvalConfig(
-        model_specs=[tfma.ModelSpec(
+    return tfma_config.EvalConfig(
+        model_specs=[tfma_config.ModelSpec(
             # Read through its signatures: TFMA then loads the SavedModel as it is, instead of
             # reviving it as a Keras model once to guess its type and again in every worker.
-            model_type=tfma.TF_GENERIC,
+            model_type=tfma_constants.TF_GENERIC,
             signature_name=features.FROM_EXAMPLES_SIGNATURE,
             preprocessing_function_names=[features.TRANSFORM_SIGNATURE],
             label_key=LABEL_XF,
             prediction_key=features.PROBABILITIES_OUTPUT)],
-        slicing_specs=[tfma.SlicingSpec()],
+        slicing_specs=[tfma_config.SlicingSpec()],
         metrics_specs=[
-            tfma.MetricsSpec(metrics=[
-                tfma.MetricConfig(class_name="SparseCategoricalAccuracy",
+            tfma_config.MetricsSpec(metrics=[
+                tfma_config.MetricConfig(class_name="SparseCategoricalAccuracy",
                                   config=f'{{"name": "{parameterized.ACCURACY_METRIC}"}}',
                                   threshold=accuracy_threshold),
-                tfma.MetricConfig(class_name="ExampleCount"),
-                tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
+                tfma_config.MetricConfig(class_name="ExampleCount"),
+                tfma_config.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
             ]),
-            tfma.MetricsSpec(
+            tfma_config.MetricsSpec(
                 # top_k 1: a class counts as predicted when it has the highest probability,
                 # as in the confusion matrix (not when its probability passes 0.5).
-                metrics=[tfma.MetricConfig(class_name="Recall", config='{"top_k": 1}'),
-                         tfma.MetricConfig(class_name="Precision", config='{"top_k": 1}')],
-                binarize=tfma.BinarizationOptions(class_ids={"values": list(range(num_classes))})),
+                metrics=[tfma_config.MetricConfig(class_name="Recall", config='{"top_k": 1}'),
+                         tfma_config.MetricConfig(class_name="Precision", config='{"top_k": 1}')],
+                binarize=tfma_config.BinarizationOptions(
+                    class_ids={"values": list(range(num_classes))})),
         ])
 
 

@@ -239,8 +239,13 @@ class ModelRepository:
 
 
 def _message_to_dict(message) -> dict:
-    return json_format.MessageToDict(message, including_default_value_fields=True,
-                                     preserving_proto_field_name=True)
+    """The message's JSON with its default-valued fields, as TF Serving prints them."""
+    try:
+        return json_format.MessageToDict(message, always_print_fields_with_no_presence=True,
+                                         preserving_proto_field_name=True)
+    except TypeError:  # protobuf < 5.26 (the TFX 1.16 stack) names the option differently
+        return json_format.MessageToDict(message, including_default_value_fields=True,
+                                         preserving_proto_field_name=True)
 
 
 def status_json(statuses: List[VersionStatus]) -> dict:

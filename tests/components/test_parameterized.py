@@ -66,9 +66,9 @@ def test_min_accuracy_sets_the_accuracy_value_threshold():
 
 
 def test_min_accuracy_without_an_accuracy_threshold_is_an_error():
-    import tensorflow_model_analysis as tfma
-    config = tfma.EvalConfig(metrics_specs=[tfma.MetricsSpec(
-        metrics=[tfma.MetricConfig(class_name="ExampleCount")])])
+    from tensorflow_model_analysis.proto import config_pb2 as tfma_config
+    config = tfma_config.EvalConfig(metrics_specs=[tfma_config.MetricsSpec(
+        metrics=[tfma_config.MetricConfig(class_name="ExampleCount")])])
     with pytest.raises(ValueError, match="there is none"):
         parameterized.set_min_accuracy(config, 0.5)
 

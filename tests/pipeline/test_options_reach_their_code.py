@@ -16,7 +16,7 @@ import json
 from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
-import tensorflow_model_analysis as tfma
+from tensorflow_model_analysis.proto import config_pb2 as tfma_config
 from tfx.utils import proto_utils
 
 from imagepipe.components import parameterized
@@ -175,9 +175,10 @@ def _landed(option: options_lib.Option, components) -> List[Any]:
     if path == "min_accuracy":
         return [e.exec_properties["min_accuracy"] for e in evaluators]
     if path == "max_accuracy_drop":
-        return [round(-proto_utils.json_to_proto(
-            e.exec_properties["eval_config"], tfma.EvalConfig()).metrics_specs[0].metrics[0]
-            .threshold.change_threshold.absolute.value, 6) for e in evaluators]
+        configs = [proto_utils.json_to_proto(e.exec_properties["eval_config"],
+                                             tfma_config.EvalConfig()) for e in evaluators]
+        return [round(-c.metrics_specs[0].metrics[0].threshold.change_threshold.absolute.value, 6)
+                for c in configs]
     example_gen = by_id[pipeline.EXAMPLE_GEN_ID].exec_properties
     transform = json.loads(by_id[pipeline.TRANSFORM_ID].exec_properties["custom_config"])
     return [{
