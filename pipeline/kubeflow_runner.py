@@ -28,7 +28,8 @@ from imagepipe.pipeline.config import PipelineConfig
 
 TARGETS = ("kubeflow", "vertex")
 SPEC_SUFFIX = {"kubeflow": ".yaml", "vertex": ".json"}
-_EXTRA_HINT = "pip install -c constraints.txt -e '.[kubeflow]'"
+_EXTRA_HINT = ("./scripts/test.sh installs it, or pip install -c constraints/tfx-<1.16|1.21>.txt "
+               "-e '.[kubeflow]' (the stack of your venv)")
 
 
 def default_output(pipeline_name: str, target: str) -> str:
