@@ -2,7 +2,6 @@
 
 import os
 
-import tensorflow as tf
 import yaml
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
@@ -31,11 +30,23 @@ def test_models_config_serves_the_pushed_model_like_the_local_server():
     assert model.model_version_policy.latest.num_versions == repository.DEFAULT_NUM_VERSIONS
 
 
-def test_compose_runs_the_official_image_of_our_tensorflow_on_loopback_ports():
+def pinned_version(stack: str, package: str) -> str:
+    with open(os.path.join(SERVING, "..", "constraints", f"{stack}.txt")) as f:
+        pins = dict(line.strip().split("==") for line in f if "==" in line)
+    return pins[package]
+
+
+def test_compose_runs_the_official_image_of_the_stacks_serving_api_on_loopback_ports():
     service = load_compose()
-    image, tag = service["image"].split(":")
+    image, tag = service["image"].split(":", 1)
     assert image == "tensorflow/serving"
-    assert tag.split(".")[:2] == tf.__version__.split(".")[:2]
+    # ${TF_SERVING_TAG:-2.16.1}: the default is the TFX 1.16 stack's TF Serving, the README's
+    # tag for the TFX 1.21 stack its own (TF Serving's newest release, older than its TF).
+    default_tag = pinned_version("tfx-1.16", "tensorflow-serving-api")
+    assert tag == "${TF_SERVING_TAG:-%s}" % default_tag
+    assert default_tag.split(".")[:2] == pinned_version("tfx-1.16", "tensorflow").split(".")[:2]
+    assert f"TF_SERVING_TAG={pinned_version('tfx-1.21', 'tensorflow-serving-api')}" in open(
+        os.path.join(SERVING, "docker-compose.yml")).read()
     assert service["ports"] == ["127.0.0.1:8501:8501", "127.0.0.1:8500:8500"]
     mounts = {volume.rsplit(":", 2)[1]: volume for volume in service["volumes"]}
     assert "/models" in mounts
