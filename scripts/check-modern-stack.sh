@@ -57,12 +57,20 @@ require_tools() {
   fi
 }
 
+refuse_mounted_root() {
+  # A run killed before its clean-up leaves the host's /dev bound inside: never delete through it.
+  if awk -v root="$ROOT/" 'index($2 "/", root) == 1 {found = 1} END {exit !found}' /proc/mounts; then
+    die "filesystems are still mounted under $ROOT (an interrupted run): umount -R them first"
+  fi
+}
+
 build_root() {
   local done_marker="$ROOT/.imagepipe-root-complete"
   if [[ -f "$done_marker" ]]; then
     log "reusing the Debian root $ROOT ($(cat "$ROOT/etc/debian_version"))"
     return
   fi
+  refuse_mounted_root
   rm -rf "$ROOT"  # a half-built root from an interrupted run
   mkdir -p "$ROOT"
   log "debootstrap $SUITE into $ROOT from $MIRROR"
@@ -170,6 +178,7 @@ summary() {
 main() {
   parse_args "$@"
   require_tools
+  refuse_mounted_root
   build_root
   mount_filesystems
   trust_host_network
