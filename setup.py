@@ -40,6 +40,8 @@ setup(
         "tfx>=1.16,<1.22",  # the exact stack: constraints/<stack>.txt (scripts/setup.sh)
         "tensorflow>=2.16,<2.22",
         "tf_keras>=2.16,<2.22",
+        # The Trainer's TensorBoard logs (model_run): TF 2.21 no longer installs TensorBoard.
+        "tensorboard>=2.16,<2.22",
         "tensorflow-transform>=1.16,<1.22",
         "tensorflow-model-analysis>=0.47,<0.53",
         "tensorflow-datasets>=4.9",
