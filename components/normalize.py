@@ -5,30 +5,43 @@ garment and centred with the longest side fitted to 28 pixels. Photos from
 web shops and phones are large, colourful, on light or busy backgrounds and
 off-centre. :func:`fashion_mnist_like` brings both to the same form, in
 TensorFlow ops so that it runs inside Transform and therefore inside every
-served model:
+served model.
+
+Images whose border is mostly black (Fashion-MNIST's own form) take the
+direct path, close to the identity on Fashion-MNIST:
 
 1. grayscale, float [0, 1];
-2. dark background: the background level is judged from the image's border
-   (its median); a light border inverts the image;
-3. the background level is subtracted and the contrast stretched;
-4. crop to the bounding box of the pixels clearly above the background;
-5. the brightest pixel becomes white (Fashion-MNIST images all peak at
-   250-255), so dim or low-contrast photos keep their details;
-6. keep the aspect ratio, fit the longest side to ``size``, centre on black.
+2. the background plane (fitted to the border) and its spread are subtracted;
+3. crop to the bounding box of the pixels clearly above the background;
+4. the brightest pixel becomes white (Fashion-MNIST images all peak at
+   250-255);
+5. keep the aspect ratio, fit the longest side to ``size``, centre on black.
 
-On Fashion-MNIST images (black border, garment already fitted) the result is
-close to the identity.
+Any other picture is a photo, and :func:`photo_object` finds its object
+before drawing it:
+
+1. colour, at most WORK_SIDE pixels on a side;
+2. each pixel's distance to a background model fitted to the upper border
+   (robust to a garment cut off by the frame), in any channel, so light on
+   light and dark on dark stay visible; glare spots and their halo removed;
+3. the foreground: Otsu's threshold on the distances, at least the border's
+   own texture, with quantile fallbacks when the share is implausible, so it
+   never collapses; thin lines (folds, seams) opened away;
+4. the object: the largest connected region of the foreground and those at
+   least KEEP_REGION_SHARE of it (the other shoe of a pair), on a coarse grid;
+5. its distance becomes its lightness, scaled so that its PEAK_QUANTILE is
+   white; crop to it, fit and centre as above.
 
 :func:`fashion_mnist_like_batch` computes the same for a batch of equal-sized
-images with batched ops: steps 1-5 are the same arithmetic on a batch axis, and
-step 6 is a pure shift when the object's longest side is already ``size`` (94%
+images with batched ops: the direct path's arithmetic on a batch axis, and a
+pure shift for step 5 when the object's longest side is already ``size`` (94%
 of Fashion-MNIST images; a resize to the same size is the identity), so the
 results are :func:`fashion_mnist_like`'s (eagerly bit for bit; in a graph,
-where TensorFlow fuses the arithmetic differently, within 2e-4); the other
-images go through :func:`fashion_mnist_like` one by one. Transform, the
-Evaluator and the served models run it on every batch of 28x28 grayscale images,
-about nine times faster than image by image, and an image gets the same pixels
-whatever else is in its batch.
+where TensorFlow fuses the arithmetic differently, within 2e-4); photos and the
+other images go through :func:`fashion_mnist_like` one by one. Transform, the
+Evaluator and the served models run it on every batch of 28x28 grayscale
+images, about nine times faster than image by image, and an image gets the same
+pixels whatever else is in its batch.
 """
 
 from __future__ import annotations
@@ -37,8 +50,8 @@ import tensorflow as tf
 
 # A pixel belongs to the object when it is this much above the background.
 OBJECT_THRESHOLD = 0.05
-# Borders brighter than this are light backgrounds.
-LIGHT_BORDER = 0.5
+# Images whose border median is at most this are already light on black (Fashion-MNIST).
+DARK_BORDER = 0.02
 
 
 def _border_pixels(image: tf.Tensor) -> tf.Tensor:
@@ -72,7 +85,7 @@ def background_field(gray: tf.Tensor) -> tf.Tensor:
 
 
 def dark_background(gray: tf.Tensor) -> tf.Tensor:
-    """Inverts a [H, W] image in [0, 1] with a light border, removes the background.
+    """Removes the background of a [H, W] image in [0, 1] that is light on a dark border.
 
     The background is a plane fitted to the border (level and lighting
     slopes); its residual spread on the border (3 median absolute deviations:
@@ -81,8 +94,6 @@ def dark_background(gray: tf.Tensor) -> tf.Tensor:
     Returns:
       [H, W] in [0, 1] with the background at 0.
     """
-    inverted = _median(_border_pixels(gray)) > LIGHT_BORDER
-    gray = tf.where(inverted, 1.0 - gray, gray)
     residual = gray - background_field(gray)
     spread = 3.0 * _median(tf.abs(_border_pixels(residual)))
     scale = tf.maximum(1.0 - _median(_border_pixels(gray)) - spread, 1e-3)
@@ -132,8 +143,31 @@ def to_gray(image: tf.Tensor) -> tf.Tensor:
     return tf.reduce_sum(rgb * _LUMA, axis=-1)
 
 
+def has_dark_background(gray: tf.Tensor) -> tf.Tensor:
+    """True for a [H, W] image in [0, 1] whose border is mostly black: Fashion-MNIST's form.
+
+    Half the border at most may be object (a Fashion-MNIST garment fitted to
+    the square touches two opposite sides); photos, even on dark floors, have
+    texture and noise there.
+    """
+    return _median(_border_pixels(gray)) <= DARK_BORDER
+
+
+def _dark_background_object(gray: tf.Tensor, size: int) -> tf.Tensor:
+    """Steps 2-6 for an image already light on black: near the identity on Fashion-MNIST."""
+    image = dark_background(gray)
+    top, left, height, width = _object_box(image)
+    cropped = tf.slice(image, tf.stack([top, left]), tf.stack([height, width]))
+    cropped = cropped / tf.maximum(tf.reduce_max(cropped), OBJECT_THRESHOLD)
+    return fit_and_centre(cropped, size)
+
+
 def fashion_mnist_like(image: tf.Tensor, size: int = 28) -> tf.Tensor:
     """Normalizes one decoded image to a Fashion-MNIST-like [size, size, 1] float image.
+
+    Images with a black border (Fashion-MNIST's own) keep their pixels up to a
+    crop and fit; any other picture is a photo and goes through
+    :func:`photo_object`, which finds the object first.
 
     Args:
       image: uint8 or float [H, W, C] with C in {1, 3, 4}, any size.
@@ -142,13 +176,264 @@ def fashion_mnist_like(image: tf.Tensor, size: int = 28) -> tf.Tensor:
     Returns:
       float32 [size, size, 1] in [0, 1]: light object centred on black.
     """
-    image = dark_background(to_gray(image))
-    top, left, height, width = _object_box(image)
-    cropped = tf.slice(image, tf.stack([top, left]), tf.stack([height, width]))
-    cropped = cropped / tf.maximum(tf.reduce_max(cropped), OBJECT_THRESHOLD)
-    normalized = fit_and_centre(cropped, size)
+    image = tf.convert_to_tensor(image)
+    gray = to_gray(image)
+    normalized = tf.cond(has_dark_background(gray),
+                         lambda: _dark_background_object(gray, size),
+                         lambda: photo_object(image, size))
     return tf.ensure_shape(tf.clip_by_value(normalized, 0.0, 1.0)[..., tf.newaxis],
                            [size, size, 1])
+
+
+# ---------------------------------------------------------------- the photo path
+
+# Photos are searched for their object at most this many pixels on a side.
+WORK_SIDE = 128
+# Connected regions are found on a grid of this many cells on a side.
+REGION_GRID = 24
+# Steps of region growing per loop turn.
+GROW_STEPS = 6
+# Regions at least this share of the largest one are kept (the other shoe, a loose sleeve).
+KEEP_REGION_SHARE = 0.3
+# Foreground shares outside this range are implausible: the threshold falls back to quantiles.
+FOREGROUND_SHARE = (0.03, 0.8)
+# Distances above this quantile (glare, a specular spot) are clipped before thresholding, never
+# below half the largest one (a small object is all there is to see).
+GLARE_QUANTILE = 0.98
+# The object's intensity is scaled so that this quantile of it becomes white.
+PEAK_QUANTILE = 0.95
+OTSU_BINS = 64
+# The foreground stands out more than this quantile of the border (robust to an object on it).
+BORDER_TEXTURE_QUANTILE = 0.75
+# Foreground lines and specks thinner than this many pixels (at WORK_SIDE) are not the object.
+OPENING = 3
+# Lighting may change the background by at most this much from one side of a photo to the other.
+MAX_LIGHTING_SLOPE = 0.2
+# The noise removed from the distances: this many median neighbour differences on the border.
+NOISE_FACTOR = 3.0
+# Specular pixels (glare): every channel above SPECULAR_LEVEL, SPECULAR_CONTRAST above the
+# background.
+SPECULAR_LEVEL = 0.85
+SPECULAR_CONTRAST = 0.15
+# Glare is removed with this many pixels around it (its soft edge), when it covers at most
+# GLARE_MAX_SHARE of the photo.
+GLARE_HALO = 9
+GLARE_MAX_SHARE = 0.12
+
+
+def _to_rgb(image: tf.Tensor) -> tf.Tensor:
+    """[H, W, C] (C = 1, 3 or 4; uint8 or float) as float [H, W, 3] in [0, 1]."""
+    image = tf.image.convert_image_dtype(image, tf.float32)
+    channels = image.shape[-1]
+    if channels is not None:
+        return image[..., :3] if channels >= 3 else tf.tile(image[..., :1], [1, 1, 3])
+    return tf.cond(tf.shape(image)[-1] >= 3, lambda: image[..., :3],
+                   lambda: tf.tile(image[..., :1], [1, 1, 3]))
+
+
+def _shrink(rgb: tf.Tensor, side: int) -> tf.Tensor:
+    """``rgb`` with its longest side at most ``side`` (area resize, aspect kept)."""
+    shape = tf.shape(rgb)[:2]
+    longest = tf.reduce_max(shape)
+    scale = side / tf.cast(longest, tf.float32)
+    target = tf.maximum(1, tf.cast(tf.round(tf.cast(shape, tf.float32) * scale), tf.int32))
+    return tf.cond(longest > side,
+                   lambda: tf.image.resize(rgb, target, method="area", antialias=True),
+                   lambda: rgb)
+
+
+def _upper_border(image: tf.Tensor) -> tf.Tensor:
+    """The top row and the upper halves of the side columns of a [H, W] image."""
+    half = tf.maximum(tf.shape(image)[0] // 2, 1)
+    return tf.concat([image[0, :], image[:half, 0], image[:half, -1]], axis=0)
+
+
+def photo_background(channel: tf.Tensor) -> tf.Tensor:
+    """The background of one [H, W] channel of a photo: a plane, robust to a cut-off object.
+
+    The level is the median of the upper border (a garment cut off by the frame
+    runs off its bottom and sides: a body, a folded pile); the lighting slopes,
+    from the medians of the top and bottom rows and of the upper halves of the
+    side columns, are bounded so that an object on one line cannot tilt the
+    plane into it.
+    """
+    level = _median(_upper_border(channel))
+    vertical = tf.clip_by_value(_median(channel[-1, :]) - _median(channel[0, :]),
+                                -MAX_LIGHTING_SLOPE, MAX_LIGHTING_SLOPE)
+    half = tf.maximum(tf.shape(channel)[0] // 2, 1)
+    horizontal = tf.clip_by_value(_median(channel[:half, -1]) - _median(channel[:half, 0]),
+                                  -MAX_LIGHTING_SLOPE, MAX_LIGHTING_SLOPE)
+    ys = tf.linspace(0.0, 1.0, tf.shape(channel)[0])[:, None]
+    xs = tf.linspace(-0.5, 0.5, tf.shape(channel)[1])[None, :]
+    return level + vertical * ys + horizontal * xs
+
+
+def _ring(image: tf.Tensor) -> tf.Tensor:
+    """The border of a [H, W] image as one closed path, clockwise from the top left."""
+    return tf.concat([image[0, :], image[1:, -1], image[-1, -2::-1], image[-2:0:-1, 0]], axis=0)
+
+
+def distance_to_background(rgb: tf.Tensor) -> tf.Tensor:
+    """How far each pixel of [H, W, 3] is from the background, in [0, 1], noise removed.
+
+    The background of each channel is :func:`photo_background`; the distance is
+    the largest channel's deviation from it, so a garment differs by colour, by
+    lightness or both, whichever polarity: light on light and dark on dark stay
+    visible. The noise level, from the differences of neighbouring pixels along
+    the border (an object on the border is smooth there too), is subtracted.
+    """
+    residual = tf.stack([rgb[..., c] - photo_background(rgb[..., c]) for c in range(3)],
+                        axis=-1)
+    distance = tf.reduce_max(tf.abs(residual), axis=-1)
+    ring = _ring(distance)
+    noise = NOISE_FACTOR * _median(tf.abs(ring - tf.roll(ring, 1, axis=0)))
+    return tf.nn.relu(distance - noise)
+
+
+def specular(rgb: tf.Tensor) -> tf.Tensor:
+    """[H, W] bool: near-white pixels much lighter than the background: glare, reflections."""
+    gray = tf.reduce_sum(rgb * _LUMA, axis=-1)
+    return tf.logical_and(tf.reduce_min(rgb, axis=-1) > SPECULAR_LEVEL,
+                          gray > _median(_upper_border(gray)) + SPECULAR_CONTRAST)
+
+
+def otsu_threshold(values: tf.Tensor, high: tf.Tensor) -> tf.Tensor:
+    """Otsu's threshold of ``values`` in [0, high]: the cut that best separates two classes."""
+    high = tf.maximum(high, 1e-6)
+    counts = tf.cast(tf.histogram_fixed_width(tf.reshape(values, [-1]), [0.0, high],
+                                              nbins=OTSU_BINS), tf.float32)
+    shares = counts / tf.maximum(tf.reduce_sum(counts), 1.0)
+    centres = (tf.range(OTSU_BINS, dtype=tf.float32) + 0.5) * high / OTSU_BINS
+    below = tf.cumsum(shares)
+    mean_below = tf.cumsum(shares * centres)
+    between = tf.square(mean_below[-1] * below - mean_below) / tf.maximum(
+        below * (1.0 - below), 1e-6)
+    best = tf.argmax(between[:-1], output_type=tf.int32)
+    return tf.cast(best + 1, tf.float32) * high / OTSU_BINS  # the upper edge of the cut's bin
+
+
+def foreground(distance: tf.Tensor) -> tf.Tensor:
+    """[H, W] bool: the pixels that stand out from the background.
+
+    Otsu's threshold on the distances (glare clipped), at least as high as
+    most of the border's own (a patterned or wooden background's texture is
+    as strong all over the photo as on its border); when that leaves an
+    implausibly small or large share of the photo, quantiles of the distances
+    take over, so the foreground never collapses to nothing while anything
+    differs from the background.
+    """
+    clipped = tf.minimum(distance, tf.maximum(_quantile(distance, GLARE_QUANTILE),
+                                              0.5 * tf.reduce_max(distance)))
+    texture = _quantile(_ring(clipped), BORDER_TEXTURE_QUANTILE)
+    threshold = tf.maximum(otsu_threshold(clipped, tf.reduce_max(clipped)), texture)
+    share = tf.reduce_mean(tf.cast(clipped > threshold, tf.float32))
+    low, high = FOREGROUND_SHARE
+    threshold = tf.where(share < low, tf.minimum(threshold, _quantile(clipped, 0.9)), threshold)
+    threshold = tf.where(share > high, tf.maximum(threshold, _quantile(clipped, 0.5)), threshold)
+    return opened(clipped > threshold)
+
+
+def opened(mask: tf.Tensor) -> tf.Tensor:
+    """``mask`` without its lines and specks thinner than OPENING pixels (seams, folds, grain).
+
+    The mask as it was when opening would leave nothing.
+    """
+    as_image = tf.cast(mask, tf.float32)[tf.newaxis, ..., tf.newaxis]
+    eroded = -tf.nn.max_pool2d(-as_image, OPENING, 1, "SAME")
+    result = tf.nn.max_pool2d(eroded, OPENING, 1, "SAME")[0, ..., 0] > 0.0
+    return tf.cond(tf.reduce_any(result), lambda: result, lambda: mask)
+
+
+def _region_labels(cells: tf.Tensor) -> tf.Tensor:
+    """int32 [G, G]: one id per connected region of float [1, G, G, 1] cells (0 off them)."""
+    grid = cells.shape[1]
+    ids = tf.reshape(tf.range(1, grid * grid + 1, dtype=tf.float32), [1, grid, grid, 1]) * cells
+
+    def grow(labels, _):
+        grown = labels
+        for _ in range(GROW_STEPS):  # several steps per loop turn: a turn costs more than a step
+            grown = tf.nn.max_pool2d(grown, 3, 1, "SAME") * cells
+        return grown, tf.reduce_any(tf.not_equal(grown, labels))
+
+    labels, _ = tf.while_loop(lambda labels, changed: changed, grow, (ids, tf.constant(True)),
+                              maximum_iterations=2 * grid // GROW_STEPS)
+    return tf.cast(labels[0, ..., 0], tf.int32)
+
+
+def _to_grid(mask: tf.Tensor) -> tf.Tensor:
+    """float [1, G, G, 1]: the share of each grid cell's pixels that are set."""
+    return tf.image.resize(tf.cast(mask, tf.float32)[tf.newaxis, ..., tf.newaxis],
+                           [REGION_GRID, REGION_GRID], method="area")
+
+
+def main_regions(mask: tf.Tensor) -> tf.Tensor:
+    """[H, W] bool: the cells of ``mask``'s largest connected region and of those nearly as big.
+
+    Regions are found on a REGION_GRID square grid (a cell is set when any of
+    its pixels is), grown by one cell so that pieces a few pixels apart stay
+    one object, by propagating the largest cell id through each region. Folds,
+    sheet edges and spots apart from the object are dropped.
+    """
+    segments = REGION_GRID * REGION_GRID + 1
+    cells = tf.cast(_to_grid(mask) > 0.0, tf.float32)
+    labels = _region_labels(tf.nn.max_pool2d(cells, 3, 1, "SAME"))
+    sizes = tf.math.unsorted_segment_sum(tf.reshape(cells, [-1]), tf.reshape(labels, [-1]),
+                                         segments)
+    sizes = tf.tensor_scatter_nd_update(sizes, [[0]], [0.0])  # id 0 is the background
+    kept = tf.logical_and(sizes > 0.0, sizes >= KEEP_REGION_SHARE * tf.reduce_max(sizes))
+    kept_cells = tf.cast(tf.gather(kept, labels), tf.float32)[tf.newaxis, ..., tf.newaxis]
+    kept_pixels = tf.image.resize(kept_cells, tf.shape(mask), method="nearest")[0, ..., 0]
+    return kept_pixels > 0.5
+
+
+def glare_zone(rgb: tf.Tensor) -> tf.Tensor:
+    """[H, W] bool: glare spots and their soft edge; nothing when they are too big for glare.
+
+    A white garment on a dark floor is near white too: a specular area larger
+    than GLARE_MAX_SHARE of the photo is taken for the object and kept.
+    """
+    glare = tf.cast(specular(rgb), tf.float32)[tf.newaxis, ..., tf.newaxis]
+    halo = tf.nn.max_pool2d(glare, GLARE_HALO, 1, "SAME")[0, ..., 0] > 0.0
+    small = tf.reduce_mean(tf.cast(halo, tf.float32)) <= GLARE_MAX_SHARE
+    return tf.logical_and(halo, small)
+
+
+def _grown(mask: tf.Tensor, pixels: int = 1) -> tf.Tensor:
+    """[H, W] bool ``mask`` grown by ``pixels`` in every direction."""
+    grown = tf.nn.max_pool2d(tf.cast(mask, tf.float32)[tf.newaxis, ..., tf.newaxis],
+                             2 * pixels + 1, 1, "SAME")
+    return grown[0, ..., 0] > 0.0
+
+
+def _mask_box(mask: tf.Tensor):
+    """(top, left, height, width) of the True pixels of [H, W] (the whole image if none)."""
+    return _object_box(tf.cast(mask, tf.float32))
+
+
+def photo_object(image: tf.Tensor, size: int) -> tf.Tensor:
+    """Finds the object of a photo and draws it light on black, [size, size], fitted and centred.
+
+    The foreground is what differs from the border's background model
+    (:func:`foreground`); the main connected regions of it are the object
+    (:func:`main_regions`); its distance to the background becomes its
+    lightness, scaled so that its PEAK_QUANTILE is white (a glare spot cannot
+    dim the rest). A photo with anything on it never comes out empty.
+    """
+    rgb = _shrink(_to_rgb(image), WORK_SIDE)
+    distance = distance_to_background(rgb)
+    distance = tf.where(glare_zone(rgb), 0.0, distance)
+    mask = foreground(distance)
+    regions = main_regions(mask)
+    object_mask = tf.logical_and(mask, regions)
+    peak = tf.cond(tf.reduce_any(object_mask),
+                   lambda: _quantile(tf.boolean_mask(distance, object_mask), PEAK_QUANTILE),
+                   lambda: tf.constant(1.0))
+    # The object's soft edge, a pixel beyond the mask, stays; removed glare does not return.
+    lightness = tf.where(tf.logical_and(regions, _grown(mask)),
+                         distance / tf.maximum(peak, 1e-3), 0.0)
+    top, left, height, width = _mask_box(object_mask)
+    cropped = tf.slice(lightness, tf.stack([top, left]), tf.stack([height, width]))
+    return fit_and_centre(tf.clip_by_value(cropped, 0.0, 1.0), size)
 
 
 # ---------------------------------------------------------------- the batched path
@@ -172,8 +457,6 @@ def _batch_dark_background(gray: tf.Tensor) -> tf.Tensor:
     def median(values):
         return _batch_quantile(values, 0.5)[:, None, None]
 
-    inverted = median(_batch_border(gray)) > LIGHT_BORDER
-    gray = tf.where(inverted, 1.0 - gray, gray)
     level = median(_batch_border(gray))
     vertical = (_batch_quantile(gray[:, -1, :], 0.1) - _batch_quantile(gray[:, 0, :], 0.1))
     horizontal = (_batch_quantile(gray[:, :, -1], 0.1) - _batch_quantile(gray[:, :, 0], 0.1))
@@ -241,13 +524,15 @@ def fashion_mnist_like_batch(images: tf.Tensor, size: int = 28) -> tf.Tensor:
     Returns:
       float32 [N, size, size, 1], ``fashion_mnist_like`` of each image.
     """
-    gray = _batch_dark_background(_batch_gray(images))
+    raw_gray = _batch_gray(images)
+    gray = _batch_dark_background(raw_gray)
     top, left, height, width = _batch_object_box(gray)
     peak = tf.maximum(tf.reduce_max(gray, axis=[1, 2]), OBJECT_THRESHOLD)
     scaled = gray / peak[:, None, None]
     fast = tf.clip_by_value(_shift_into_place(scaled, top, left, height, width, size), 0.0, 1.0)
-    # Boxes whose longest side is not ``size`` are resized: those go one by one.
-    resized = tf.where(tf.maximum(height, width) != size)[:, 0]
+    # Photos, and boxes whose longest side is not ``size`` (resized), go one by one.
+    photo = _batch_quantile(_batch_border(raw_gray), 0.5) > DARK_BORDER
+    resized = tf.where(tf.logical_or(tf.maximum(height, width) != size, photo))[:, 0]
     slow = tf.map_fn(lambda image: fashion_mnist_like(image, size)[..., 0],
                      tf.gather(images, resized),
                      fn_output_signature=tf.TensorSpec([size, size], tf.float32))
