@@ -202,7 +202,7 @@ FOREGROUND_SHARE = (0.03, 0.8)
 GLARE_QUANTILE = 0.98
 # The object's intensity is scaled so that this quantile of it becomes white.
 PEAK_QUANTILE = 0.95
-OTSU_BINS = 64
+HISTOGRAM_BINS = 64
 # The foreground stands out more than this quantile of the border (robust to an object on it).
 BORDER_TEXTURE_QUANTILE = 0.75
 # Foreground lines and specks thinner than this many pixels (at WORK_SIDE) are not the object.
@@ -243,13 +243,19 @@ def _shrink(rgb: tf.Tensor, side: int) -> tf.Tensor:
 
 
 def _upper_border(image: tf.Tensor) -> tf.Tensor:
-    """The top row and the upper halves of the side columns of a [H, W] image."""
+    """The top row and the upper halves of the side columns of a [H, W, ...] image."""
     half = tf.maximum(tf.shape(image)[0] // 2, 1)
     return tf.concat([image[0, :], image[:half, 0], image[:half, -1]], axis=0)
 
 
-def photo_background(channel: tf.Tensor) -> tf.Tensor:
-    """The background of one [H, W] channel of a photo: a plane, robust to a cut-off object.
+def _medians(lines: tf.Tensor) -> tf.Tensor:
+    """The median of each column of [K, C] values: one per channel."""
+    ordered = tf.sort(lines, axis=0)
+    return ordered[(tf.shape(lines)[0] - 1) // 2]
+
+
+def photo_background(image: tf.Tensor) -> tf.Tensor:
+    """The background of a [H, W] or [H, W, C] photo per channel: a plane, robust to a cut-off.
 
     The level is the median of the upper border (a garment cut off by the frame
     runs off its bottom and sides: a body, a folded pile); the lighting slopes,
@@ -257,15 +263,17 @@ def photo_background(channel: tf.Tensor) -> tf.Tensor:
     side columns, are bounded so that an object on one line cannot tilt the
     plane into it.
     """
-    level = _median(_upper_border(channel))
-    vertical = tf.clip_by_value(_median(channel[-1, :]) - _median(channel[0, :]),
+    planes = image if image.shape.rank == 3 else image[..., tf.newaxis]
+    half = tf.maximum(tf.shape(planes)[0] // 2, 1)
+    level = _medians(_upper_border(planes))
+    vertical = tf.clip_by_value(_medians(planes[-1]) - _medians(planes[0]),
                                 -MAX_LIGHTING_SLOPE, MAX_LIGHTING_SLOPE)
-    half = tf.maximum(tf.shape(channel)[0] // 2, 1)
-    horizontal = tf.clip_by_value(_median(channel[:half, -1]) - _median(channel[:half, 0]),
+    horizontal = tf.clip_by_value(_medians(planes[:half, -1]) - _medians(planes[:half, 0]),
                                   -MAX_LIGHTING_SLOPE, MAX_LIGHTING_SLOPE)
-    ys = tf.linspace(0.0, 1.0, tf.shape(channel)[0])[:, None]
-    xs = tf.linspace(-0.5, 0.5, tf.shape(channel)[1])[None, :]
-    return level + vertical * ys + horizontal * xs
+    ys = tf.linspace(0.0, 1.0, tf.shape(planes)[0])[:, None, None]
+    xs = tf.linspace(-0.5, 0.5, tf.shape(planes)[1])[None, :, None]
+    background = level + vertical * ys + horizontal * xs
+    return background if image.shape.rank == 3 else background[..., 0]
 
 
 def _ring(image: tf.Tensor) -> tf.Tensor:
@@ -282,9 +290,7 @@ def distance_to_background(rgb: tf.Tensor) -> tf.Tensor:
     visible. The noise level, from the differences of neighbouring pixels along
     the border (an object on the border is smooth there too), is subtracted.
     """
-    residual = tf.stack([rgb[..., c] - photo_background(rgb[..., c]) for c in range(3)],
-                        axis=-1)
-    distance = tf.reduce_max(tf.abs(residual), axis=-1)
+    distance = tf.reduce_max(tf.abs(rgb - photo_background(rgb)), axis=-1)
     ring = _ring(distance)
     noise = NOISE_FACTOR * _median(tf.abs(ring - tf.roll(ring, 1, axis=0)))
     return tf.nn.relu(distance - noise)
@@ -297,19 +303,34 @@ def specular(rgb: tf.Tensor) -> tf.Tensor:
                           gray > _median(_upper_border(gray)) + SPECULAR_CONTRAST)
 
 
-def otsu_threshold(values: tf.Tensor, high: tf.Tensor) -> tf.Tensor:
-    """Otsu's threshold of ``values`` in [0, high]: the cut that best separates two classes."""
-    high = tf.maximum(high, 1e-6)
-    counts = tf.cast(tf.histogram_fixed_width(tf.reshape(values, [-1]), [0.0, high],
-                                              nbins=OTSU_BINS), tf.float32)
+def _histogram(values: tf.Tensor, high: tf.Tensor) -> tf.Tensor:
+    """float [HISTOGRAM_BINS] counts of ``values`` over [0, high] (values above in the last)."""
+    return tf.cast(tf.histogram_fixed_width(tf.reshape(values, [-1]), [0.0, high],
+                                            nbins=HISTOGRAM_BINS), tf.float32)
+
+
+def _histogram_quantile(counts: tf.Tensor, high: tf.Tensor, q) -> tf.Tensor:
+    """The ``q`` quantile from a histogram over [0, high]: the upper edge of its bin.
+
+    Photos use histograms, not sorts: sorting every pixel of every training
+    photo cost more than the rest of the normalization.
+    """
+    below = tf.cumsum(counts) / tf.maximum(tf.reduce_sum(counts), 1.0)
+    index = tf.minimum(tf.reduce_sum(tf.cast(below < q, tf.int32)), HISTOGRAM_BINS - 1)
+    return tf.cast(index + 1, tf.float32) * high / HISTOGRAM_BINS
+
+
+def otsu_threshold(counts: tf.Tensor, high: tf.Tensor) -> tf.Tensor:
+    """Otsu's threshold of a histogram over [0, high]: the cut that best separates two classes."""
+    bins = tf.shape(counts)[0]
     shares = counts / tf.maximum(tf.reduce_sum(counts), 1.0)
-    centres = (tf.range(OTSU_BINS, dtype=tf.float32) + 0.5) * high / OTSU_BINS
+    centres = (tf.range(tf.cast(bins, tf.float32)) + 0.5) * high / tf.cast(bins, tf.float32)
     below = tf.cumsum(shares)
     mean_below = tf.cumsum(shares * centres)
     between = tf.square(mean_below[-1] * below - mean_below) / tf.maximum(
         below * (1.0 - below), 1e-6)
     best = tf.argmax(between[:-1], output_type=tf.int32)
-    return tf.cast(best + 1, tf.float32) * high / OTSU_BINS  # the upper edge of the cut's bin
+    return tf.cast(best + 1, tf.float32) * high / tf.cast(bins, tf.float32)  # the cut's upper edge
 
 
 def foreground(distance: tf.Tensor) -> tf.Tensor:
@@ -322,14 +343,22 @@ def foreground(distance: tf.Tensor) -> tf.Tensor:
     take over, so the foreground never collapses to nothing while anything
     differs from the background.
     """
-    clipped = tf.minimum(distance, tf.maximum(_quantile(distance, GLARE_QUANTILE),
-                                              0.5 * tf.reduce_max(distance)))
+    high = tf.maximum(tf.reduce_max(distance), 1e-6)
+    counts = _histogram(distance, high)
+
+    def quantile(q):
+        return _histogram_quantile(counts, high, q)
+
+    clip = tf.maximum(quantile(GLARE_QUANTILE), 0.5 * high)
+    clipped = tf.minimum(distance, clip)
     texture = _quantile(_ring(clipped), BORDER_TEXTURE_QUANTILE)
-    threshold = tf.maximum(otsu_threshold(clipped, tf.reduce_max(clipped)), texture)
+    threshold = tf.maximum(otsu_threshold(_histogram(clipped, clip), clip), texture)
     share = tf.reduce_mean(tf.cast(clipped > threshold, tf.float32))
-    low, high = FOREGROUND_SHARE
-    threshold = tf.where(share < low, tf.minimum(threshold, _quantile(clipped, 0.9)), threshold)
-    threshold = tf.where(share > high, tf.maximum(threshold, _quantile(clipped, 0.5)), threshold)
+    low, high_share = FOREGROUND_SHARE
+    threshold = tf.where(share < low, tf.minimum(threshold, tf.minimum(quantile(0.9), clip)),
+                         threshold)
+    threshold = tf.where(share > high_share,
+                         tf.maximum(threshold, tf.minimum(quantile(0.5), clip)), threshold)
     return opened(clipped > threshold)
 
 
@@ -425,8 +454,10 @@ def photo_object(image: tf.Tensor, size: int) -> tf.Tensor:
     mask = foreground(distance)
     regions = main_regions(mask)
     object_mask = tf.logical_and(mask, regions)
+    high = tf.maximum(tf.reduce_max(distance), 1e-6)
     peak = tf.cond(tf.reduce_any(object_mask),
-                   lambda: _quantile(tf.boolean_mask(distance, object_mask), PEAK_QUANTILE),
+                   lambda: _histogram_quantile(_histogram(tf.boolean_mask(distance, object_mask),
+                                                          high), high, PEAK_QUANTILE),
                    lambda: tf.constant(1.0))
     # The object's soft edge, a pixel beyond the mask, stays; removed glare does not return.
     lightness = tf.where(tf.logical_and(regions, _grown(mask)),

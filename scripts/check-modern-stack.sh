@@ -160,17 +160,19 @@ summary() {
   log "summary"
   echo "host:       $(. /etc/os-release && echo "$PRETTY_NAME"), glibc $(getconf GNU_LIBC_VERSION | cut -d' ' -f2)"
   echo "root:       Debian $(cat "$ROOT/etc/debian_version"), glibc $(in_root getconf GNU_LIBC_VERSION | cut -d' ' -f2)"
-  [[ -x "$venv/bin/python" ]] || return 0
+  # (bin/python links to the root's /usr/bin/python3.X, absent on the host: test the venv file)
+  [[ -f "$venv/pyvenv.cfg" ]] || return 0
   echo "stack:      $(cat "$venv/.imagepipe-stack" 2>/dev/null || echo '?'), $(in_root $TREE/.venv/bin/python -c \
     'import sys, tfx, tensorflow as tf; print("Python %d.%d.%d" % sys.version_info[:3], "TFX", tfx.__version__, "TF", tf.__version__)' 2>/dev/null)"
   echo "venv size:  $(du -sh "$venv" | cut -f1)"
   for name in install main-job tests; do
     [[ -n "${STATUS[$name]:-}" ]] && echo "$name: ${SECONDS_TAKEN[$name]} s, exit ${STATUS[$name]}"
   done
-  if [[ -f "$LOGS/main-job.log" ]]; then
+  # Only this run's steps: a skipped step's log is an earlier run's.
+  if [[ -n "${STATUS[main-job]:-}" && -f "$LOGS/main-job.log" ]]; then
     grep -E "^Run .* finished in|^  test accuracy:|^  recall per class:" "$LOGS/main-job.log" || true
   fi
-  if [[ -f "$LOGS/tests.log" ]]; then
+  if [[ -n "${STATUS[tests]:-}" && -f "$LOGS/tests.log" ]]; then
     grep -E "(passed|failed).* in [0-9.]+s" "$LOGS/tests.log" | tail -1 || true
   fi
 }
