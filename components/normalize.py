@@ -132,15 +132,9 @@ _LUMA = (0.2989, 0.5870, 0.1140)
 
 def to_gray(image: tf.Tensor) -> tf.Tensor:
     """Converts [H, W, C] (C = 1, 3 or 4; uint8 or float) to float [H, W] in [0, 1]."""
-    image = tf.image.convert_image_dtype(image, tf.float32)
-    channels = image.shape[-1]
-    if channels == 1:
-        return image[..., 0]
-    if channels is not None:
-        return tf.reduce_sum(image[..., :3] * _LUMA, axis=-1)
-    rgb = tf.cond(tf.shape(image)[-1] >= 3, lambda: image[..., :3],
-                  lambda: tf.tile(image[..., :1], [1, 1, 3]))
-    return tf.reduce_sum(rgb * _LUMA, axis=-1)
+    if image.shape[-1] == 1:
+        return tf.image.convert_image_dtype(image, tf.float32)[..., 0]
+    return tf.reduce_sum(_to_rgb(image) * _LUMA, axis=-1)
 
 
 def has_dark_background(gray: tf.Tensor) -> tf.Tensor:
@@ -154,7 +148,7 @@ def has_dark_background(gray: tf.Tensor) -> tf.Tensor:
 
 
 def _dark_background_object(gray: tf.Tensor, size: int) -> tf.Tensor:
-    """Steps 2-6 for an image already light on black: near the identity on Fashion-MNIST."""
+    """The direct path (steps 2-5) for an image already light on black: near the identity."""
     image = dark_background(gray)
     top, left, height, width = _object_box(image)
     cropped = tf.slice(image, tf.stack([top, left]), tf.stack([height, width]))
