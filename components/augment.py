@@ -8,6 +8,9 @@
 * :func:`augmentation_layers` is the report's in-model augmentation for
   photos (``RandomFlip('horizontal')`` + ``RandomRotation(0.2)``), active in
   training only.
+* :func:`render_photos` renders a batch of Fashion-MNIST-like images as
+  photo-like pictures (the training stream's photo augmentation), batched:
+  one transform, one blur and one noise draw for the whole batch.
 """
 
 from __future__ import annotations
@@ -108,7 +111,7 @@ class PhotoConfig:
     """Ranges of the photo-like rendering of a Fashion-MNIST-like image.
 
     Attributes:
-      canvas: (min, max) side of the rendered photo, in pixels.
+      canvas: (min, max) side of the rendered photos, in pixels (one side per batch).
       object_fraction: (min, max) share of the canvas the object's longest side covers.
       light_background: probability of a light background (shop photos).
       texture: largest amplitude of the background's low-frequency texture.
@@ -130,58 +133,112 @@ def _uniform(seed, low, high, shape=()):
     return tf.random.stateless_uniform(shape, seed, low, high)
 
 
-def _background(seed, side, light: tf.Tensor, config: PhotoConfig) -> tf.Tensor:
-    """A light or dark, coloured background with low-frequency texture, [side, side, 3]."""
-    seeds = tf.random.experimental.stateless_split(seed, 3)
-    base = tf.where(light, _uniform(seeds[0], 0.7, 1.0, [3]), _uniform(seeds[0], 0.0, 0.3, [3]))
-    coarse = _uniform(seeds[1], -1.0, 1.0, [6, 6, 3]) * _uniform(seeds[2], 0.0, config.texture)
-    texture = tf.image.resize(coarse[tf.newaxis], [side, side], method="bicubic")[0]
-    return tf.clip_by_value(base + texture, 0.0, 1.0)
+def _backgrounds(seed, count, side, light: tf.Tensor, config: PhotoConfig) -> tf.Tensor:
+    """Light or dark, coloured backgrounds with low-frequency texture, [count, side, side, 3]."""
+    seeds = tf.random.experimental.stateless_split(seed, 4)
+    base = tf.where(light[:, None], _uniform(seeds[0], 0.7, 1.0, [count, 3]),
+                    _uniform(seeds[1], 0.0, 0.3, [count, 3]))
+    amplitude = _uniform(seeds[3], 0.0, config.texture, [count])
+    coarse = _uniform(seeds[2], -1.0, 1.0, [count, 6, 6, 3]) * amplitude[:, None, None, None]
+    texture = tf.image.resize(coarse, [side, side], method="bicubic")
+    return tf.clip_by_value(base[:, None, None, :] + texture, 0.0, 1.0)
 
 
-def _blur(image: tf.Tensor, sigma: tf.Tensor) -> tf.Tensor:
-    """Gaussian blur of a [H, W, 3] image with a 5x5 kernel."""
+def _blurred(photos: tf.Tensor, sigmas: tf.Tensor) -> tf.Tensor:
+    """Gaussian blur of each [S, S, 3] photo of [N, S, S, 3] with its sigma, a 5x5 kernel.
+
+    One depthwise convolution for the batch: the photos' channels side by side.
+    The edges are mirrored, not padded with black: a dark frame would be the
+    border the normalization reads the background from.
+    """
     offsets = tf.range(-2.0, 3.0)
-    weights = tf.exp(-0.5 * tf.square(offsets / tf.maximum(sigma, 1e-3)))
-    weights = weights / tf.reduce_sum(weights)
-    kernel = tf.tile((weights[:, None] * weights[None, :])[:, :, None, None], [1, 1, 3, 1])
-    return tf.nn.depthwise_conv2d(image[tf.newaxis], kernel, [1, 1, 1, 1], "SAME")[0]
+    weights = tf.exp(-0.5 * tf.square(offsets[None, :] / tf.maximum(sigmas, 1e-3)[:, None]))
+    weights = weights / tf.reduce_sum(weights, axis=1, keepdims=True)  # [N, 5]
+    kernels = weights[:, :, None] * weights[:, None, :]  # [N, 5, 5]
+    kernels = tf.repeat(tf.transpose(kernels, [1, 2, 0]), 3, axis=2)[..., tf.newaxis]
+    shape = tf.shape(photos)
+    side_by_side = tf.reshape(tf.transpose(photos, [1, 2, 0, 3]),
+                              [1, shape[1], shape[2], shape[0] * 3])
+    mirrored = tf.pad(side_by_side, [[0, 0], [2, 2], [2, 2], [0, 0]], mode="REFLECT")
+    blurred = tf.nn.depthwise_conv2d(mirrored, kernels, [1, 1, 1, 1], "VALID")
+    return tf.transpose(tf.reshape(blurred, [shape[1], shape[2], shape[0], 3]), [2, 0, 1, 3])
+
+
+def _placed(images: tf.Tensor, seeds, side: tf.Tensor, config: PhotoConfig) -> tf.Tensor:
+    """Each [H, W, 1] image scaled, mirrored at random and placed on a [side, side] canvas.
+
+    One projective transform for the batch maps each canvas pixel into its
+    image (pixel centres aligned as ``tf.image.resize`` aligns them); the
+    canvas outside the image is 0.
+    """
+    count = tf.shape(images)[0]
+    canvas = tf.cast(side, tf.float32)
+    object_side = tf.maximum(8.0, tf.floor(canvas * _uniform(seeds[0], *config.object_fraction,
+                                                             [count])))
+    room = canvas - object_side
+    top = tf.minimum(tf.floor(_uniform(seeds[1], 0.0, 1.0, [count]) * (room + 1.0)), room)
+    left = tf.minimum(tf.floor(_uniform(seeds[2], 0.0, 1.0, [count]) * (room + 1.0)), room)
+    height = tf.cast(tf.shape(images)[1], tf.float32)
+    width = tf.cast(tf.shape(images)[2], tf.float32)
+    scale_y, scale_x = height / object_side, width / object_side
+    offset_x = (0.5 - left) * scale_x - 0.5
+    mirrored = _uniform(seeds[3], 0.0, 1.0, [count]) < 0.5
+    zeros = tf.zeros([count])
+    transforms = tf.stack([
+        tf.where(mirrored, -scale_x, scale_x), zeros,
+        tf.where(mirrored, width - 1.0 - offset_x, offset_x),
+        zeros, scale_y, (0.5 - top) * scale_y - 0.5, zeros, zeros], axis=1)
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=images, transforms=transforms, output_shape=tf.stack([side, side]),
+        fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")
+
+
+def render_photos(images: tf.Tensor, seed: tf.Tensor,
+                  config: PhotoConfig = PhotoConfig()) -> tf.Tensor:
+    """Renders light-on-black [N, 28, 28, 1] images as photo-like RGB pictures, as a batch.
+
+    Each object is scaled and placed at random on a textured, coloured, light
+    or dark background, given a colour that contrasts with it, mirrored at
+    random, lit unevenly, blurred, noised and JPEG-compressed. The photos of
+    one call share their canvas side, drawn from ``config.canvas``; everything
+    else is drawn per photo.
+
+    Args:
+      images: float32 [N, H, W, 1] in [0, 1], N >= 1.
+      seed: int [2] stateless seed: the same seed, the same photos.
+      config: the ranges of the rendering.
+
+    Returns:
+      float32 [N, S, S, 3] in [0, 1].
+    """
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 12)
+    count = tf.shape(images)[0]
+    side = tf.cast(_uniform(seeds[0], config.canvas[0], config.canvas[1] + 1), tf.int32)
+    alpha = _placed(images, seeds[1:5], side, config)
+    light = _uniform(seeds[5], 0.0, 1.0, [count]) < config.light_background
+    # Fashion-MNIST is the negative of product photos: a dark object on a light
+    # background (or the other way round) keeps the intensities as alpha.
+    colour = tf.where(light[:, None], _uniform(seeds[6], 0.0, 0.35, [count, 3]),
+                      _uniform(seeds[6], 0.65, 1.0, [count, 3]))
+    photos = (_backgrounds(seeds[7], count, side, light, config) * (1.0 - alpha)
+              + colour[:, None, None, :] * alpha)
+    start = _uniform(seeds[8], 0.8, 1.0, [count])
+    end = _uniform(seeds[9], 0.8, 1.0, [count])
+    ramp = start[:, None] + (end - start)[:, None] * tf.linspace(0.0, 1.0, side)[None, :]
+    photos = _blurred(photos * ramp[:, :, None, None],
+                      _uniform(seeds[10], 0.0, config.max_blur, [count]))
+    more = tf.random.experimental.stateless_split(seeds[11], 3)
+    noise = _uniform(more[0], 0.0, config.max_noise, [count])
+    photos = tf.clip_by_value(
+        photos + tf.random.stateless_normal(tf.shape(photos), more[1]) * noise[:, None, None, None],
+        0.0, 1.0)
+    qualities = tf.random.stateless_uniform([count], more[2], config.jpeg_quality[0],
+                                            config.jpeg_quality[1] + 1, dtype=tf.int32)
+    return tf.map_fn(lambda args: tf.image.adjust_jpeg_quality(*args), (photos, qualities),
+                     fn_output_signature=tf.float32)
 
 
 def render_photo(image: tf.Tensor, seed: tf.Tensor,
                  config: PhotoConfig = PhotoConfig()) -> tf.Tensor:
-    """Renders a light-on-black [28, 28, 1] image as a photo-like RGB picture.
-
-    The object is scaled and placed at random on a textured, coloured, light or
-    dark background, given a colour that contrasts with it, mirrored at random,
-    lit unevenly, blurred, noised and JPEG-compressed.
-
-    Returns:
-      float32 [S, S, 3] in [0, 1], S drawn from ``config.canvas``.
-    """
-    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 10)
-    side = tf.cast(_uniform(seeds[0], config.canvas[0], config.canvas[1] + 1), tf.int32)
-    object_side = tf.maximum(8, tf.cast(
-        tf.cast(side, tf.float32) * _uniform(seeds[1], *config.object_fraction), tf.int32))
-    alpha = tf.image.resize(image, [object_side, object_side])
-    alpha = tf.image.stateless_random_flip_left_right(alpha, seeds[2])
-    room = side - object_side
-    top = tf.cast(_uniform(seeds[3], 0.0, 1.0) * tf.cast(room + 1, tf.float32), tf.int32)
-    left = tf.cast(_uniform(seeds[4], 0.0, 1.0) * tf.cast(room + 1, tf.float32), tf.int32)
-    alpha = tf.image.pad_to_bounding_box(alpha, tf.minimum(top, room), tf.minimum(left, room),
-                                         side, side)
-    light = _uniform(seeds[5], 0.0, 1.0) < config.light_background
-    # Fashion-MNIST is the negative of product photos: a dark object on a light
-    # background (or the other way round) keeps the intensities as alpha.
-    colour = tf.where(light, _uniform(seeds[6], 0.0, 0.35, [3]),
-                      _uniform(seeds[6], 0.65, 1.0, [3]))
-    photo = _background(seeds[7], side, light, config) * (1.0 - alpha) + colour * alpha
-    ramp = tf.linspace(_uniform(seeds[8], 0.8, 1.0), _uniform(seeds[9], 0.8, 1.0), side)
-    photo = photo * ramp[:, None, None]
-    more = tf.random.experimental.stateless_split(seeds[9], 3)
-    photo = _blur(photo, _uniform(more[0], 0.0, config.max_blur))
-    photo = photo + tf.random.stateless_normal(tf.shape(photo), more[1]) * _uniform(
-        more[2], 0.0, config.max_noise)
-    photo = tf.clip_by_value(photo, 0.0, 1.0)
-    return tf.image.stateless_random_jpeg_quality(photo, config.jpeg_quality[0],
-                                                  config.jpeg_quality[1], more[0])
+    """:func:`render_photos` of one [28, 28, 1] image: float32 [S, S, 3] in [0, 1]."""
+    return render_photos(image[tf.newaxis], seed, config)[0]

@@ -53,3 +53,48 @@ def test_report_augmentation_layers_only_act_in_training():
     batch = tf.constant(np.random.default_rng(0).random((2, 16, 16, 3)), tf.float32)
     np.testing.assert_array_equal(layers(batch, training=False), batch)
     assert [type(l).__name__ for l in layers.layers] == ["RandomFlip", "RandomRotation"]
+
+
+def _sources(count: int = 6) -> tf.Tensor:
+    images = fixtures.generate_images(np.arange(count) % 10, seed=4)
+    return tf.constant(images[..., None].astype(np.float32) / 255.0)
+
+
+def test_rendered_photos_are_reproducible_and_drawn_per_photo():
+    sources = _sources()
+    photos = augment.render_photos(sources, tf.constant([1, 2])).numpy()
+    np.testing.assert_array_equal(photos, augment.render_photos(sources, tf.constant([1, 2])))
+    other = augment.render_photos(sources, tf.constant([3, 4])).numpy()
+    assert photos.shape != other.shape or not np.allclose(photos, other)
+    side = photos.shape[1]
+    config = augment.PhotoConfig()
+    assert photos.shape == (6, side, side, 3) and config.canvas[0] <= side <= config.canvas[1]
+    assert 0.0 <= photos.min() and photos.max() <= 1.0
+    # Backgrounds, colours and placements are drawn per photo: the same source twice differs.
+    twice = augment.render_photos(tf.stack([sources[0], sources[0]]), tf.constant([1, 2])).numpy()
+    assert np.abs(twice[0] - twice[1]).mean() > 0.02
+
+
+def test_the_object_lies_inside_the_canvas_at_its_scale():
+    config = augment.PhotoConfig(object_fraction=(0.5, 0.5), texture=0.0, max_blur=0.0,
+                                 max_noise=0.0, jpeg_quality=(95, 95))
+    square = np.zeros((1, 28, 28, 1), np.float32)
+    square[0, 4:24, 4:24] = 1.0
+    for seed in range(5):
+        photo = augment.render_photos(tf.constant(square), tf.constant([seed, 9]), config)[0]
+        photo = photo.numpy()
+        side = photo.shape[0]
+        corner = photo[0, 0]
+        differs = np.abs(photo - corner).max(axis=-1) > 0.2
+        rows, cols = np.flatnonzero(differs.any(axis=1)), np.flatnonzero(differs.any(axis=0))
+        object_side = max(8, int(side * 0.5))
+        # The square covers 20/28 of the object's side: the photo shows it at that size.
+        expected = 20 / 28 * object_side
+        assert abs((rows[-1] - rows[0] + 1) - expected) <= 2
+        assert abs((cols[-1] - cols[0] + 1) - expected) <= 2
+
+
+def test_one_photo_is_a_batch_of_one():
+    source = _sources(1)[0]
+    np.testing.assert_array_equal(augment.render_photo(source, tf.constant([5, 6])),
+                                  augment.render_photos(source[None], tf.constant([5, 6]))[0])
