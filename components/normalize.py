@@ -37,11 +37,15 @@ images with batched ops: the direct path's arithmetic on a batch axis, and a
 pure shift for step 5 when the object's longest side is already ``size`` (94%
 of Fashion-MNIST images; a resize to the same size is the identity), so the
 results are :func:`fashion_mnist_like`'s (eagerly bit for bit; in a graph,
-where TensorFlow fuses the arithmetic differently, within 2e-4); photos and the
-other images go through :func:`fashion_mnist_like` one by one. Transform, the
-Evaluator and the served models run it on every batch of 28x28 grayscale
-images, about nine times faster than image by image, and an image gets the same
-pixels whatever else is in its batch.
+where TensorFlow fuses the arithmetic differently, within 2e-4); the other
+light-on-black images go through :func:`fashion_mnist_like` one by one.
+Transform, the Evaluator and the served models run it on every batch of 28x28
+grayscale images, about nine times faster than image by image, and an image
+gets the same pixels whatever else is in its batch. The photo path is batched
+throughout (:func:`photo_objects`; one photo is a batch of one), so the
+training stream normalizes the photos it renders as batches, four times faster
+than one by one (``python bench/photo_stream_bench.py``), with the served
+graph's pixels.
 """
 
 from __future__ import annotations
@@ -180,6 +184,10 @@ def fashion_mnist_like(image: tf.Tensor, size: int = 28) -> tf.Tensor:
 
 
 # ---------------------------------------------------------------- the photo path
+#
+# Every function of the photo path takes a batch of equal-sized photos, [N, H, W, ...]: the
+# training stream normalizes each batch of rendered photos at once, and a single photo is a
+# batch of one, so training and serving compute the same pixels.
 
 # Photos are searched for their object at most this many pixels on a side.
 WORK_SIDE = 128
@@ -216,18 +224,19 @@ GLARE_MAX_SHARE = 0.12
 
 
 def _to_rgb(image: tf.Tensor) -> tf.Tensor:
-    """[H, W, C] (C = 1, 3 or 4; uint8 or float) as float [H, W, 3] in [0, 1]."""
+    """[..., C] (C = 1, 3 or 4; uint8 or float) as float [..., 3] in [0, 1]."""
     image = tf.image.convert_image_dtype(image, tf.float32)
     channels = image.shape[-1]
+    multiples = [1] * (image.shape.rank - 1) + [3]
     if channels is not None:
-        return image[..., :3] if channels >= 3 else tf.tile(image[..., :1], [1, 1, 3])
+        return image[..., :3] if channels >= 3 else tf.tile(image[..., :1], multiples)
     return tf.cond(tf.shape(image)[-1] >= 3, lambda: image[..., :3],
-                   lambda: tf.tile(image[..., :1], [1, 1, 3]))
+                   lambda: tf.tile(image[..., :1], multiples))
 
 
 def _shrink(rgb: tf.Tensor, side: int) -> tf.Tensor:
-    """``rgb`` with its longest side at most ``side`` (area resize, aspect kept)."""
-    shape = tf.shape(rgb)[:2]
+    """[N, H, W, 3] photos with their longest side at most ``side`` (area resize, aspect kept)."""
+    shape = tf.shape(rgb)[1:3]
     longest = tf.reduce_max(shape)
     scale = side / tf.cast(longest, tf.float32)
     target = tf.maximum(1, tf.cast(tf.round(tf.cast(shape, tf.float32) * scale), tf.int32))
@@ -236,20 +245,20 @@ def _shrink(rgb: tf.Tensor, side: int) -> tf.Tensor:
                    lambda: rgb)
 
 
-def _upper_border(image: tf.Tensor) -> tf.Tensor:
-    """The top row and the upper halves of the side columns of a [H, W, ...] image."""
-    half = tf.maximum(tf.shape(image)[0] // 2, 1)
-    return tf.concat([image[0, :], image[:half, 0], image[:half, -1]], axis=0)
+def _upper_border(images: tf.Tensor) -> tf.Tensor:
+    """The top row and the upper halves of the side columns of [N, H, W, ...], [N, K, ...]."""
+    half = tf.maximum(tf.shape(images)[1] // 2, 1)
+    return tf.concat([images[:, 0], images[:, :half, 0], images[:, :half, -1]], axis=1)
 
 
 def _medians(lines: tf.Tensor) -> tf.Tensor:
-    """The median of each column of [K, C] values: one per channel."""
-    ordered = tf.sort(lines, axis=0)
-    return ordered[(tf.shape(lines)[0] - 1) // 2]
+    """The median along axis 1 of [N, K, ...] values: [N, ...]."""
+    ordered = tf.sort(lines, axis=1)
+    return ordered[:, (tf.shape(lines)[1] - 1) // 2]
 
 
-def photo_background(image: tf.Tensor) -> tf.Tensor:
-    """The background of a [H, W] or [H, W, C] photo per channel: a plane, robust to a cut-off.
+def photo_backgrounds(images: tf.Tensor) -> tf.Tensor:
+    """The background of [N, H, W, C] photos per channel: a plane, robust to a cut-off.
 
     The level is the median of the upper border (a garment cut off by the frame
     runs off its bottom and sides: a body, a folded pile); the lighting slopes,
@@ -257,78 +266,103 @@ def photo_background(image: tf.Tensor) -> tf.Tensor:
     side columns, are bounded so that an object on one line cannot tilt the
     plane into it.
     """
-    planes = image if image.shape.rank == 3 else image[..., tf.newaxis]
-    half = tf.maximum(tf.shape(planes)[0] // 2, 1)
-    level = _medians(_upper_border(planes))
-    vertical = tf.clip_by_value(_medians(planes[-1]) - _medians(planes[0]),
+    half = tf.maximum(tf.shape(images)[1] // 2, 1)
+    level = _medians(_upper_border(images))
+    vertical = tf.clip_by_value(_medians(images[:, -1]) - _medians(images[:, 0]),
                                 -MAX_LIGHTING_SLOPE, MAX_LIGHTING_SLOPE)
-    horizontal = tf.clip_by_value(_medians(planes[:half, -1]) - _medians(planes[:half, 0]),
+    horizontal = tf.clip_by_value(_medians(images[:, :half, -1]) - _medians(images[:, :half, 0]),
                                   -MAX_LIGHTING_SLOPE, MAX_LIGHTING_SLOPE)
-    ys = tf.linspace(0.0, 1.0, tf.shape(planes)[0])[:, None, None]
-    xs = tf.linspace(-0.5, 0.5, tf.shape(planes)[1])[None, :, None]
-    background = level + vertical * ys + horizontal * xs
+    ys = tf.linspace(0.0, 1.0, tf.shape(images)[1])[None, :, None, None]
+    xs = tf.linspace(-0.5, 0.5, tf.shape(images)[2])[None, None, :, None]
+    return (level[:, None, None] + vertical[:, None, None] * ys
+            + horizontal[:, None, None] * xs)
+
+
+def photo_background(image: tf.Tensor) -> tf.Tensor:
+    """:func:`photo_backgrounds` of one [H, W] or [H, W, C] photo, in its shape."""
+    planes = image if image.shape.rank == 3 else image[..., tf.newaxis]
+    background = photo_backgrounds(planes[tf.newaxis])[0]
     return background if image.shape.rank == 3 else background[..., 0]
 
 
-def _ring(image: tf.Tensor) -> tf.Tensor:
-    """The border of a [H, W] image as one closed path, clockwise from the top left."""
-    return tf.concat([image[0, :], image[1:, -1], image[-1, -2::-1], image[-2:0:-1, 0]], axis=0)
+def _ring(images: tf.Tensor) -> tf.Tensor:
+    """The border of [N, H, W] images as one closed path each, clockwise from the top left."""
+    return tf.concat([images[:, 0, :], images[:, 1:, -1], images[:, -1, -2::-1],
+                      images[:, -2:0:-1, 0]], axis=1)
 
 
 def distance_to_background(rgb: tf.Tensor) -> tf.Tensor:
-    """How far each pixel of [H, W, 3] is from the background, in [0, 1], noise removed.
+    """How far each pixel of [N, H, W, 3] is from its background, [N, H, W] in [0, 1].
 
-    The background of each channel is :func:`photo_background`; the distance is
-    the largest channel's deviation from it, so a garment differs by colour, by
-    lightness or both, whichever polarity: light on light and dark on dark stay
-    visible. The noise level, from the differences of neighbouring pixels along
-    the border (an object on the border is smooth there too), is subtracted.
+    The background of each channel is :func:`photo_backgrounds`; the distance
+    is the largest channel's deviation from it, so a garment differs by colour,
+    by lightness or both, whichever polarity: light on light and dark on dark
+    stay visible. The noise level, from the differences of neighbouring pixels
+    along the border (an object on the border is smooth there too), is
+    subtracted.
     """
-    distance = tf.reduce_max(tf.abs(rgb - photo_background(rgb)), axis=-1)
+    distance = tf.reduce_max(tf.abs(rgb - photo_backgrounds(rgb)), axis=-1)
     ring = _ring(distance)
-    noise = NOISE_FACTOR * _median(tf.abs(ring - tf.roll(ring, 1, axis=0)))
-    return tf.nn.relu(distance - noise)
+    noise = NOISE_FACTOR * _batch_quantile(tf.abs(ring - tf.roll(ring, 1, axis=1)), 0.5)
+    return tf.nn.relu(distance - noise[:, None, None])
 
 
 def specular(rgb: tf.Tensor) -> tf.Tensor:
-    """[H, W] bool: near-white pixels much lighter than the background: glare, reflections."""
+    """[N, H, W] bool: near-white pixels much lighter than the background: glare, reflections."""
     gray = tf.reduce_sum(rgb * _LUMA, axis=-1)
+    background = _batch_quantile(_upper_border(gray), 0.5)
     return tf.logical_and(tf.reduce_min(rgb, axis=-1) > SPECULAR_LEVEL,
-                          gray > _median(_upper_border(gray)) + SPECULAR_CONTRAST)
+                          gray > background[:, None, None] + SPECULAR_CONTRAST)
 
 
-def _histogram(values: tf.Tensor, high: tf.Tensor) -> tf.Tensor:
-    """float [HISTOGRAM_BINS] counts of ``values`` over [0, high] (values above in the last)."""
-    return tf.cast(tf.histogram_fixed_width(tf.reshape(values, [-1]), [0.0, high],
-                                            nbins=HISTOGRAM_BINS), tf.float32)
+def _histograms(values: tf.Tensor, high: tf.Tensor, weights: tf.Tensor | None = None
+                ) -> tf.Tensor:
+    """float [N, HISTOGRAM_BINS] counts of [N, ...] ``values`` over [0, high[n]] per row.
+
+    Values above ``high`` fall in the last bin; ``weights`` (as ``values``)
+    count each value that much. One segment sum for the whole batch.
+    """
+    rows = tf.shape(values)[0]
+    flat = tf.reshape(values, [rows, -1])
+    bins = tf.clip_by_value(tf.cast(tf.floor(flat / high[:, None] * HISTOGRAM_BINS), tf.int32),
+                            0, HISTOGRAM_BINS - 1)
+    segments = bins + HISTOGRAM_BINS * tf.range(rows)[:, None]
+    counted = tf.ones_like(flat) if weights is None else tf.reshape(
+        tf.cast(weights, tf.float32), [rows, -1])
+    counts = tf.math.unsorted_segment_sum(counted, segments, rows * HISTOGRAM_BINS)
+    return tf.reshape(counts, [rows, HISTOGRAM_BINS])
 
 
 def _histogram_quantile(counts: tf.Tensor, high: tf.Tensor, q) -> tf.Tensor:
-    """The ``q`` quantile from a histogram over [0, high]: the upper edge of its bin.
+    """The ``q`` quantile of each row of [N, bins] histograms over [0, high[n]]: its bin's top.
 
     Photos use histograms, not sorts: sorting every pixel of every training
     photo cost more than the rest of the normalization.
     """
-    below = tf.cumsum(counts) / tf.maximum(tf.reduce_sum(counts), 1.0)
-    index = tf.minimum(tf.reduce_sum(tf.cast(below < q, tf.int32)), HISTOGRAM_BINS - 1)
+    below = tf.cumsum(counts, axis=1) / tf.maximum(tf.reduce_sum(counts, axis=1, keepdims=True),
+                                                   1.0)
+    index = tf.minimum(tf.reduce_sum(tf.cast(below < q, tf.int32), axis=1), HISTOGRAM_BINS - 1)
     return tf.cast(index + 1, tf.float32) * high / HISTOGRAM_BINS
 
 
 def otsu_threshold(counts: tf.Tensor, high: tf.Tensor) -> tf.Tensor:
-    """Otsu's threshold of a histogram over [0, high]: the cut that best separates two classes."""
-    bins = tf.shape(counts)[0]
-    shares = counts / tf.maximum(tf.reduce_sum(counts), 1.0)
-    centres = (tf.range(tf.cast(bins, tf.float32)) + 0.5) * high / tf.cast(bins, tf.float32)
-    below = tf.cumsum(shares)
-    mean_below = tf.cumsum(shares * centres)
-    between = tf.square(mean_below[-1] * below - mean_below) / tf.maximum(
+    """Otsu's threshold of each row of [N, bins] histograms over [0, high[n]]: [N].
+
+    The cut that best separates each histogram into two classes.
+    """
+    bins = tf.cast(tf.shape(counts)[1], tf.float32)
+    shares = counts / tf.maximum(tf.reduce_sum(counts, axis=1, keepdims=True), 1.0)
+    centres = (tf.range(bins) + 0.5)[None, :] * high[:, None] / bins
+    below = tf.cumsum(shares, axis=1)
+    mean_below = tf.cumsum(shares * centres, axis=1)
+    between = tf.square(mean_below[:, -1:] * below - mean_below) / tf.maximum(
         below * (1.0 - below), 1e-6)
-    best = tf.argmax(between[:-1], output_type=tf.int32)
-    return tf.cast(best + 1, tf.float32) * high / tf.cast(bins, tf.float32)  # the cut's upper edge
+    best = tf.argmax(between[:, :-1], axis=1, output_type=tf.int32)
+    return tf.cast(best + 1, tf.float32) * high / bins  # the cut's upper edge
 
 
 def foreground(distance: tf.Tensor) -> tf.Tensor:
-    """[H, W] bool: the pixels that stand out from the background.
+    """[N, H, W] bool: the pixels of each photo that stand out from its background.
 
     Otsu's threshold on the distances (glare clipped), at least as high as
     most of the border's own (a patterned or wooden background's texture is
@@ -337,39 +371,54 @@ def foreground(distance: tf.Tensor) -> tf.Tensor:
     take over, so the foreground never collapses to nothing while anything
     differs from the background.
     """
-    high = tf.maximum(tf.reduce_max(distance), 1e-6)
-    counts = _histogram(distance, high)
+    high = tf.maximum(tf.reduce_max(distance, axis=[1, 2]), 1e-6)
+    counts = _histograms(distance, high)
 
     def quantile(q):
         return _histogram_quantile(counts, high, q)
 
     clip = tf.maximum(quantile(GLARE_QUANTILE), 0.5 * high)
-    clipped = tf.minimum(distance, clip)
-    texture = _quantile(_ring(clipped), BORDER_TEXTURE_QUANTILE)
-    threshold = tf.maximum(otsu_threshold(_histogram(clipped, clip), clip), texture)
-    share = tf.reduce_mean(tf.cast(clipped > threshold, tf.float32))
+    clipped = tf.minimum(distance, clip[:, None, None])
+    texture = _batch_quantile(_ring(clipped), BORDER_TEXTURE_QUANTILE)
+    threshold = tf.maximum(otsu_threshold(_histograms(clipped, clip), clip), texture)
+    share = tf.reduce_mean(tf.cast(clipped > threshold[:, None, None], tf.float32), axis=[1, 2])
     low, high_share = FOREGROUND_SHARE
     threshold = tf.where(share < low, tf.minimum(threshold, tf.minimum(quantile(0.9), clip)),
                          threshold)
     threshold = tf.where(share > high_share,
                          tf.maximum(threshold, tf.minimum(quantile(0.5), clip)), threshold)
-    return opened(clipped > threshold)
+    return opened(clipped > threshold[:, None, None])
+
+
+def _as_channels(planes: tf.Tensor) -> tf.Tensor:
+    """[N, H, W] as one [1, H, W, N] image: pooling is fast over channels, slow over a batch."""
+    return tf.transpose(planes, [1, 2, 0])[tf.newaxis]
+
+
+def _from_channels(image: tf.Tensor) -> tf.Tensor:
+    """The [N, H, W] planes of a [1, H, W, N] image (:func:`_as_channels` undone)."""
+    return tf.transpose(image[0], [2, 0, 1])
+
+
+def _max_filter(planes: tf.Tensor, window: int) -> tf.Tensor:
+    """The largest value of each ``window`` square around each pixel of [N, H, W] planes."""
+    return _from_channels(tf.nn.max_pool2d(_as_channels(planes), window, 1, "SAME"))
 
 
 def opened(mask: tf.Tensor) -> tf.Tensor:
-    """``mask`` without its lines and specks thinner than OPENING pixels (seams, folds, grain).
+    """[N, H, W] ``mask`` without lines and specks thinner than OPENING pixels (seams, folds).
 
-    The mask as it was when opening would leave nothing.
+    A photo's mask stays as it was when opening would leave nothing of it.
     """
-    as_image = tf.cast(mask, tf.float32)[tf.newaxis, ..., tf.newaxis]
-    eroded = -tf.nn.max_pool2d(-as_image, OPENING, 1, "SAME")
-    result = tf.nn.max_pool2d(eroded, OPENING, 1, "SAME")[0, ..., 0] > 0.0
-    return tf.cond(tf.reduce_any(result), lambda: result, lambda: mask)
+    eroded = -_max_filter(-tf.cast(mask, tf.float32), OPENING)
+    result = _max_filter(eroded, OPENING) > 0.0
+    return tf.where(tf.reduce_any(result, axis=[1, 2])[:, None, None], result, mask)
 
 
 def _region_labels(cells: tf.Tensor) -> tf.Tensor:
-    """int32 [G, G]: one id per connected region of float [1, G, G, 1] cells (0 off them)."""
+    """int32 [N, G, G]: one id per connected region of float [N, G, G] cells (0 off them)."""
     grid = cells.shape[1]
+    cells = _as_channels(cells)
     ids = tf.reshape(tf.range(1, grid * grid + 1, dtype=tf.float32), [1, grid, grid, 1]) * cells
 
     def grow(labels, _):
@@ -380,85 +429,98 @@ def _region_labels(cells: tf.Tensor) -> tf.Tensor:
 
     labels, _ = tf.while_loop(lambda labels, changed: changed, grow, (ids, tf.constant(True)),
                               maximum_iterations=2 * grid // GROW_STEPS)
-    return tf.cast(labels[0, ..., 0], tf.int32)
+    return tf.cast(_from_channels(labels), tf.int32)
 
 
 def _to_grid(mask: tf.Tensor) -> tf.Tensor:
-    """float [1, G, G, 1]: the share of each grid cell's pixels that are set."""
-    return tf.image.resize(tf.cast(mask, tf.float32)[tf.newaxis, ..., tf.newaxis],
-                           [REGION_GRID, REGION_GRID], method="area")
+    """float [N, G, G]: the share of each grid cell's pixels that are set in [N, H, W]."""
+    return tf.image.resize(tf.cast(mask, tf.float32)[..., tf.newaxis],
+                           [REGION_GRID, REGION_GRID], method="area")[..., 0]
 
 
 def main_regions(mask: tf.Tensor) -> tf.Tensor:
-    """[H, W] bool: the cells of ``mask``'s largest connected region and of those nearly as big.
+    """[N, H, W] bool: the cells of each mask's largest connected region and of those nearly as big.
 
     Regions are found on a REGION_GRID square grid (a cell is set when any of
     its pixels is), grown by one cell so that pieces a few pixels apart stay
     one object, by propagating the largest cell id through each region. Folds,
     sheet edges and spots apart from the object are dropped.
     """
-    segments = REGION_GRID * REGION_GRID + 1
+    rows = tf.shape(mask)[0]
+    segments = REGION_GRID * REGION_GRID + 1  # id 0 is the background
     cells = tf.cast(_to_grid(mask) > 0.0, tf.float32)
-    labels = _region_labels(tf.nn.max_pool2d(cells, 3, 1, "SAME"))
-    sizes = tf.math.unsorted_segment_sum(tf.reshape(cells, [-1]), tf.reshape(labels, [-1]),
-                                         segments)
-    sizes = tf.tensor_scatter_nd_update(sizes, [[0]], [0.0])  # id 0 is the background
-    kept = tf.logical_and(sizes > 0.0, sizes >= KEEP_REGION_SHARE * tf.reduce_max(sizes))
-    kept_cells = tf.cast(tf.gather(kept, labels), tf.float32)[tf.newaxis, ..., tf.newaxis]
-    kept_pixels = tf.image.resize(kept_cells, tf.shape(mask), method="nearest")[0, ..., 0]
+    labels = _region_labels(_max_filter(cells, 3))
+    offsets = segments * tf.range(rows)[:, None, None]
+    sizes = tf.reshape(tf.math.unsorted_segment_sum(cells, labels + offsets,
+                                                    rows * segments), [rows, segments])
+    sizes = sizes * tf.cast(tf.range(segments) > 0, tf.float32)[None, :]
+    largest = tf.reduce_max(sizes, axis=1, keepdims=True)
+    kept = tf.logical_and(sizes > 0.0, sizes >= KEEP_REGION_SHARE * largest)
+    kept_cells = tf.cast(tf.gather(kept, labels, batch_dims=1), tf.float32)[..., tf.newaxis]
+    kept_pixels = tf.image.resize(kept_cells, tf.shape(mask)[1:3], method="nearest")[..., 0]
     return kept_pixels > 0.5
 
 
 def glare_zone(rgb: tf.Tensor) -> tf.Tensor:
-    """[H, W] bool: glare spots and their soft edge; nothing when they are too big for glare.
+    """[N, H, W] bool: glare spots and their soft edge; nothing when they are too big for glare.
 
     A white garment on a dark floor is near white too: a specular area larger
     than GLARE_MAX_SHARE of the photo is taken for the object and kept.
     """
-    glare = tf.cast(specular(rgb), tf.float32)[tf.newaxis, ..., tf.newaxis]
-    halo = tf.nn.max_pool2d(glare, GLARE_HALO, 1, "SAME")[0, ..., 0] > 0.0
-    small = tf.reduce_mean(tf.cast(halo, tf.float32)) <= GLARE_MAX_SHARE
-    return tf.logical_and(halo, small)
+    halo = _max_filter(tf.cast(specular(rgb), tf.float32), GLARE_HALO) > 0.0
+    small = tf.reduce_mean(tf.cast(halo, tf.float32), axis=[1, 2]) <= GLARE_MAX_SHARE
+    return tf.logical_and(halo, small[:, None, None])
 
 
 def _grown(mask: tf.Tensor, pixels: int = 1) -> tf.Tensor:
-    """[H, W] bool ``mask`` grown by ``pixels`` in every direction."""
-    grown = tf.nn.max_pool2d(tf.cast(mask, tf.float32)[tf.newaxis, ..., tf.newaxis],
-                             2 * pixels + 1, 1, "SAME")
-    return grown[0, ..., 0] > 0.0
+    """[N, H, W] bool ``mask`` grown by ``pixels`` in every direction."""
+    return _max_filter(tf.cast(mask, tf.float32), 2 * pixels + 1) > 0.0
 
 
-def _mask_box(mask: tf.Tensor):
-    """(top, left, height, width) of the True pixels of [H, W] (the whole image if none)."""
-    return _object_box(tf.cast(mask, tf.float32))
+def _fitted_boxes(images: tf.Tensor, boxes, size: int) -> tf.Tensor:
+    """Each [H, W] image of [N, H, W] cropped to its box (top, left, height, width), fitted."""
+    def fit(args):
+        image, top, left, height, width = args
+        cropped = tf.slice(image, tf.stack([top, left]), tf.stack([height, width]))
+        return fit_and_centre(cropped, size)
+
+    return tf.map_fn(fit, (images, *boxes),
+                     fn_output_signature=tf.TensorSpec([size, size], tf.float32))
 
 
-def photo_object(image: tf.Tensor, size: int) -> tf.Tensor:
-    """Finds the object of a photo and draws it light on black, [size, size], fitted and centred.
+def photo_objects(images: tf.Tensor, size: int) -> tf.Tensor:
+    """Finds the object of each photo and draws it light on black, [N, size, size], fitted, centred.
 
     The foreground is what differs from the border's background model
     (:func:`foreground`); the main connected regions of it are the object
     (:func:`main_regions`); its distance to the background becomes its
     lightness, scaled so that its PEAK_QUANTILE is white (a glare spot cannot
     dim the rest). A photo with anything on it never comes out empty.
+
+    Args:
+      images: uint8 or float [N, H, W, C] photos of equal size, C in {1, 3, 4}.
+      size: side of the output squares.
     """
-    rgb = _shrink(_to_rgb(image), WORK_SIDE)
+    rgb = _shrink(_to_rgb(images), WORK_SIDE)
     distance = distance_to_background(rgb)
     distance = tf.where(glare_zone(rgb), 0.0, distance)
     mask = foreground(distance)
     regions = main_regions(mask)
     object_mask = tf.logical_and(mask, regions)
-    high = tf.maximum(tf.reduce_max(distance), 1e-6)
-    peak = tf.cond(tf.reduce_any(object_mask),
-                   lambda: _histogram_quantile(_histogram(tf.boolean_mask(distance, object_mask),
-                                                          high), high, PEAK_QUANTILE),
-                   lambda: tf.constant(1.0))
+    high = tf.maximum(tf.reduce_max(distance, axis=[1, 2]), 1e-6)
+    peak = _histogram_quantile(_histograms(distance, high, weights=object_mask), high,
+                               PEAK_QUANTILE)
+    peak = tf.where(tf.reduce_any(object_mask, axis=[1, 2]), peak, 1.0)
     # The object's soft edge, a pixel beyond the mask, stays; removed glare does not return.
     lightness = tf.where(tf.logical_and(regions, _grown(mask)),
-                         distance / tf.maximum(peak, 1e-3), 0.0)
-    top, left, height, width = _mask_box(object_mask)
-    cropped = tf.slice(lightness, tf.stack([top, left]), tf.stack([height, width]))
-    return fit_and_centre(tf.clip_by_value(cropped, 0.0, 1.0), size)
+                         distance / tf.maximum(peak, 1e-3)[:, None, None], 0.0)
+    boxes = _mask_boxes(object_mask)
+    return _fitted_boxes(tf.clip_by_value(lightness, 0.0, 1.0), boxes, size)
+
+
+def photo_object(image: tf.Tensor, size: int) -> tf.Tensor:
+    """:func:`photo_objects` of one [H, W, C] photo: [size, size]."""
+    return photo_objects(image[tf.newaxis], size)[0]
 
 
 # ---------------------------------------------------------------- the batched path
@@ -506,11 +568,15 @@ def _first_and_last(mask: tf.Tensor):
 
 def _batch_object_box(images: tf.Tensor):
     """``_object_box`` of each image of [N, H, W] (the whole image when a box is empty)."""
-    mask = images > OBJECT_THRESHOLD
+    return _mask_boxes(images > OBJECT_THRESHOLD)
+
+
+def _mask_boxes(mask: tf.Tensor):
+    """(top, left, height, width), each [N], of the True pixels of [N, H, W] (all if none)."""
     top, bottom, any_rows = _first_and_last(tf.reduce_any(mask, axis=2))
     left, right, any_cols = _first_and_last(tf.reduce_any(mask, axis=1))
     empty = tf.logical_not(tf.logical_and(any_rows, any_cols))
-    height, width = tf.shape(images)[1], tf.shape(images)[2]
+    height, width = tf.shape(mask)[1], tf.shape(mask)[2]
     top, left = tf.where(empty, 0, top), tf.where(empty, 0, left)
     bottom = tf.where(empty, height - 1, bottom)
     right = tf.where(empty, width - 1, right)
@@ -539,6 +605,21 @@ def _shift_into_place(images: tf.Tensor, top, left, height, width, size: int) ->
     return tf.where(inside, picked, tf.zeros_like(picked))
 
 
+def _dark_background_objects(images: tf.Tensor, gray: tf.Tensor, size: int) -> tf.Tensor:
+    """The direct path of each light-on-black image of [N, H, W, C] (``gray``: [N, H, W])."""
+    gray = _batch_dark_background(gray)
+    top, left, height, width = _batch_object_box(gray)
+    peak = tf.maximum(tf.reduce_max(gray, axis=[1, 2]), OBJECT_THRESHOLD)
+    scaled = gray / peak[:, None, None]
+    fast = tf.clip_by_value(_shift_into_place(scaled, top, left, height, width, size), 0.0, 1.0)
+    # Boxes whose longest side is not ``size`` are resized: one by one.
+    resized = tf.where(tf.maximum(height, width) != size)[:, 0]
+    slow = tf.map_fn(lambda image: fashion_mnist_like(image, size)[..., 0],
+                     tf.gather(images, resized),
+                     fn_output_signature=tf.TensorSpec([size, size], tf.float32))
+    return tf.tensor_scatter_nd_update(fast, resized[:, None], slow)
+
+
 def fashion_mnist_like_batch(images: tf.Tensor, size: int = 28) -> tf.Tensor:
     """:func:`fashion_mnist_like` of every image of an equal-sized batch, batched.
 
@@ -550,18 +631,16 @@ def fashion_mnist_like_batch(images: tf.Tensor, size: int = 28) -> tf.Tensor:
       float32 [N, size, size, 1], ``fashion_mnist_like`` of each image.
     """
     raw_gray = _batch_gray(images)
-    gray = _batch_dark_background(raw_gray)
-    top, left, height, width = _batch_object_box(gray)
-    peak = tf.maximum(tf.reduce_max(gray, axis=[1, 2]), OBJECT_THRESHOLD)
-    scaled = gray / peak[:, None, None]
-    fast = tf.clip_by_value(_shift_into_place(scaled, top, left, height, width, size), 0.0, 1.0)
-    # Photos, and boxes whose longest side is not ``size`` (resized), go one by one.
     photo = _batch_quantile(_batch_border(raw_gray), 0.5) > DARK_BORDER
-    resized = tf.where(tf.logical_or(tf.maximum(height, width) != size, photo))[:, 0]
-    slow = tf.map_fn(lambda image: fashion_mnist_like(image, size)[..., 0],
-                     tf.gather(images, resized),
-                     fn_output_signature=tf.TensorSpec([size, size], tf.float32))
-    result = tf.tensor_scatter_nd_update(fast, resized[:, None], slow)
+    photos, others = tf.where(photo)[:, 0], tf.where(tf.logical_not(photo))[:, 0]
+    result = tf.zeros([tf.shape(images)[0], size, size])
+    result = tf.tensor_scatter_nd_update(result, others[:, None], _dark_background_objects(
+        tf.gather(images, others), tf.gather(raw_gray, others), size))
+    found = tf.cond(tf.size(photos) > 0,
+                    lambda: tf.clip_by_value(photo_objects(tf.gather(images, photos), size),
+                                             0.0, 1.0),
+                    lambda: tf.zeros([0, size, size]))
+    result = tf.tensor_scatter_nd_update(result, photos[:, None], found)
     return tf.ensure_shape(result[..., tf.newaxis], [None, size, size, 1])
 
 

@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from imagepipe.components import normalize
+from imagepipe.components import augment, normalize
 from imagepipe.testing import fixtures, hard_photos
 
 LIT = 0.3  # a pixel is lit above this (Fashion-MNIST garments are mostly far above it)
@@ -117,3 +117,22 @@ def test_a_uniform_photo_stays_dark_and_anything_on_it_is_found():
     speck = blank.copy()
     speck[30:34, 30:34] = 60
     assert normalize.fashion_mnist_like(tf.constant(speck)).numpy().max() > 0.5
+
+
+def test_a_batch_of_photos_gets_each_photo_s_own_pixels():
+    """The training stream normalizes rendered photos in batches; serving one at a time."""
+    sources = fixtures.generate_images(np.array([0, 1, 3, 5, 7, 9]), seed=2)
+    photos = augment.render_photos(tf.constant(sources[..., None] / 255.0, tf.float32),
+                                   tf.constant([4, 2])).numpy()
+    # A light-on-black picture in the same batch takes the direct path, the photos theirs.
+    side = photos.shape[1]
+    on_black = np.zeros((side, side, 3), np.float32)
+    on_black[:28, :28] = sources[0][..., None] / 255.0
+    batch = np.concatenate([photos, on_black[None]])
+    batched = normalize.fashion_mnist_like_batch(tf.constant(batch)).numpy()
+    for image, output in zip(batch, batched):
+        np.testing.assert_allclose(output, normalize.fashion_mnist_like(tf.constant(image)),
+                                   atol=1e-5)
+    # The training renderer shows the whole garment, maybe mirrored: its silhouette comes back.
+    for source, output in zip(sources, batched[:-1, ..., 0]):
+        assert max(_iou(output, source), _iou(output, source[:, ::-1])) > 0.6
