@@ -115,6 +115,15 @@ class PhotoConfig:
       object_fraction: (min, max) share of the canvas the object's longest side covers.
       light_background: probability of a light background (shop photos).
       texture: largest amplitude of the background's low-frequency texture.
+      grain: probability of a wooden or striped background: waves of up to
+        ``grain_amplitude`` across it, bent by the texture.
+      grain_amplitude: largest amplitude of the grain.
+      light_on_light: probability that an object on a light background is
+        light too: ``low_contrast`` darker than the background, not dark.
+      low_contrast: (min, max) how much darker than its background such an object is.
+      pair: probability that a pairable image (``render_photos``' ``pairable``:
+        shoes) is photographed as a pair from above: turned a quarter, twice,
+        side by side, the second mirrored.
       max_blur: largest Gaussian blur sigma, in rendered pixels.
       max_noise: largest standard deviation of the pixel noise.
       jpeg_quality: (min, max) JPEG quality of the rendered photo.
@@ -124,24 +133,48 @@ class PhotoConfig:
     object_fraction: tuple = (0.5, 0.95)
     light_background: float = 0.7
     texture: float = 0.08
+    grain: float = 0.25
+    grain_amplitude: float = 0.12
+    light_on_light: float = 0.2
+    low_contrast: tuple = (0.12, 0.3)
+    pair: float = 0.5
     max_blur: float = 1.5
     max_noise: float = 0.04
     jpeg_quality: tuple = (40, 95)
+
+
+# Classes photographed in pairs: their images may be rendered as a pair (PhotoConfig.pair).
+PAIRED_CLASS_NAMES = ("shoes",)
+
+
+def paired_classes(class_names) -> tuple:
+    """The ids of the classes, among ``class_names``, photographed in pairs."""
+    return tuple(i for i, name in enumerate(class_names) if name in PAIRED_CLASS_NAMES)
 
 
 def _uniform(seed, low, high, shape=()):
     return tf.random.stateless_uniform(shape, seed, low, high)
 
 
-def _backgrounds(seed, count, side, light: tf.Tensor, config: PhotoConfig) -> tf.Tensor:
-    """Light or dark, coloured backgrounds with low-frequency texture, [count, side, side, 3]."""
-    seeds = tf.random.experimental.stateless_split(seed, 4)
-    base = tf.where(light[:, None], _uniform(seeds[0], 0.7, 1.0, [count, 3]),
-                    _uniform(seeds[1], 0.0, 0.3, [count, 3]))
-    amplitude = _uniform(seeds[3], 0.0, config.texture, [count])
-    coarse = _uniform(seeds[2], -1.0, 1.0, [count, 6, 6, 3]) * amplitude[:, None, None, None]
+def _backgrounds(seed, base: tf.Tensor, side, config: PhotoConfig) -> tf.Tensor:
+    """Backgrounds of ``base`` [N, 3] colours with texture, some with grain, [N, side, side, 3]."""
+    seeds = tf.random.experimental.stateless_split(seed, 7)
+    count = tf.shape(base)[0]
+    amplitude = _uniform(seeds[1], 0.0, config.texture, [count])
+    coarse = _uniform(seeds[0], -1.0, 1.0, [count, 6, 6, 3]) * amplitude[:, None, None, None]
     texture = tf.image.resize(coarse, [side, side], method="bicubic")
-    return tf.clip_by_value(base[:, None, None, :] + texture, 0.0, 1.0)
+    # Grain: waves across the canvas at a random angle, bent by the texture like wood.
+    angle = _uniform(seeds[2], 0.0, math.pi, [count])
+    cycles = _uniform(seeds[3], 3.0, 12.0, [count])
+    position = tf.linspace(0.0, 1.0, side)
+    across = (position[None, :, None] * tf.sin(angle)[:, None, None]
+              + position[None, None, :] * tf.cos(angle)[:, None, None])
+    phase = 2.0 * math.pi * cycles[:, None, None] * across + 20.0 * texture[..., 0]
+    grained = _uniform(seeds[4], 0.0, 1.0, [count]) < config.grain
+    grain_amplitude = tf.where(grained, _uniform(seeds[5], 0.03, config.grain_amplitude, [count]),
+                               0.0)
+    grain = (grain_amplitude[:, None, None] * tf.sin(phase))[..., tf.newaxis]
+    return tf.clip_by_value(base[:, None, None, :] + texture + grain, 0.0, 1.0)
 
 
 def _blurred(photos: tf.Tensor, sigmas: tf.Tensor) -> tf.Tensor:
@@ -164,25 +197,19 @@ def _blurred(photos: tf.Tensor, sigmas: tf.Tensor) -> tf.Tensor:
     return tf.transpose(tf.reshape(blurred, [shape[1], shape[2], shape[0], 3]), [2, 0, 1, 3])
 
 
-def _placed(images: tf.Tensor, seeds, side: tf.Tensor, config: PhotoConfig) -> tf.Tensor:
-    """Each [H, W, 1] image scaled, mirrored at random and placed on a [side, side] canvas.
+def _placements(images: tf.Tensor, side: tf.Tensor, object_side, top, left, mirrored
+                ) -> tf.Tensor:
+    """Each [H, W, 1] image scaled to ``object_side`` at (top, left) of a [side, side] canvas.
 
     One projective transform for the batch maps each canvas pixel into its
-    image (pixel centres aligned as ``tf.image.resize`` aligns them); the
-    canvas outside the image is 0.
+    image (pixel centres aligned as ``tf.image.resize`` aligns them), mirrored
+    where ``mirrored``; the canvas outside the image is 0.
     """
     count = tf.shape(images)[0]
-    canvas = tf.cast(side, tf.float32)
-    object_side = tf.maximum(8.0, tf.floor(canvas * _uniform(seeds[0], *config.object_fraction,
-                                                             [count])))
-    room = canvas - object_side
-    top = tf.minimum(tf.floor(_uniform(seeds[1], 0.0, 1.0, [count]) * (room + 1.0)), room)
-    left = tf.minimum(tf.floor(_uniform(seeds[2], 0.0, 1.0, [count]) * (room + 1.0)), room)
     height = tf.cast(tf.shape(images)[1], tf.float32)
     width = tf.cast(tf.shape(images)[2], tf.float32)
     scale_y, scale_x = height / object_side, width / object_side
     offset_x = (0.5 - left) * scale_x - 0.5
-    mirrored = _uniform(seeds[3], 0.0, 1.0, [count]) < 0.5
     zeros = tf.zeros([count])
     transforms = tf.stack([
         tf.where(mirrored, -scale_x, scale_x), zeros,
@@ -193,41 +220,93 @@ def _placed(images: tf.Tensor, seeds, side: tf.Tensor, config: PhotoConfig) -> t
         fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")
 
 
-def render_photos(images: tf.Tensor, seed: tf.Tensor,
-                  config: PhotoConfig = PhotoConfig()) -> tf.Tensor:
+def _random_offset(seed, room: tf.Tensor) -> tf.Tensor:
+    """A whole number of pixels in [0, room] per photo, uniform."""
+    return tf.minimum(tf.floor(_uniform(seed, 0.0, 1.0, tf.shape(room)) * (room + 1.0)), room)
+
+
+def _placed(images: tf.Tensor, seeds, side: tf.Tensor, config: PhotoConfig) -> tf.Tensor:
+    """Each image scaled, mirrored at random and placed at random on a [side, side] canvas."""
+    count = tf.shape(images)[0]
+    canvas = tf.cast(side, tf.float32)
+    object_side = tf.maximum(8.0, tf.floor(canvas * _uniform(seeds[0], *config.object_fraction,
+                                                             [count])))
+    room = canvas - object_side
+    mirrored = _uniform(seeds[3], 0.0, 1.0, [count]) < 0.5
+    return _placements(images, side, object_side, _random_offset(seeds[1], room),
+                       _random_offset(seeds[2], room), mirrored)
+
+
+def _pairs(images: tf.Tensor, seeds, side: tf.Tensor) -> tf.Tensor:
+    """Each image as a pair seen from above: turned a quarter, twice side by side, one mirrored."""
+    count = tf.shape(images)[0]
+    turned = tf.where((_uniform(seeds[0], 0.0, 1.0, [count]) < 0.5)[:, None, None, None],
+                      tf.image.rot90(images, 1), tf.image.rot90(images, 3))
+    canvas = tf.cast(side, tf.float32)
+    object_side = tf.maximum(8.0, tf.floor(canvas * _uniform(seeds[1], 0.38, 0.48, [count])))
+    gap = tf.floor(object_side * _uniform(seeds[2], 0.0, 0.2, [count]))
+    top = _random_offset(seeds[3], canvas - object_side)
+    left = _random_offset(seeds[4], canvas - 2.0 * object_side - gap)
+    never = tf.zeros([count], tf.bool)
+    return tf.maximum(_placements(turned, side, object_side, top, left, never),
+                      _placements(turned, side, object_side, top, left + object_side + gap,
+                                  tf.logical_not(never)))
+
+
+def _colours(seeds, light: tf.Tensor, base: tf.Tensor, config: PhotoConfig) -> tf.Tensor:
+    """[N, 3] object colours: dark on light and light on dark, some light on light."""
+    count = tf.shape(light)[0]
+    # Fashion-MNIST is the negative of product photos: a dark object on a light
+    # background (or the other way round) keeps the intensities as alpha.
+    contrasting = tf.where(light[:, None], _uniform(seeds[0], 0.0, 0.35, [count, 3]),
+                           _uniform(seeds[0], 0.65, 1.0, [count, 3]))
+    darker = base - _uniform(seeds[1], *config.low_contrast, [count])[:, None]
+    light_on_light = tf.logical_and(
+        light, _uniform(seeds[2], 0.0, 1.0, [count]) < config.light_on_light)
+    return tf.where(light_on_light[:, None], tf.clip_by_value(darker, 0.0, 1.0), contrasting)
+
+
+def render_photos(images: tf.Tensor, seed: tf.Tensor, config: PhotoConfig = PhotoConfig(),
+                  pairable: tf.Tensor | None = None) -> tf.Tensor:
     """Renders light-on-black [N, 28, 28, 1] images as photo-like RGB pictures, as a batch.
 
-    Each object is scaled and placed at random on a textured, coloured, light
-    or dark background, given a colour that contrasts with it, mirrored at
-    random, lit unevenly, blurred, noised and JPEG-compressed. The photos of
-    one call share their canvas side, drawn from ``config.canvas``; everything
-    else is drawn per photo.
+    Each object is scaled and placed at random on a textured (some wooden or
+    striped), coloured, light or dark background, given a colour that contrasts
+    with it (or, light on light, one a little darker than the background),
+    mirrored at random, lit unevenly, blurred, noised and JPEG-compressed;
+    ``pairable`` images are shown as a pair from above with probability
+    ``config.pair``. The photos of one call share their canvas side, drawn
+    from ``config.canvas``; everything else is drawn per photo.
 
     Args:
-      images: float32 [N, H, W, 1] in [0, 1], N >= 1.
+      images: float32 [N, H, W, 1] in [0, 1], N >= 1, H = W.
       seed: int [2] stateless seed: the same seed, the same photos.
       config: the ranges of the rendering.
+      pairable: bool [N], the images of classes photographed in pairs
+        (PAIRED_CLASS_NAMES); none when omitted.
 
     Returns:
       float32 [N, S, S, 3] in [0, 1].
     """
-    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 12)
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 19)
     count = tf.shape(images)[0]
     side = tf.cast(_uniform(seeds[0], config.canvas[0], config.canvas[1] + 1), tf.int32)
     alpha = _placed(images, seeds[1:5], side, config)
+    if pairable is not None:
+        paired = tf.logical_and(pairable, _uniform(seeds[12], 0.0, 1.0, [count]) < config.pair)
+        alpha = tf.where(paired[:, None, None, None], _pairs(images, seeds[13:18], side), alpha)
     light = _uniform(seeds[5], 0.0, 1.0, [count]) < config.light_background
-    # Fashion-MNIST is the negative of product photos: a dark object on a light
-    # background (or the other way round) keeps the intensities as alpha.
-    colour = tf.where(light[:, None], _uniform(seeds[6], 0.0, 0.35, [count, 3]),
-                      _uniform(seeds[6], 0.65, 1.0, [count, 3]))
-    photos = (_backgrounds(seeds[7], count, side, light, config) * (1.0 - alpha)
+    base = tf.where(light[:, None], _uniform(seeds[6], 0.7, 1.0, [count, 3]),
+                    _uniform(seeds[6], 0.0, 0.3, [count, 3]))
+    colour = _colours(tf.random.experimental.stateless_split(seeds[7], 3), light, base, config)
+    photos = (_backgrounds(seeds[8], base, side, config) * (1.0 - alpha)
               + colour[:, None, None, :] * alpha)
-    start = _uniform(seeds[8], 0.8, 1.0, [count])
-    end = _uniform(seeds[9], 0.8, 1.0, [count])
+    start = _uniform(seeds[9], 0.8, 1.0, [count])
+    end = _uniform(seeds[10], 0.8, 1.0, [count])
     ramp = start[:, None] + (end - start)[:, None] * tf.linspace(0.0, 1.0, side)[None, :]
     photos = _blurred(photos * ramp[:, :, None, None],
-                      _uniform(seeds[10], 0.0, config.max_blur, [count]))
-    more = tf.random.experimental.stateless_split(seeds[11], 3)
+                      _uniform(seeds[11], 0.0, config.max_blur, [count]))
+    more = tf.random.experimental.stateless_split(seeds[18], 3)
     noise = _uniform(more[0], 0.0, config.max_noise, [count])
     photos = tf.clip_by_value(
         photos + tf.random.stateless_normal(tf.shape(photos), more[1]) * noise[:, None, None, None],

@@ -220,8 +220,8 @@ class StreamCounters:
 RENDER_GROUP = 256
 
 
-def photo_like(stream: tf.data.Dataset, fraction: float, seed: int,
-               epoch_size: int) -> tf.data.Dataset:
+def photo_like(stream: tf.data.Dataset, fraction: float, seed: int, epoch_size: int,
+               paired_classes: Sequence[int] = ()) -> tf.data.Dataset:
     """Renders ``fraction`` of the images as photos and normalizes them back, fresh each epoch.
 
     Exactly ``round(fraction * epoch_size)`` images of each epoch are chosen,
@@ -238,6 +238,8 @@ def photo_like(stream: tf.data.Dataset, fraction: float, seed: int,
       fraction: share of the images rendered, in [0, 1].
       seed: seed of the choice and of the rendering.
       epoch_size: the number of elements in one epoch of ``stream``.
+      paired_classes: ids of the classes photographed in pairs (shoes): their
+        photos may show a pair (``augment.PhotoConfig.pair``).
     """
     if fraction <= 0.0 or epoch_size <= 0:
         return stream
@@ -251,10 +253,12 @@ def photo_like(stream: tf.data.Dataset, fraction: float, seed: int,
         images = elements[data.IMAGE_XF]
         chosen = group_ranks < chosen_count
         positions = tf.where(chosen)[:, 0]
+        pairable = tf.reduce_any(tf.equal(tf.gather(elements[data.LABEL_XF], positions)[:, None],
+                                          tf.constant(paired_classes, tf.int64)[None, :]), axis=1)
         photos = tf.cond(
             tf.size(positions) > 0,
             lambda: normalize.fashion_mnist_like_batch(augment.render_photos(
-                tf.gather(images, positions), group_seed), images.shape[1]),
+                tf.gather(images, positions), group_seed, pairable=pairable), images.shape[1]),
             lambda: tf.zeros([0, *images.shape[1:]]))
         images = tf.tensor_scatter_nd_update(images, positions[:, None], photos)
         return {**elements, data.IMAGE_XF: images, IS_PHOTO: chosen}
@@ -273,7 +277,8 @@ def epoch_size(mode: str, counts: Mapping[int, int]) -> int:
 
 def balanced_training_stream(examples: tf.data.Dataset, mode: str, counts: Mapping[int, int],
                              batch_size: int, seed: int, photo_fraction: float = 0.0,
-                             counters: Optional[StreamCounters] = None) -> tf.data.Dataset:
+                             counters: Optional[StreamCounters] = None,
+                             paired_classes: Sequence[int] = ()) -> tf.data.Dataset:
     """The batched (image, label) training stream of a balance mode.
 
     Args:
@@ -284,12 +289,14 @@ def balanced_training_stream(examples: tf.data.Dataset, mode: str, counts: Mappi
       seed: seed of every random choice.
       photo_fraction: share of the images rendered photo-like each epoch.
       counters: when given, the stream counts what it delivers into them.
+      paired_classes: ids of the classes photographed in pairs (see :func:`photo_like`).
     """
     if check_mode(mode) == OVERSAMPLE:
         stream = oversampled_stream(examples, counts, seed)
     else:
         stream = natural_stream(examples, seed)
-    stream = photo_like(stream, photo_fraction, seed + 7, epoch_size(mode, counts))
+    stream = photo_like(stream, photo_fraction, seed + 7, epoch_size(mode, counts),
+                        paired_classes)
     # Per batch, not per element: what is left is one map over batches.
     batches = stream.batch(batch_size)
     if counters is not None:

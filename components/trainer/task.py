@@ -20,7 +20,7 @@ import tf_keras as keras
 from absl import logging
 from tfx.components.trainer.fn_args_utils import FnArgs
 
-from imagepipe.components import models, reports
+from imagepipe.components import augment, models, reports
 from imagepipe.components.settings import SettingsError, TrainerCustomConfig, TrainingSettings
 from imagepipe.components.trainer import balance as balance_lib
 from imagepipe.components.trainer import data, export, keras_autograph, subset
@@ -207,7 +207,8 @@ def datasets(settings: TrainingSettings, fn_args: FnArgs,
     counters = balance_lib.StreamCounters()
     train = balance_lib.balanced_training_stream(
         examples, settings.balance, counts, settings.batch_size, settings.seed,
-        photo_fraction=settings.photo_augmentation, counters=counters)
+        photo_fraction=settings.photo_augmentation, counters=counters,
+        paired_classes=augment.paired_classes(settings.class_names))
     validation = data.evaluation_stream(
         data.read_transformed(fn_args.eval_files, fn_args.data_accessor, tf_transform_output),
         settings.batch_size)

@@ -55,6 +55,10 @@ def test_report_augmentation_layers_only_act_in_training():
     assert [type(l).__name__ for l in layers.layers] == ["RandomFlip", "RandomRotation"]
 
 
+# Photos without texture, grain, blur, noise or visible JPEG loss: what is left is measurable.
+PLAIN = dict(texture=0.0, grain=0.0, max_blur=0.0, max_noise=0.0, jpeg_quality=(95, 95))
+
+
 def _sources(count: int = 6) -> tf.Tensor:
     images = fixtures.generate_images(np.arange(count) % 10, seed=4)
     return tf.constant(images[..., None].astype(np.float32) / 255.0)
@@ -76,8 +80,8 @@ def test_rendered_photos_are_reproducible_and_drawn_per_photo():
 
 
 def test_the_object_lies_inside_the_canvas_at_its_scale():
-    config = augment.PhotoConfig(object_fraction=(0.5, 0.5), texture=0.0, max_blur=0.0,
-                                 max_noise=0.0, jpeg_quality=(95, 95))
+    config = augment.PhotoConfig(object_fraction=(0.5, 0.5), light_on_light=0.0,
+                                 **PLAIN)
     square = np.zeros((1, 28, 28, 1), np.float32)
     square[0, 4:24, 4:24] = 1.0
     for seed in range(5):
@@ -98,3 +102,53 @@ def test_one_photo_is_a_batch_of_one():
     source = _sources(1)[0]
     np.testing.assert_array_equal(augment.render_photo(source, tf.constant([5, 6])),
                                   augment.render_photos(source[None], tf.constant([5, 6]))[0])
+
+
+def _render(images: np.ndarray, seed: int, pairable=None, **config) -> np.ndarray:
+    return augment.render_photos(tf.constant(images), tf.constant([seed, 1]),
+                                 augment.PhotoConfig(**{**PLAIN, **config}),
+                                 pairable=pairable).numpy()
+
+
+def test_grain_draws_waves_across_the_background():
+    empty = np.zeros((4, 28, 28, 1), np.float32)
+    for seed in range(3):
+        plain = _render(empty, seed, grain=0.0)
+        grained = _render(empty, seed, grain=1.0)
+        # Along a row, uneven light is constant: only grain varies there.
+        assert plain.std(axis=2).max() < 0.01
+        assert grained.std(axis=2).mean() > 0.02
+
+
+def test_light_on_light_objects_are_a_little_darker_than_their_background():
+    square = np.zeros((8, 28, 28, 1), np.float32)
+    square[:, 6:22, 6:22] = 1.0
+    # Dark objects on light backgrounds differ by at least (0.7 - 0.35) x the dimmest light, 0.8.
+    for light_on_light, (least, most) in ((1.0, (0.08, 0.15)), (0.0, (0.27, 1.0))):
+        photos = _render(square, 3, light_background=1.0, light_on_light=light_on_light,
+                         low_contrast=(0.1, 0.15), object_fraction=(0.5, 0.5))
+        for photo in photos:
+            # Uneven light is constant along a row: a row's spread is the object's contrast.
+            lightness = photo.mean(axis=-1)
+            spread = (lightness.max(axis=1) - lightness.min(axis=1)).max()
+            assert least <= spread <= most + 0.02  # JPEG ringing
+
+
+def _dark_runs(row: np.ndarray) -> int:
+    """The number of separate runs of True in a 1-D bool array."""
+    return int(np.sum(row[1:] & ~row[:-1]) + row[0])
+
+
+def test_pairable_images_may_be_shown_as_a_pair_from_above():
+    bar = np.zeros((6, 28, 28, 1), np.float32)
+    bar[:, 2:26, 10:18] = 1.0  # a side view, long and low once turned a quarter
+    pairable = tf.constant([True] * 6)
+    for pair, runs in ((1.0, 2), (0.0, 1)):
+        photos = _render(bar, 5, pairable=pairable, pair=pair, light_background=1.0,
+                         light_on_light=0.0)
+        for photo in photos:
+            dark = photo.mean(axis=-1) < 0.5
+            middle = dark[np.flatnonzero(dark.any(axis=1))].any(axis=0)
+            assert _dark_runs(middle) == runs
+    alone = _render(bar, 5, pairable=tf.constant([False] * 6), pair=1.0)
+    np.testing.assert_array_equal(alone, _render(bar, 5, pair=1.0))

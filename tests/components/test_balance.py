@@ -154,3 +154,19 @@ def test_streams_keras_iterates_per_epoch_run_without_the_autotuner(mode):
     for stream in (train, validation):
         assert stream.options().autotune.enabled is False
     assert sum(int(y.shape[0]) for _, y in train) == balance.epoch_size(mode, COUNTS)
+
+
+def test_only_the_paired_classes_photos_may_show_pairs():
+    """Same seed, with and without class 2 paired: only class 2's photos change."""
+    def photos(paired_classes):
+        stream = balance.photo_like(_examples(), fraction=1.0, seed=3, epoch_size=90,
+                                    paired_classes=paired_classes)
+        return _epoch(stream)
+
+    plain, paired = photos(()), photos((2,))
+    changed = collections.Counter(
+        int(a[data.LABEL_XF]) for a, b in zip(plain, paired)
+        if not np.array_equal(a[data.IMAGE_XF], b[data.IMAGE_XF]))
+    assert set(changed) == {2}
+    # Each of class 2's 30 photos is a pair with probability PhotoConfig.pair (1/2).
+    assert 5 <= changed[2] <= 25
