@@ -24,7 +24,7 @@ class _FashionMnist(DataSource):
     preprocessing_fn = PREPROCESSING_FN
     model_inputs = FASHION_MNIST_INPUTS
     photo_augmentation = True
-    defaults = {"training": {"photo_augmentation": 0.25}}
+    defaults = {"training": {"photo_augmentation": 0.25, "epochs": 10}}
     pipeline_name = "imagepipe-fashion-mnist"
     serving_name = "fashion_mnist"
 
