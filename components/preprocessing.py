@@ -44,10 +44,10 @@ def _decode_if_fashion_mnist_sized(encoded: tf.Tensor, size: int):
 def decode_images(encoded: tf.Tensor, size: int = IMAGE_SIZE) -> tf.Tensor:
     """Decodes a batch of encoded images ([N] or [N, 1] strings) to float32 [N, size, size, 1].
 
-    Grayscale ``size`` x ``size`` images (every Fashion-MNIST image) are
-    normalized together by ``normalize.fashion_mnist_like_batch``; any other
-    (a photo) by :func:`decode_image`, one by one. Both give the same pixels
-    for the same image, whatever else is in the batch.
+    Grayscale ``size`` x ``size`` light-on-black images (every Fashion-MNIST
+    image) are normalized together by ``normalize.light_on_black_batch``; any
+    other (a photo) by :func:`decode_image`, one by one. Both give the same
+    pixels for the same image, whatever else is in the batch.
     """
     return _batch_decoder(size)(tf.reshape(encoded, [-1]))
 
@@ -67,7 +67,10 @@ def _batch_decoder(size: int) -> tf.types.experimental.PolymorphicFunction:
             lambda e: _decode_if_fashion_mnist_sized(e, size), encoded,
             fn_output_signature=(tf.TensorSpec([size, size, 1], tf.uint8),
                                  tf.TensorSpec([], tf.bool)))
-        batched = normalize.fashion_mnist_like_batch(tf.boolean_mask(decoded, fits), size)
+        # One copy of the photo path in the graph (decode_image's), not two: the graph is saved
+        # in every transform output and served model, and loaded and traced again each time.
+        fits = tf.logical_and(fits, normalize.light_on_black(decoded))
+        batched = normalize.light_on_black_batch(tf.boolean_mask(decoded, fits), size)
         others = tf.where(tf.logical_not(fits))[:, 0]
         one_by_one = tf.map_fn(lambda e: decode_image(e, size), tf.gather(encoded, others),
                                fn_output_signature=tf.TensorSpec([size, size, 1], tf.float32))

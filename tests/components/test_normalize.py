@@ -93,6 +93,8 @@ def _encoded_batch():
         buffer = io.BytesIO()
         photo.convert(variant).save(buffer, format="PNG")
         encoded.insert(index * 20, buffer.getvalue())
+    # A Fashion-MNIST-sized grayscale photo (dark garment on white): the photo path, in a batch.
+    encoded.insert(50, ingest.encode_png(255 - images[0]))
     return encoded
 
 
