@@ -39,9 +39,10 @@ of Fashion-MNIST images; a resize to the same size is the identity), so the
 results are :func:`fashion_mnist_like`'s (eagerly bit for bit; in a graph,
 where TensorFlow fuses the arithmetic differently, within 2e-4); the other
 light-on-black images go through :func:`fashion_mnist_like` one by one.
-Transform, the Evaluator and the served models run it on every batch of 28x28
-grayscale images, about nine times faster than image by image, and an image
-gets the same pixels whatever else is in its batch. The photo path is batched
+Transform, the Evaluator and the served models run the direct path of it
+(:func:`light_on_black_batch`) on every batch of 28x28 grayscale light-on-black
+images, about nine times faster than image by image, and an image gets the
+same pixels whatever else is in its batch. The photo path is batched
 throughout (:func:`photo_objects`; one photo is a batch of one), so the
 training stream normalizes the photos it renders as batches, four times faster
 than one by one (``python bench/photo_stream_bench.py``), with the served
