@@ -149,7 +149,7 @@ def has_dark_background(gray: tf.Tensor) -> tf.Tensor:
     the square touches two opposite sides); photos, even on dark floors, have
     texture and noise there.
     """
-    return _median(_border_pixels(gray)) <= DARK_BORDER
+    return _dark_bordered(gray[tf.newaxis])[0]
 
 
 def _dark_background_object(gray: tf.Tensor, size: int) -> tf.Tensor:
@@ -606,9 +606,14 @@ def _shift_into_place(images: tf.Tensor, top, left, height, width, size: int) ->
     return tf.where(inside, picked, tf.zeros_like(picked))
 
 
+def _dark_bordered(gray: tf.Tensor) -> tf.Tensor:
+    """bool [N]: :func:`has_dark_background` of each [H, W] image of [N, H, W]."""
+    return _batch_quantile(_batch_border(gray), 0.5) <= DARK_BORDER
+
+
 def light_on_black(images: tf.Tensor) -> tf.Tensor:
     """bool [N]: which images of [N, H, W, C] take the direct path (a mostly black border)."""
-    return _batch_quantile(_batch_border(_batch_gray(images)), 0.5) <= DARK_BORDER
+    return _dark_bordered(_batch_gray(images))
 
 
 def light_on_black_batch(images: tf.Tensor, size: int = 28) -> tf.Tensor:
