@@ -121,9 +121,14 @@ class PhotoConfig:
       light_on_light: probability that an object on a light background is
         light too: ``low_contrast`` darker than the background, not dark.
       low_contrast: (min, max) how much darker than its background such an object is.
-      pair: probability that a pairable image (``render_photos``' ``pairable``:
-        shoes) is photographed as a pair from above: turned a quarter, twice,
-        side by side, the second mirrored.
+      pair: probability that a shoe (garment kind ``SHOE``) is photographed
+        as a pair from above: turned a quarter, twice, side by side, the second
+        mirrored.
+      hanger: probability that a top or a bottom (kinds ``TOP``, ``BOTTOM``)
+        hangs on a hanger: a hook and two arms down to its top corners.
+      worn: probability that a garment of a known kind is worn: a head and
+        neck above a top, legs below a bottom, a leg rising from a shoe, in a
+        skin tone; the garment then covers less of the canvas.
       max_blur: largest Gaussian blur sigma, in rendered pixels.
       max_noise: largest standard deviation of the pixel noise.
       jpeg_quality: (min, max) JPEG quality of the rendered photo.
@@ -138,18 +143,23 @@ class PhotoConfig:
     light_on_light: float = 0.2
     low_contrast: tuple = (0.12, 0.3)
     pair: float = 0.5
+    hanger: float = 0.15
+    worn: float = 0.15
     max_blur: float = 1.5
     max_noise: float = 0.04
     jpeg_quality: tuple = (40, 95)
 
 
-# Classes photographed in pairs: their images may be rendered as a pair (PhotoConfig.pair).
-PAIRED_CLASS_NAMES = ("shoes",)
+# Garment kinds: how a class's garments are photographed. Shoes come in pairs
+# (PhotoConfig.pair), tops and bottoms on hangers (PhotoConfig.hanger), and
+# every kind worn (PhotoConfig.worn); a class of no known kind is never staged.
+NO_KIND, TOP, BOTTOM, SHOE = 0, 1, 2, 3
+GARMENT_KINDS = {"upper": TOP, "lower": BOTTOM, "shoes": SHOE}
 
 
-def paired_classes(class_names) -> tuple:
-    """The ids of the classes, among ``class_names``, photographed in pairs."""
-    return tuple(i for i, name in enumerate(class_names) if name in PAIRED_CLASS_NAMES)
+def garment_kinds(class_names) -> tuple:
+    """The garment kind of each class of ``class_names``, by id (NO_KIND when unknown)."""
+    return tuple(GARMENT_KINDS.get(name, NO_KIND) for name in class_names)
 
 
 def _uniform(seed, low, high, shape=()):
@@ -253,6 +263,125 @@ def _pairs(images: tf.Tensor, seeds, side: tf.Tensor) -> tf.Tensor:
                                   tf.logical_not(never)))
 
 
+def _staged(images: tf.Tensor, seeds, side: tf.Tensor, legs_below: tf.Tensor) -> tf.Tensor:
+    """Each image placed smaller than :func:`_placed` places it, leaving room for what holds it.
+
+    Room above the garment (a hanger, a head, a leg) or, where ``legs_below``,
+    below it.
+    """
+    count = tf.shape(images)[0]
+    canvas = tf.cast(side, tf.float32)
+    object_side = tf.maximum(8.0, tf.floor(canvas * _uniform(seeds[0], 0.45, 0.7, [count])))
+    lowest = tf.where(legs_below, 0.0, tf.floor(0.4 * object_side))
+    highest = tf.where(legs_below, canvas - tf.floor(1.3 * object_side), canvas - object_side)
+    top = lowest + _random_offset(seeds[1], tf.maximum(highest - lowest, 0.0))
+    mirrored = _uniform(seeds[3], 0.0, 1.0, [count]) < 0.5
+    return _placements(images, side, object_side, top,
+                       _random_offset(seeds[2], canvas - object_side), mirrored)
+
+
+def _lit_span(lit_columns: tf.Tensor):
+    """(first, one past the last) lit column of each [N, S] bool row, as float32 [N]."""
+    width = tf.shape(lit_columns)[1]
+    as_int = tf.cast(lit_columns, tf.int32)
+    first = tf.argmax(as_int, axis=1, output_type=tf.int32)
+    last = width - 1 - tf.argmax(as_int[:, ::-1], axis=1, output_type=tf.int32)
+    return tf.cast(first, tf.float32), tf.cast(last + 1, tf.float32)
+
+
+def _extents(alpha: tf.Tensor) -> dict:
+    """Where each placed garment of [N, S, S, 1] coverage is, in canvas pixels, each [N]:
+    its top and bottom edges and the lit span of its top and bottom three rows."""
+    lit = alpha[..., 0] > 0.3
+    side = tf.shape(alpha)[1]
+    top, bottom = _lit_span(tf.reduce_any(lit, axis=2))
+    rows = tf.cast(tf.range(side), tf.float32)[None, :]
+    top_band = (rows >= top[:, None]) & (rows < top[:, None] + 3.0)
+    bottom_band = (rows < bottom[:, None]) & (rows >= bottom[:, None] - 3.0)
+    top_left, top_right = _lit_span(tf.reduce_any(lit & top_band[:, :, None], axis=1))
+    bottom_left, bottom_right = _lit_span(tf.reduce_any(lit & bottom_band[:, :, None], axis=1))
+    return {"top": top, "bottom": bottom, "top_left": top_left, "top_right": top_right,
+            "bottom_left": bottom_left, "bottom_right": bottom_right}
+
+
+def _capsules(segments: tf.Tensor, side: tf.Tensor) -> tf.Tensor:
+    """Coverage [N, side, side, 1] of each photo's capsules (thick line segments).
+
+    Args:
+      segments: float32 [N, K, 5], rows of (y0, x0, y1, x1, radius) in canvas
+        pixels; a radius of -1 draws nothing.
+      side: the canvas side.
+    """
+    centres = tf.range(tf.cast(side, tf.float32)) + 0.5
+    y, x = centres[None, None, :, None], centres[None, None, None, :]
+    y0, x0, y1, x1, radius = (segments[..., i, None, None] for i in range(5))
+    dy, dx = y1 - y0, x1 - x0
+    along = tf.clip_by_value(((y - y0) * dy + (x - x0) * dx)
+                             / tf.maximum(dy * dy + dx * dx, 1e-6), 0.0, 1.0)
+    distance = tf.sqrt(tf.square(y - y0 - along * dy) + tf.square(x - x0 - along * dx))
+    return tf.reduce_max(tf.clip_by_value(radius - distance + 0.5, 0.0, 1.0),
+                         axis=1)[..., tf.newaxis]
+
+
+def _segments(*rows) -> tf.Tensor:
+    """[N, len(rows), 5] from rows of five [N] (or scalar) tensors."""
+    return tf.stack([tf.stack([tf.broadcast_to(tf.cast(v, tf.float32), tf.shape(rows[0][0]))
+                               for v in row], axis=1) for row in rows], axis=1)
+
+
+def _hanger(extent: dict, thickness: tf.Tensor) -> tf.Tensor:
+    """[N, 6, 5] capsules of a hanger: a hook, two arms to the top corners, the bar between."""
+    top, left, right = extent["top"], extent["top_left"], extent["top_right"]
+    width = right - left
+    centre = (left + right) / 2.0
+    shoulder_left, shoulder_right, shoulders = left + 0.05 * width, right - 0.05 * width, top + 1.0
+    base = top - 0.3 * width
+    stem = base - 0.12 * width
+    curl_y, curl_x = base - 0.2 * width, centre + 0.08 * width
+    return _segments((base, centre, shoulders, shoulder_left, thickness),
+                     (base, centre, shoulders, shoulder_right, thickness),
+                     (shoulders, shoulder_left, shoulders, shoulder_right, thickness),
+                     (base, centre, stem, centre, thickness),
+                     (stem, centre, curl_y, curl_x, thickness),
+                     (curl_y, curl_x, base - 0.14 * width, centre + 0.14 * width, thickness))
+
+
+def _body(extent: dict, kinds: tf.Tensor, side: tf.Tensor) -> tf.Tensor:
+    """[N, 5, 5] capsules of the body that wears each garment, by its kind.
+
+    A top: a neck and a head above its collar. A bottom: two legs from its
+    hems down out of the frame. A shoe: an ankle and shin rising from its
+    opening, one and a half times the shoe's height. Unused capsules have
+    radius -1.
+    """
+    canvas = tf.cast(side, tf.float32)
+    top, bottom = extent["top"], extent["bottom"]
+    collar = extent["top_right"] - extent["top_left"]
+    centre = (extent["top_left"] + extent["top_right"]) / 2.0
+    hems = extent["bottom_right"] - extent["bottom_left"]
+    leg_left = extent["bottom_left"] + 0.2 * hems
+    leg_right = extent["bottom_right"] - 0.2 * hems
+    chin = top - 0.24 * collar
+    none = -tf.ones_like(top)
+    is_top, is_bottom, is_shoe = (tf.equal(kinds, kind) for kind in (TOP, BOTTOM, SHOE))
+    head = tf.where(is_top, 0.16 * collar, none)
+    neck = tf.where(is_top, 0.08 * collar, none)
+    legs = tf.where(is_bottom, 0.1 * hems, none)
+    shin = tf.where(is_shoe, tf.minimum(0.25 * collar, 0.07 * canvas), none)
+    return _segments((top + 1.0, centre, top - 0.12 * collar, centre, neck),
+                     (chin, centre, chin - 0.1 * collar, centre, head),
+                     (bottom - 1.0, leg_left, bottom + canvas, leg_left, legs),
+                     (bottom - 1.0, leg_right, bottom + canvas, leg_right, legs),
+                     (top + 2.0, centre, top - 1.5 * (bottom - top), centre, shin))
+
+
+def _skin(seed, count) -> tf.Tensor:
+    """[N, 3] skin tones, from light to dark."""
+    tone = _uniform(seed, 0.0, 1.0, [count])[:, None]
+    light, dark = tf.constant([[0.94, 0.78, 0.66]]), tf.constant([[0.35, 0.22, 0.15]])
+    return light + tone * (dark - light)
+
+
 def _colours(seeds, light: tf.Tensor, base: tf.Tensor, config: PhotoConfig) -> tf.Tensor:
     """[N, 3] object colours: dark on light and light on dark, some light on light."""
     count = tf.shape(light)[0]
@@ -266,52 +395,90 @@ def _colours(seeds, light: tf.Tensor, base: tf.Tensor, config: PhotoConfig) -> t
     return tf.where(light_on_light[:, None], tf.clip_by_value(darker, 0.0, 1.0), contrasting)
 
 
+def _scenes(images: tf.Tensor, kinds: tf.Tensor | None, seeds, side: tf.Tensor,
+            config: PhotoConfig):
+    """Each garment's coverage, and the coverage and colour of what holds it.
+
+    A shoe may be one of a pair seen from above; a top or a bottom may hang on
+    a hanger; a garment of any known kind may be worn (:func:`_body`).
+
+    Returns:
+      (garment [N, S, S, 1], holder [N, S, S, 1], holder colour [N, 3]): the
+      holder is a hanger or a body, nothing where neither.
+    """
+    count = tf.shape(images)[0]
+    alpha = _placed(images, seeds[0:4], side, config)
+    if kinds is None:
+        return alpha, tf.zeros_like(alpha), tf.zeros([count, 3])
+    kinds = tf.cast(kinds, tf.int32)
+    scene = _uniform(seeds[4], 0.0, 1.0, [count])
+    is_shoe = tf.equal(kinds, SHOE)
+    hangable = tf.equal(kinds, TOP) | tf.equal(kinds, BOTTOM)
+    paired = is_shoe & (scene < config.pair)
+    hung = hangable & (scene < config.hanger)
+    # Each photo draws one scene: the kind's own staging first, then worn.
+    first = tf.where(is_shoe, config.pair, tf.where(hangable, config.hanger, 0.0))
+    worn = tf.not_equal(kinds, NO_KIND) & (scene >= first) & (scene < first + config.worn)
+    alpha = tf.where(paired[:, None, None, None], _pairs(images, seeds[5:10], side), alpha)
+    legs_below = worn & tf.equal(kinds, BOTTOM)
+    alpha = tf.where((hung | worn)[:, None, None, None],
+                     _staged(images, seeds[10:14], side, legs_below), alpha)
+    extent = _extents(alpha)
+    thickness = tf.maximum(0.6, 0.02 * tf.cast(side, tf.float32))
+    hanger = _hanger(extent, tf.where(hung, thickness, -1.0))
+    body = _body(extent, tf.where(worn, kinds, NO_KIND), side)
+    holder = _capsules(tf.concat([hanger, body], axis=1), side)
+    colour = tf.where(hung[:, None], _uniform(seeds[14], 0.0, 0.6, [count, 3]),
+                      _skin(seeds[15], count))
+    return alpha, holder, colour
+
+
 def render_photos(images: tf.Tensor, seed: tf.Tensor, config: PhotoConfig = PhotoConfig(),
-                  pairable: tf.Tensor | None = None) -> tf.Tensor:
+                  kinds: tf.Tensor | None = None) -> tf.Tensor:
     """Renders light-on-black [N, 28, 28, 1] images as photo-like RGB pictures, as a batch.
 
     Each object is scaled and placed at random on a textured (some wooden or
     striped), coloured, light or dark background, given a colour that contrasts
     with it (or, light on light, one a little darker than the background),
-    mirrored at random, lit unevenly, blurred, noised and JPEG-compressed;
-    ``pairable`` images are shown as a pair from above with probability
-    ``config.pair``. The photos of one call share their canvas side, drawn
-    from ``config.canvas``; everything else is drawn per photo.
+    mirrored at random, lit unevenly, blurred, noised and JPEG-compressed.
+    Garments of a known kind are staged as photographed (:func:`_scenes`): shoes
+    as a pair from above (``config.pair``), tops and bottoms on a hanger
+    (``config.hanger``), any of them worn (``config.worn``). The photos of one
+    call share their canvas side, drawn from ``config.canvas``; everything else
+    is drawn per photo.
 
     Args:
       images: float32 [N, H, W, 1] in [0, 1], N >= 1, H = W.
       seed: int [2] stateless seed: the same seed, the same photos.
       config: the ranges of the rendering.
-      pairable: bool [N], the images of classes photographed in pairs
-        (PAIRED_CLASS_NAMES); none when omitted.
+      kinds: int [N], each image's garment kind (``TOP``, ``BOTTOM``, ``SHOE``
+        or ``NO_KIND``; see :func:`garment_kinds`); none staged when omitted.
 
     Returns:
       float32 [N, S, S, 3] in [0, 1].
     """
-    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 19)
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 12)
     count = tf.shape(images)[0]
     side = tf.cast(_uniform(seeds[0], config.canvas[0], config.canvas[1] + 1), tf.int32)
-    alpha = _placed(images, seeds[1:5], side, config)
-    if pairable is not None:
-        paired = tf.logical_and(pairable, _uniform(seeds[12], 0.0, 1.0, [count]) < config.pair)
-        alpha = tf.where(paired[:, None, None, None], _pairs(images, seeds[13:18], side), alpha)
-    light = _uniform(seeds[5], 0.0, 1.0, [count]) < config.light_background
-    base = tf.where(light[:, None], _uniform(seeds[6], 0.7, 1.0, [count, 3]),
-                    _uniform(seeds[6], 0.0, 0.3, [count, 3]))
-    colour = _colours(tf.random.experimental.stateless_split(seeds[7], 3), light, base, config)
-    photos = (_backgrounds(seeds[8], base, side, config) * (1.0 - alpha)
-              + colour[:, None, None, :] * alpha)
-    start = _uniform(seeds[9], 0.8, 1.0, [count])
-    end = _uniform(seeds[10], 0.8, 1.0, [count])
+    alpha, holder, holder_colour = _scenes(
+        images, kinds, tf.random.experimental.stateless_split(seeds[1], 16), side, config)
+    light = _uniform(seeds[2], 0.0, 1.0, [count]) < config.light_background
+    base = tf.where(light[:, None], _uniform(seeds[3], 0.7, 1.0, [count, 3]),
+                    _uniform(seeds[3], 0.0, 0.3, [count, 3]))
+    colour = _colours(tf.random.experimental.stateless_split(seeds[4], 3), light, base, config)
+    photos = _backgrounds(seeds[5], base, side, config)
+    photos = photos * (1.0 - holder) + holder_colour[:, None, None, :] * holder
+    photos = photos * (1.0 - alpha) + colour[:, None, None, :] * alpha
+    start = _uniform(seeds[6], 0.8, 1.0, [count])
+    end = _uniform(seeds[7], 0.8, 1.0, [count])
     ramp = start[:, None] + (end - start)[:, None] * tf.linspace(0.0, 1.0, side)[None, :]
     photos = _blurred(photos * ramp[:, :, None, None],
-                      _uniform(seeds[11], 0.0, config.max_blur, [count]))
-    more = tf.random.experimental.stateless_split(seeds[18], 3)
-    noise = _uniform(more[0], 0.0, config.max_noise, [count])
+                      _uniform(seeds[8], 0.0, config.max_blur, [count]))
+    noise = _uniform(seeds[9], 0.0, config.max_noise, [count])
     photos = tf.clip_by_value(
-        photos + tf.random.stateless_normal(tf.shape(photos), more[1]) * noise[:, None, None, None],
+        photos + tf.random.stateless_normal(tf.shape(photos), seeds[10]) * noise[:, None, None, None],
         0.0, 1.0)
-    qualities = tf.random.stateless_uniform([count], more[2], config.jpeg_quality[0],
+    qualities = tf.random.stateless_uniform([count], seeds[11], config.jpeg_quality[0],
                                             config.jpeg_quality[1] + 1, dtype=tf.int32)
     return tf.map_fn(lambda args: tf.image.adjust_jpeg_quality(*args), (photos, qualities),
                      fn_output_signature=tf.float32)

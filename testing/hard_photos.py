@@ -10,7 +10,10 @@ training distribution):
 - ``dark_on_dark``: a dark garment on a dark floor;
 - ``glare``: a wooden floor with a glare spot brighter than anything else;
 - ``folds``: a bed sheet with folds and edges across the whole photo;
-- ``shoe_pair``: two shoes photographed from above, side by side (shoes only).
+- ``shoe_pair``: two shoes photographed from above, side by side (shoes only);
+- ``hanger``: a top or a bottom on a hanger against a wall (not shoes);
+- ``worn``: a garment on a person: a head above a top, legs and feet below a
+  bottom, an ankle and a trouser hem above a shoe.
 
 ``render(image, mode, rng)`` returns the photo as uint8 RGB; ``write_benchmark``
 writes a labelled folder of JPEGs cycling through the modes.
@@ -20,14 +23,16 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Callable, Dict, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-MODES = ("half_border", "light_on_light", "dark_on_dark", "glare", "folds", "shoe_pair")
-# Modes that fit every class: a pair of shoes from above only fits shoes.
-ANY_CLASS_MODES = MODES[:-1]
+MODES = ("half_border", "light_on_light", "dark_on_dark", "glare", "folds", "shoe_pair",
+         "hanger", "worn")
+# A pair of shoes from above only fits shoes; a hanger never holds them.
+SHOE_MODES = tuple(mode for mode in MODES if mode != "hanger")
+GARMENT_MODES = tuple(mode for mode in MODES if mode != "shoe_pair")
 
 
 def _alpha(image: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -147,19 +152,112 @@ def _shoe_pair(image, rng, height, width) -> np.ndarray:
                     left + side - side // 4 + gap)
 
 
+def _lit_box(alpha: np.ndarray):
+    """(top, bottom, top row's (left, right), bottom row's (left, right)) of coverage > 0.3."""
+    lit = alpha[..., 0] > 0.3
+    rows = np.flatnonzero(lit.any(axis=1))
+    if rows.size == 0:
+        middle = alpha.shape[1] // 2
+        return 0, alpha.shape[0], (middle, middle), (middle, middle)
+    top, bottom = int(rows[0]), int(rows[-1])
+    first, last = np.flatnonzero(lit[top]), np.flatnonzero(lit[bottom])
+    return top, bottom, (int(first[0]), int(first[-1])), (int(last[0]), int(last[-1]))
+
+
+def _holder_mask(height: int, width: int, draw_on: Callable) -> np.ndarray:
+    mask = Image.new("L", (width, height), 0)
+    draw_on(ImageDraw.Draw(mask))
+    return np.asarray(mask.filter(ImageFilter.GaussianBlur(0.7)), np.float64)[..., None] / 255.0
+
+
+def _hanger(image, rng, height, width) -> np.ndarray:
+    side = int(min(height, width) * rng.uniform(0.5, 0.7))
+    top = int(height * rng.uniform(0.25, 0.32))
+    left = (width - side) // 2 + int(rng.integers(-width // 12, width // 12 + 1))
+    alpha = _alpha(image, side, side)
+    first, _, (shoulder_left, shoulder_right), _ = _lit_box(alpha)
+    y, x0, x1 = top + first + 2, left + shoulder_left, left + shoulder_right
+    centre, apex = (x0 + x1) / 2, top + first - (x1 - x0) * rng.uniform(0.2, 0.35)
+    line = max(1, int(min(height, width) * 0.015))
+    hook = max(3, int((x1 - x0) * 0.08))
+
+    def draw_hanger(draw):
+        draw.line([(x0, y), (centre, apex), (x1, y), (x0, y)], fill=255, width=line)
+        draw.line([(centre, apex), (centre, apex - hook)], fill=255, width=line)
+        draw.arc([centre - hook, apex - 3 * hook, centre + hook, apex - hook], 150, 360,
+                 fill=255, width=line)
+
+    wall = _flat(rng, height, width, rng.uniform(0.78, 0.96, 3))
+    colours = ([0.5, 0.33, 0.18], [0.08, 0.08, 0.08], [0.97, 0.97, 0.97], [0.6, 0.6, 0.62])
+    picture = _compose(wall, _holder_mask(height, width, draw_hanger),
+                       np.asarray(colours[int(rng.integers(len(colours)))]), 0, 0)
+    return _compose(picture, alpha, rng.uniform(0.05, 0.5, 3), top, left)
+
+
+_SKIN_TONES = ([0.92, 0.76, 0.65], [0.78, 0.58, 0.44], [0.55, 0.38, 0.27], [0.36, 0.24, 0.17])
+
+
+def _worn(image, rng, height, width, name) -> np.ndarray:
+    side = int(min(height, width) * rng.uniform(0.5, 0.65))
+    below = name == "lower"
+    top = int(height * (rng.uniform(0.05, 0.12) if below else rng.uniform(0.32, 0.4)))
+    left = (width - side) // 2 + int(rng.integers(-width // 12, width // 12 + 1))
+    alpha = _alpha(image, side, side)
+    first, last, (collar_left, collar_right), (hem_left, hem_right) = _lit_box(alpha)
+    collar = collar_right - collar_left
+
+    def draw_top(draw):  # a neck and an oval head above the collar
+        centre, chin = left + (collar_left + collar_right) / 2, top + first - 0.2 * collar
+        draw.rectangle([centre - 0.09 * collar, chin, centre + 0.09 * collar, top + first + 3],
+                       fill=255)
+        draw.ellipse([centre - 0.15 * collar, chin - 0.42 * collar, centre + 0.15 * collar,
+                      chin + 0.02 * collar], fill=255)
+
+    def draw_bottom(draw):  # legs from the hems, feet at the frame's bottom
+        hems, foot_y = hem_right - hem_left, height - 0.06 * height
+        for x in (left + hem_left + 0.2 * hems, left + hem_right - 0.2 * hems):
+            draw.rectangle([x - 0.08 * hems, top + last - 2, x + 0.08 * hems, foot_y], fill=255)
+            draw.ellipse([x - 0.12 * hems, foot_y - 0.06 * hems, x + 0.12 * hems,
+                          foot_y + 0.06 * hems], fill=255)
+
+    def draw_shoe(draw):  # an ankle rising from the opening
+        centre, ankle = left + (collar_left + collar_right) / 2, min(0.22 * collar, 0.06 * side)
+        draw.rectangle([centre - ankle, 0, centre + ankle, top + first + 3], fill=255)
+
+    draw_on = {"upper": draw_top, "lower": draw_bottom}.get(name, draw_shoe)
+    background = _flat(rng, height, width, rng.uniform(0.75, 0.95, 3))
+    skin = np.asarray(_SKIN_TONES[int(rng.integers(len(_SKIN_TONES)))])
+    picture = _compose(background, _holder_mask(height, width, draw_on), skin, 0, 0)
+    if name == "shoes":  # a trouser hem over the upper part of the ankle
+        hem = np.zeros((height, width, 1))
+        hem[:max(1, top + first - side // 6), max(0, left + collar_left - side // 8):
+            left + collar_right + side // 8] = 1.0
+        picture = _compose(picture, hem, rng.uniform(0.05, 0.4, 3), 0, 0)
+    return _compose(picture, alpha, rng.uniform(0.05, 0.5, 3), top, left)
+
+
 RENDERERS: Dict[str, Callable] = {
     "half_border": _half_border, "light_on_light": _light_on_light,
     "dark_on_dark": _dark_on_dark, "glare": _glare, "folds": _folds, "shoe_pair": _shoe_pair,
+    "hanger": _hanger, "worn": _worn,
 }
 
 
-def render(image: np.ndarray, mode: str, rng: np.random.Generator) -> np.ndarray:
-    """Renders a uint8 [28, 28] Fashion-MNIST image as a uint8 RGB photo of failure ``mode``."""
+def render(image: np.ndarray, mode: str, rng: np.random.Generator,
+           class_name: Optional[str] = None) -> np.ndarray:
+    """Renders a uint8 [28, 28] Fashion-MNIST image as a uint8 RGB photo of failure ``mode``.
+
+    ``worn`` needs the image's super-class (``upper``, ``lower`` or ``shoes``):
+    what wears it depends on it.
+    """
     if mode not in RENDERERS:
         raise ValueError(f"unknown hard-photo mode {mode!r}: choose one of {', '.join(MODES)}")
+    if mode == "worn" and class_name not in ("upper", "lower", "shoes"):
+        raise ValueError(f"mode 'worn' needs class_name upper, lower or shoes, not {class_name!r}")
     width = int(rng.integers(96, 240))
     height = int(width * rng.uniform(0.8, 1.3))
-    picture = RENDERERS[mode](image, rng, height, width)
+    extra = (class_name,) if mode == "worn" else ()
+    picture = RENDERERS[mode](image, rng, height, width, *extra)
     return (np.clip(picture, 0.0, 1.0) * 255).astype(np.uint8)
 
 
@@ -174,7 +272,7 @@ def write_benchmark(directory: str, images: np.ndarray, labels: Sequence[int],
                     seed: int = 2002) -> Dict[str, int]:
     """Writes every image as ``<directory>/<class>/<id>-<mode>.jpg``, cycling through the modes.
 
-    Shoes also take the ``shoe_pair`` mode; the other classes the modes that fit any class.
+    Shoes cycle through SHOE_MODES, the other classes through GARMENT_MODES.
 
     Returns:
       Photos written per mode.
@@ -183,11 +281,11 @@ def write_benchmark(directory: str, images: np.ndarray, labels: Sequence[int],
     counts: Dict[str, int] = {}
     for index, (image, label, image_id) in enumerate(zip(images, labels, ids)):
         name = class_names[int(label)]
-        modes = MODES if name == "shoes" else ANY_CLASS_MODES
+        modes = SHOE_MODES if name == "shoes" else GARMENT_MODES
         mode = modes[index % len(modes)]
         folder = os.path.join(directory, name)
         os.makedirs(folder, exist_ok=True)
         with open(os.path.join(folder, f"{image_id}-{mode}.jpg"), "wb") as f:
-            f.write(_jpeg(render(image, mode, rng), int(rng.integers(60, 92))))
+            f.write(_jpeg(render(image, mode, rng, name), int(rng.integers(60, 92))))
         counts[mode] = counts.get(mode, 0) + 1
     return counts

@@ -221,7 +221,7 @@ RENDER_GROUP = 256
 
 
 def photo_like(stream: tf.data.Dataset, fraction: float, seed: int, epoch_size: int,
-               paired_classes: Sequence[int] = ()) -> tf.data.Dataset:
+               garment_kinds: Sequence[int] = ()) -> tf.data.Dataset:
     """Renders ``fraction`` of the images as photos and normalizes them back, fresh each epoch.
 
     Exactly ``round(fraction * epoch_size)`` images of each epoch are chosen,
@@ -238,8 +238,9 @@ def photo_like(stream: tf.data.Dataset, fraction: float, seed: int, epoch_size: 
       fraction: share of the images rendered, in [0, 1].
       seed: seed of the choice and of the rendering.
       epoch_size: the number of elements in one epoch of ``stream``.
-      paired_classes: ids of the classes photographed in pairs (shoes): their
-        photos may show a pair (``augment.PhotoConfig.pair``).
+      garment_kinds: the garment kind of each class id
+        (:func:`augment.garment_kinds`): shoes may be rendered as a pair, tops
+        and bottoms on a hanger, any of them worn; none staged when empty.
     """
     if fraction <= 0.0 or epoch_size <= 0:
         return stream
@@ -253,12 +254,13 @@ def photo_like(stream: tf.data.Dataset, fraction: float, seed: int, epoch_size: 
         images = elements[data.IMAGE_XF]
         chosen = group_ranks < chosen_count
         positions = tf.where(chosen)[:, 0]
-        pairable = tf.reduce_any(tf.equal(tf.gather(elements[data.LABEL_XF], positions)[:, None],
-                                          tf.constant(paired_classes, tf.int64)[None, :]), axis=1)
+        kinds = (tf.gather(tf.constant(garment_kinds, tf.int32),
+                           tf.gather(elements[data.LABEL_XF], positions))
+                 if garment_kinds else None)
         photos = tf.cond(
             tf.size(positions) > 0,
             lambda: normalize.fashion_mnist_like_batch(augment.render_photos(
-                tf.gather(images, positions), group_seed, pairable=pairable), images.shape[1]),
+                tf.gather(images, positions), group_seed, kinds=kinds), images.shape[1]),
             lambda: tf.zeros([0, *images.shape[1:]]))
         images = tf.tensor_scatter_nd_update(images, positions[:, None], photos)
         return {**elements, data.IMAGE_XF: images, IS_PHOTO: chosen}
@@ -278,7 +280,7 @@ def epoch_size(mode: str, counts: Mapping[int, int]) -> int:
 def balanced_training_stream(examples: tf.data.Dataset, mode: str, counts: Mapping[int, int],
                              batch_size: int, seed: int, photo_fraction: float = 0.0,
                              counters: Optional[StreamCounters] = None,
-                             paired_classes: Sequence[int] = ()) -> tf.data.Dataset:
+                             garment_kinds: Sequence[int] = ()) -> tf.data.Dataset:
     """The batched (image, label) training stream of a balance mode.
 
     Args:
@@ -289,14 +291,14 @@ def balanced_training_stream(examples: tf.data.Dataset, mode: str, counts: Mappi
       seed: seed of every random choice.
       photo_fraction: share of the images rendered photo-like each epoch.
       counters: when given, the stream counts what it delivers into them.
-      paired_classes: ids of the classes photographed in pairs (see :func:`photo_like`).
+      garment_kinds: the garment kind of each class id (see :func:`photo_like`).
     """
     if check_mode(mode) == OVERSAMPLE:
         stream = oversampled_stream(examples, counts, seed)
     else:
         stream = natural_stream(examples, seed)
     stream = photo_like(stream, photo_fraction, seed + 7, epoch_size(mode, counts),
-                        paired_classes)
+                        garment_kinds)
     # Per batch, not per element: what is left is one map over batches.
     batches = stream.batch(batch_size)
     if counters is not None:

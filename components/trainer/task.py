@@ -208,7 +208,7 @@ def datasets(settings: TrainingSettings, fn_args: FnArgs,
     train = balance_lib.balanced_training_stream(
         examples, settings.balance, counts, settings.batch_size, settings.seed,
         photo_fraction=settings.photo_augmentation, counters=counters,
-        paired_classes=augment.paired_classes(settings.class_names))
+        garment_kinds=augment.garment_kinds(settings.class_names))
     validation = data.evaluation_stream(
         data.read_transformed(fn_args.eval_files, fn_args.data_accessor, tf_transform_output),
         settings.batch_size)

@@ -104,10 +104,10 @@ def test_one_photo_is_a_batch_of_one():
                                   augment.render_photos(source[None], tf.constant([5, 6]))[0])
 
 
-def _render(images: np.ndarray, seed: int, pairable=None, **config) -> np.ndarray:
+def _render(images: np.ndarray, seed: int, kinds=None, **config) -> np.ndarray:
     return augment.render_photos(tf.constant(images), tf.constant([seed, 1]),
                                  augment.PhotoConfig(**{**PLAIN, **config}),
-                                 pairable=pairable).numpy()
+                                 kinds=kinds).numpy()
 
 
 def test_grain_draws_waves_across_the_background():
@@ -139,16 +139,65 @@ def _dark_runs(row: np.ndarray) -> int:
     return int(np.sum(row[1:] & ~row[:-1]) + row[0])
 
 
-def test_pairable_images_may_be_shown_as_a_pair_from_above():
+def test_shoes_may_be_shown_as_a_pair_from_above():
     bar = np.zeros((6, 28, 28, 1), np.float32)
     bar[:, 2:26, 10:18] = 1.0  # a side view, long and low once turned a quarter
-    pairable = tf.constant([True] * 6)
+    shoes = tf.fill([6], augment.SHOE)
     for pair, runs in ((1.0, 2), (0.0, 1)):
-        photos = _render(bar, 5, pairable=pairable, pair=pair, light_background=1.0,
+        photos = _render(bar, 5, kinds=shoes, pair=pair, worn=0.0, light_background=1.0,
                          light_on_light=0.0)
         for photo in photos:
             dark = photo.mean(axis=-1) < 0.5
             middle = dark[np.flatnonzero(dark.any(axis=1))].any(axis=0)
             assert _dark_runs(middle) == runs
-    alone = _render(bar, 5, pairable=tf.constant([False] * 6), pair=1.0)
-    np.testing.assert_array_equal(alone, _render(bar, 5, pair=1.0))
+
+
+def test_a_class_of_no_known_kind_is_never_staged():
+    bar = np.zeros((6, 28, 28, 1), np.float32)
+    bar[:, 2:26, 10:18] = 1.0
+    staged = dict(pair=1.0, hanger=1.0, worn=1.0)
+    np.testing.assert_array_equal(_render(bar, 5, kinds=tf.fill([6], augment.NO_KIND), **staged),
+                                  _render(bar, 5, **staged))
+
+
+def _held_rows(kind: int, **config) -> np.ndarray:
+    """Per photo: [rows above, rows below] a garment square where what holds it shows.
+
+    From the scene of :func:`augment.render_photos`: the garment's coverage and
+    its holder's (a hanger, a body) where the garment does not cover it.
+    """
+    square = np.zeros((6, 28, 28, 1), np.float32)
+    square[:, 4:24, 4:24] = 1.0
+    seeds = tf.random.experimental.stateless_split(tf.constant([9, 1], tf.int64), 16)
+    garments, holders, _ = augment._scenes(  # pylint: disable=protected-access
+        tf.constant(square), tf.fill([6], kind), seeds, tf.constant(60),
+        augment.PhotoConfig(**config))
+    counts = []
+    for garment, holder in zip(garments.numpy()[..., 0], holders.numpy()[..., 0]):
+        rows = np.flatnonzero((garment > 0.5).any(axis=1))
+        shown = ((holder > 0.5) & (garment < 0.5)).any(axis=1)
+        counts.append([shown[:rows[0]].sum(), shown[rows[-1] + 1:].sum()])
+    return np.array(counts)
+
+
+def test_tops_and_bottoms_may_hang_on_a_hanger_above_them():
+    for kind in (augment.TOP, augment.BOTTOM):
+        hung = _held_rows(kind, hanger=1.0, worn=0.0)
+        plain = _held_rows(kind, hanger=0.0, worn=0.0)
+        assert (hung[:, 0] >= 3).all() and (plain[:, 0] == 0).all(), (hung, plain)
+    shoes = _held_rows(augment.SHOE, hanger=1.0, pair=0.0, worn=0.0)
+    assert (shoes == 0).all()  # shoes never hang
+
+
+def test_worn_garments_show_the_body_where_it_is():
+    above = {augment.TOP: 0, augment.BOTTOM: 1, augment.SHOE: 0}
+    for kind, side in above.items():
+        worn = _held_rows(kind, hanger=0.0, pair=0.0, worn=1.0)
+        # A head above a top, legs below a bottom, an ankle above a shoe; nothing elsewhere.
+        assert (worn[:, side] >= 3).all() and (worn[:, 1 - side] == 0).all(), (kind, worn)
+
+
+def test_garment_kinds_follow_the_class_names():
+    assert augment.garment_kinds(["upper", "lower", "shoes"]) == (
+        augment.TOP, augment.BOTTOM, augment.SHOE)
+    assert augment.garment_kinds(["pens", "shoes"]) == (augment.NO_KIND, augment.SHOE)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from imagepipe.components import reports
+from imagepipe.components import augment, reports
 from imagepipe.components.trainer import balance, data
 from imagepipe.testing import fixtures
 
@@ -156,17 +156,19 @@ def test_streams_keras_iterates_per_epoch_run_without_the_autotuner(mode):
     assert sum(int(y.shape[0]) for _, y in train) == balance.epoch_size(mode, COUNTS)
 
 
-def test_only_the_paired_classes_photos_may_show_pairs():
-    """Same seed, with and without class 2 paired: only class 2's photos change."""
-    def photos(paired_classes):
+def test_only_the_classes_of_a_known_garment_kind_are_staged():
+    """Same seed, with and without class 2 as shoes: only class 2's photos change."""
+    def photos(garment_kinds):
         stream = balance.photo_like(_examples(), fraction=1.0, seed=3, epoch_size=90,
-                                    paired_classes=paired_classes)
+                                    garment_kinds=garment_kinds)
         return _epoch(stream)
 
-    plain, paired = photos(()), photos((2,))
+    plain = photos(())
+    shoes = photos((augment.NO_KIND, augment.NO_KIND, augment.SHOE))
     changed = collections.Counter(
-        int(a[data.LABEL_XF]) for a, b in zip(plain, paired)
+        int(a[data.LABEL_XF]) for a, b in zip(plain, shoes)
         if not np.array_equal(a[data.IMAGE_XF], b[data.IMAGE_XF]))
     assert set(changed) == {2}
-    # Each of class 2's 30 photos is a pair with probability PhotoConfig.pair (1/2).
-    assert 5 <= changed[2] <= 25
+    # Each of class 2's 30 photos is staged (a pair or worn) with probability
+    # PhotoConfig.pair + PhotoConfig.worn (0.65).
+    assert 12 <= changed[2] <= 28
