@@ -7,7 +7,8 @@ out) as photo-like JPEGs into labelled folders, one per renderer family:
   dark, textured backgrounds, an object somewhere in the frame);
 - ``hard``: ``imagepipe.testing.hard_photos``, the failure modes seen on real
   photos (a garment cut off by the frame, light on light, dark on dark, glare on
-  a wooden floor, bed-sheet folds, pairs of shoes from above), in turn.
+  a wooden floor, bed-sheet folds, pairs of shoes from above, a garment on a
+  hanger, a garment worn), in turn.
 
 Neither is the training-time rendering (``components/augment.py``). Each given
 model is evaluated, side by side, through its own ``serving_default``

@@ -7,7 +7,9 @@ Streams the same Fashion-MNIST training images three ways in one run, one after 
   and normalized (``normalize.fashion_mnist_like``) element by element, as the
   stream did before;
 * ``batched``: the Trainer's stream (``balance.photo_like``): the chosen images
-  of every ``RENDER_GROUP`` elements rendered and normalized as one batch.
+  of every ``RENDER_GROUP`` elements rendered and normalized as one batch;
+* ``staged``: the same, staged by garment kind as the Trainer stages
+  Fashion-MNIST (``augment.garment_kinds``: pairs of shoes, hangers, worn).
 
 Prints elements/s, the photo path's cost per photo beside the baseline, and
 how far the batched photos are from the one-by-one normalization of the same
@@ -27,7 +29,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from imagepipe.components import augment, normalize  # noqa: E402
+from imagepipe.components import augment, features, normalize  # noqa: E402
 from imagepipe.components.trainer import balance, data  # noqa: E402
 from imagepipe.data import fashion_mnist  # noqa: E402
 
@@ -39,6 +41,14 @@ def _examples(data_dir: str, count: int) -> tuple:
         data.IMAGE_XF: images[..., None].astype(np.float32) / 255.0,
         data.LABEL_XF: labels.astype(np.int64),
     }), len(labels)
+
+
+def _raw_label_kinds() -> tuple:
+    """The garment kind of each raw Fashion-MNIST label, through its super-class (bags: none)."""
+    kinds = augment.garment_kinds(features.SUPER_CLASS_NAMES)
+    table = features.class_map_table()
+    return tuple(kinds[table[label]] if label in features.FASHION_MNIST_CLASS_MAP
+                 else augment.NO_KIND for label in range(10))
 
 
 def _one_by_one(stream: tf.data.Dataset, fraction: float, seed: int) -> tf.data.Dataset:
@@ -77,6 +87,8 @@ def main() -> None:
         "no photos": _rate(examples, args.batch_size),
         "one by one": _rate(_one_by_one(examples, args.fraction, 7), args.batch_size),
         "batched": _rate(balance.photo_like(examples, args.fraction, 7, count), args.batch_size),
+        "staged": _rate(balance.photo_like(examples, args.fraction, 7, count,
+                                           garment_kinds=_raw_label_kinds()), args.batch_size),
     }
     base = rates["no photos"]
     for name, rate in rates.items():

@@ -329,30 +329,27 @@ def _segments(*rows) -> tf.Tensor:
                                for v in row], axis=1) for row in rows], axis=1)
 
 
-def _hanger(extent: dict, thickness: tf.Tensor) -> tf.Tensor:
-    """[N, 6, 5] capsules of a hanger: a hook, two arms to the top corners, the bar between."""
+def _hanger(extent: dict, thickness) -> tf.Tensor:
+    """[N, 5, 5] capsules of a hanger: a hook, two arms to the top corners, the bar between."""
     top, left, right = extent["top"], extent["top_left"], extent["top_right"]
     width = right - left
     centre = (left + right) / 2.0
     shoulder_left, shoulder_right, shoulders = left + 0.05 * width, right - 0.05 * width, top + 1.0
     base = top - 0.3 * width
     stem = base - 0.12 * width
-    curl_y, curl_x = base - 0.2 * width, centre + 0.08 * width
     return _segments((base, centre, shoulders, shoulder_left, thickness),
                      (base, centre, shoulders, shoulder_right, thickness),
                      (shoulders, shoulder_left, shoulders, shoulder_right, thickness),
                      (base, centre, stem, centre, thickness),
-                     (stem, centre, curl_y, curl_x, thickness),
-                     (curl_y, curl_x, base - 0.14 * width, centre + 0.14 * width, thickness))
+                     (stem, centre, base - 0.2 * width, centre + 0.1 * width, thickness))
 
 
 def _body(extent: dict, kinds: tf.Tensor, side: tf.Tensor) -> tf.Tensor:
-    """[N, 5, 5] capsules of the body that wears each garment, by its kind.
+    """[N, 2, 5] capsules of the body that wears each garment, by its kind.
 
     A top: a neck and a head above its collar. A bottom: two legs from its
     hems down out of the frame. A shoe: an ankle and shin rising from its
-    opening, one and a half times the shoe's height. Unused capsules have
-    radius -1.
+    opening, one and a half times the shoe's height.
     """
     canvas = tf.cast(side, tf.float32)
     top, bottom = extent["top"], extent["bottom"]
@@ -362,17 +359,17 @@ def _body(extent: dict, kinds: tf.Tensor, side: tf.Tensor) -> tf.Tensor:
     leg_left = extent["bottom_left"] + 0.2 * hems
     leg_right = extent["bottom_right"] - 0.2 * hems
     chin = top - 0.24 * collar
-    none = -tf.ones_like(top)
-    is_top, is_bottom, is_shoe = (tf.equal(kinds, kind) for kind in (TOP, BOTTOM, SHOE))
-    head = tf.where(is_top, 0.16 * collar, none)
-    neck = tf.where(is_top, 0.08 * collar, none)
-    legs = tf.where(is_bottom, 0.1 * hems, none)
-    shin = tf.where(is_shoe, tf.minimum(0.25 * collar, 0.07 * canvas), none)
-    return _segments((top + 1.0, centre, top - 0.12 * collar, centre, neck),
-                     (chin, centre, chin - 0.1 * collar, centre, head),
-                     (bottom - 1.0, leg_left, bottom + canvas, leg_left, legs),
-                     (bottom - 1.0, leg_right, bottom + canvas, leg_right, legs),
-                     (top + 2.0, centre, top - 1.5 * (bottom - top), centre, shin))
+    neck, head, left_leg, right_leg, shin = tf.unstack(_segments(
+        (top + 1.0, centre, top - 0.12 * collar, centre, 0.08 * collar),
+        (chin, centre, chin - 0.1 * collar, centre, 0.16 * collar),
+        (bottom - 1.0, leg_left, bottom + canvas, leg_left, 0.1 * hems),
+        (bottom - 1.0, leg_right, bottom + canvas, leg_right, 0.1 * hems),
+        (top + 2.0, centre, top - 1.5 * (bottom - top), centre,
+         tf.minimum(0.25 * collar, 0.07 * canvas))), axis=1)
+    is_top = tf.equal(kinds, TOP)[:, None]
+    is_bottom = tf.equal(kinds, BOTTOM)[:, None]
+    return tf.stack([tf.where(is_top, neck, tf.where(is_bottom, left_leg, shin)),
+                     tf.where(is_top, head, tf.where(is_bottom, right_leg, shin))], axis=1)
 
 
 def _skin(seed, count) -> tf.Tensor:
@@ -419,15 +416,21 @@ def _scenes(images: tf.Tensor, kinds: tf.Tensor | None, seeds, side: tf.Tensor,
     # Each photo draws one scene: the kind's own staging first, then worn.
     first = tf.where(is_shoe, config.pair, tf.where(hangable, config.hanger, 0.0))
     worn = tf.not_equal(kinds, NO_KIND) & (scene >= first) & (scene < first + config.worn)
-    alpha = tf.where(paired[:, None, None, None], _pairs(images, seeds[5:10], side), alpha)
-    legs_below = worn & tf.equal(kinds, BOTTOM)
-    alpha = tf.where((hung | worn)[:, None, None, None],
-                     _staged(images, seeds[10:14], side, legs_below), alpha)
-    extent = _extents(alpha)
-    thickness = tf.maximum(0.6, 0.02 * tf.cast(side, tf.float32))
-    hanger = _hanger(extent, tf.where(hung, thickness, -1.0))
-    body = _body(extent, tf.where(worn, kinds, NO_KIND), side)
-    holder = _capsules(tf.concat([hanger, body], axis=1), side)
+    # Only the photos staged so are placed again (a pair: a sixth or less of them; hung or
+    # worn, with a holder drawn: a quarter or less).
+    pairs = tf.where(paired)[:, 0]
+    alpha = tf.tensor_scatter_nd_update(
+        alpha, pairs[:, None], _pairs(tf.gather(images, pairs), seeds[5:10], side))
+    held = tf.where(hung | worn)[:, 0]
+    held_kinds = tf.gather(kinds, held)
+    garments = _staged(tf.gather(images, held), seeds[10:14], side,
+                       tf.gather(worn & tf.equal(kinds, BOTTOM), held))
+    alpha = tf.tensor_scatter_nd_update(alpha, held[:, None], garments)
+    extent = _extents(garments)
+    hanger = _hanger(extent, tf.maximum(0.6, 0.02 * tf.cast(side, tf.float32)))
+    body = tf.pad(_body(extent, held_kinds, side), [[0, 0], [0, 3], [0, 0]], constant_values=-1.0)
+    holders = _capsules(tf.where(tf.gather(hung, held)[:, None, None], hanger, body), side)
+    holder = tf.scatter_nd(held[:, None], holders, tf.shape(alpha, out_type=tf.int64))
     colour = tf.where(hung[:, None], _uniform(seeds[14], 0.0, 0.6, [count, 3]),
                       _skin(seeds[15], count))
     return alpha, holder, colour
