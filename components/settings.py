@@ -424,7 +424,8 @@ class TrainingSettings(Record):
                            runtime=True)
     photo_augmentation: float = setting(
         0.0, "share of the training images rendered as photos (background, colour, position, "
-             "blur, noise, JPEG) and normalized back each epoch (Fashion-MNIST sources)",
+             "blur, noise, JPEG; shoes in pairs, garments on hangers or worn) and normalized "
+             "back each epoch (Fashion-MNIST sources)",
         minimum=0.0, maximum=1.0, metavar="FRACTION")
     train_fraction: float = setting(1.0, "seeded, stratified share of the training split "
                                          "used", above=0.0, maximum=1.0, metavar="FRACTION")
