@@ -46,9 +46,8 @@ def _examples(data_dir: str, count: int) -> tuple:
 def _raw_label_kinds() -> tuple:
     """The garment kind of each raw Fashion-MNIST label, through its super-class (bags: none)."""
     kinds = augment.garment_kinds(features.SUPER_CLASS_NAMES)
-    table = features.class_map_table()
-    return tuple(kinds[table[label]] if label in features.FASHION_MNIST_CLASS_MAP
-                 else augment.NO_KIND for label in range(10))
+    return tuple(augment.NO_KIND if super_class == features.UNMAPPED_CLASS else kinds[super_class]
+                 for super_class in features.class_map_table())
 
 
 def _one_by_one(stream: tf.data.Dataset, fraction: float, seed: int) -> tf.data.Dataset:

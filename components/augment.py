@@ -21,6 +21,8 @@ import math
 import tensorflow as tf
 import tf_keras as keras
 
+from imagepipe.components import normalize
+
 
 @dataclasses.dataclass(frozen=True)
 class AugmentConfig:
@@ -282,10 +284,7 @@ def _staged(images: tf.Tensor, seeds, side: tf.Tensor, legs_below: tf.Tensor) ->
 
 def _lit_span(lit_columns: tf.Tensor):
     """(first, one past the last) lit column of each [N, S] bool row, as float32 [N]."""
-    width = tf.shape(lit_columns)[1]
-    as_int = tf.cast(lit_columns, tf.int32)
-    first = tf.argmax(as_int, axis=1, output_type=tf.int32)
-    last = width - 1 - tf.argmax(as_int[:, ::-1], axis=1, output_type=tf.int32)
+    first, last, _ = normalize.first_and_last(lit_columns)
     return tf.cast(first, tf.float32), tf.cast(last + 1, tf.float32)
 
 

@@ -557,7 +557,7 @@ def _batch_dark_background(gray: tf.Tensor) -> tf.Tensor:
     return tf.clip_by_value((residual - spread) / scale, 0.0, 1.0)
 
 
-def _first_and_last(mask: tf.Tensor):
+def first_and_last(mask: tf.Tensor):
     """Index of the first and of the last True of each row of [N, K]; (0, K - 1) when none."""
     length = tf.shape(mask)[1]
     any_true = tf.reduce_any(mask, axis=1)
@@ -574,8 +574,8 @@ def _batch_object_box(images: tf.Tensor):
 
 def _mask_boxes(mask: tf.Tensor):
     """(top, left, height, width), each [N], of the True pixels of [N, H, W] (all if none)."""
-    top, bottom, any_rows = _first_and_last(tf.reduce_any(mask, axis=2))
-    left, right, any_cols = _first_and_last(tf.reduce_any(mask, axis=1))
+    top, bottom, any_rows = first_and_last(tf.reduce_any(mask, axis=2))
+    left, right, any_cols = first_and_last(tf.reduce_any(mask, axis=1))
     empty = tf.logical_not(tf.logical_and(any_rows, any_cols))
     height, width = tf.shape(mask)[1], tf.shape(mask)[2]
     top, left = tf.where(empty, 0, top), tf.where(empty, 0, left)
