@@ -218,10 +218,25 @@ NOISE_FACTOR = 3.0
 # background.
 SPECULAR_LEVEL = 0.85
 SPECULAR_CONTRAST = 0.15
-# Glare is removed with this many pixels around it (its soft edge), when it covers at most
-# GLARE_MAX_SHARE of the photo.
+# Glare is removed with GLARE_HALO pixels around it, when that covers at most GLARE_MAX_SHARE of
+# the photo, and with the rest of its soft edge: the pixels around it lighter than the background
+# in every channel by GLARE_EDGE (white light adds to all three), up to GLARE_GROWTH pixels away.
 GLARE_HALO = 9
 GLARE_MAX_SHARE = 0.12
+GLARE_EDGE = 0.04
+GLARE_GROWTH = 16
+# White light lightens every channel alike: a glare's edge differs from the background by at most
+# this much more in one channel than in another (channels saturated at white aside). A light
+# garment on a dark floor, specular in places, has a colour of its own and is kept.
+GLARE_NEUTRAL = 0.08
+SATURATED = 0.98
+# The background's palette: this many colours sampled evenly along the upper border, those
+# within PALETTE_SPREAD times the border's median distance (plus PALETTE_MARGIN) of the plane.
+PALETTE_SIZE = 64
+PALETTE_SPREAD = 2.0
+PALETTE_MARGIN = 0.02
+# Palette colours compared with the photo per step (bounds the memory of one step).
+PALETTE_CHUNK = 16
 
 
 def _to_rgb(image: tf.Tensor) -> tf.Tensor:
@@ -292,17 +307,65 @@ def _ring(images: tf.Tensor) -> tf.Tensor:
                       images[:, -2:0:-1, 0]], axis=1)
 
 
+def background_palette(rgb: tf.Tensor, plane_distance: tf.Tensor):
+    """The colours of each photo's background as sampled on its upper border.
+
+    PALETTE_SIZE pixels evenly along the upper border (the top row and the
+    upper halves of the sides, as for the plane); a sample farther from the
+    plane than PALETTE_SPREAD times the border's median distance (plus
+    PALETTE_MARGIN) is not background but the object or glare on the border,
+    and is left out of the palette.
+
+    Args:
+      rgb: float [N, H, W, 3] photos.
+      plane_distance: float [N, H, W], each pixel's distance to the plane.
+
+    Returns:
+      float [N, PALETTE_SIZE, 3] colours, bool [N, PALETTE_SIZE] (kept) and
+      float [N], the kept colours' largest distance to the plane: how much
+      the background itself deviates from it.
+    """
+    border = _upper_border(rgb)
+    border_distance = _upper_border(plane_distance)
+    length = tf.shape(border)[1]
+    samples = tf.cast(tf.linspace(0.0, tf.cast(length - 1, tf.float32), PALETTE_SIZE), tf.int32)
+    colours = tf.gather(border, samples, axis=1)
+    distances = tf.gather(border_distance, samples, axis=1)
+    cutoff = PALETTE_SPREAD * _batch_quantile(border_distance, 0.5) + PALETTE_MARGIN
+    kept = distances <= cutoff[:, None]
+    return colours, kept, tf.reduce_max(tf.where(kept, distances, 0.0), axis=1)
+
+
+def palette_distance(rgb: tf.Tensor, colours: tf.Tensor, kept: tf.Tensor) -> tf.Tensor:
+    """[N, H, W]: each pixel's distance (largest channel) to the nearest kept palette colour."""
+    nearest = tf.fill(tf.shape(rgb)[:3], 1.0)
+    for start in range(0, PALETTE_SIZE, PALETTE_CHUNK):
+        chunk = colours[:, None, None, start:start + PALETTE_CHUNK]
+        distances = tf.reduce_max(tf.abs(rgb[:, :, :, None] - chunk), axis=-1)
+        distances = tf.where(kept[:, None, None, start:start + PALETTE_CHUNK], distances, 1.0)
+        nearest = tf.minimum(nearest, tf.reduce_min(distances, axis=-1))
+    return nearest
+
+
 def distance_to_background(rgb: tf.Tensor) -> tf.Tensor:
     """How far each pixel of [N, H, W, 3] is from its background, [N, H, W] in [0, 1].
 
-    The background of each channel is :func:`photo_backgrounds`; the distance
-    is the largest channel's deviation from it, so a garment differs by colour,
-    by lightness or both, whichever polarity: light on light and dark on dark
-    stay visible. The noise level, from the differences of neighbouring pixels
-    along the border (an object on the border is smooth there too), is
-    subtracted.
+    The background of each channel is :func:`photo_backgrounds`, a plane; the
+    distance is the largest channel's deviation from it, so a garment differs
+    by colour, by lightness or both, whichever polarity: light on light and
+    dark on dark stay visible. A textured background (wooden planks and their
+    grain, a pattern) deviates from any plane, so a pixel whose colour is on
+    the background's palette (:func:`background_palette`) is as far as its
+    nearest palette colour when that is nearer, but by no more than the
+    palette's own deviation from the plane (a garment in the colour of a
+    shadow elsewhere on the border stays visible). The noise level, from the
+    differences of neighbouring pixels along the border (an object on the
+    border is smooth there too), is subtracted.
     """
-    distance = tf.reduce_max(tf.abs(rgb - photo_backgrounds(rgb)), axis=-1)
+    plane_distance = tf.reduce_max(tf.abs(rgb - photo_backgrounds(rgb)), axis=-1)
+    colours, kept, span = background_palette(rgb, plane_distance)
+    distance = tf.minimum(plane_distance, tf.maximum(palette_distance(rgb, colours, kept),
+                                                     plane_distance - span[:, None, None]))
     ring = _ring(distance)
     noise = NOISE_FACTOR * _batch_quantile(tf.abs(ring - tf.roll(ring, 1, axis=1)), 0.5)
     return tf.nn.relu(distance - noise[:, None, None])
@@ -462,15 +525,61 @@ def main_regions(mask: tf.Tensor) -> tf.Tensor:
     return kept_pixels > 0.5
 
 
-def glare_zone(rgb: tf.Tensor) -> tf.Tensor:
+def glare_zone(rgb: tf.Tensor, distance: tf.Tensor) -> tf.Tensor:
     """[N, H, W] bool: glare spots and their soft edge; nothing when they are too big for glare.
 
-    A white garment on a dark floor is near white too: a specular area larger
-    than GLARE_MAX_SHARE of the photo is taken for the object and kept.
+    The spots are the specular pixels, grown into their surroundings as far as
+    those are lighter than the background in every channel (the fading edge of
+    a light spot), at most GLARE_GROWTH pixels. A white garment on a dark floor
+    is near white too: glare whose halo (GLARE_HALO pixels around it) covers
+    more than GLARE_MAX_SHARE of the photo is taken for the object and kept.
     """
-    halo = _max_filter(tf.cast(specular(rgb), tf.float32), GLARE_HALO) > 0.0
+    spots = tf.cast(specular(rgb), tf.float32)
+    allowed = tf.maximum(tf.cast(tf.logical_and(_white_light(rgb), distance > GLARE_EDGE),
+                                 tf.float32), spots)
+    edge = spots
+    for _ in range(GLARE_GROWTH):
+        edge = _max_filter(edge, 3) * allowed
+    halo = _max_filter(spots, GLARE_HALO) > 0.0
     small = tf.reduce_mean(tf.cast(halo, tf.float32), axis=[1, 2]) <= GLARE_MAX_SHARE
-    return tf.logical_and(halo, small[:, None, None])
+    return tf.logical_and(tf.logical_or(halo, edge > 0.0), small[:, None, None])
+
+
+def _share(mask: tf.Tensor) -> tf.Tensor:
+    """[N]: the share of each [N, H, W] mask that is set."""
+    return tf.reduce_mean(tf.cast(mask, tf.float32), axis=[1, 2])
+
+
+def _without_glare(rgb: tf.Tensor, distance: tf.Tensor):
+    """The distances of [N, H, W, 3] photos with their glare removed, and their foreground.
+
+    A photo whose foreground without the glare is smaller than the glare
+    itself was a light object (a white garment on a dark floor), not glare on
+    one: it keeps its distances as they were.
+
+    Returns:
+      float [N, H, W] distances and bool [N, H, W] :func:`foreground`.
+    """
+    zone = glare_zone(rgb, distance)
+    cleared = tf.where(zone, 0.0, distance)
+    mask = foreground(cleared)
+    light_object = _share(mask) < _share(zone)
+
+    def kept():
+        return (tf.where(light_object[:, None, None], distance, cleared),
+                tf.where(light_object[:, None, None], foreground(distance), mask))
+
+    return tf.cond(tf.reduce_any(light_object), kept, lambda: (cleared, mask))
+
+
+def _white_light(rgb: tf.Tensor) -> tf.Tensor:
+    """[N, H, W] bool: pixels lighter than the background by GLARE_EDGE, alike in every channel."""
+    lift = rgb - photo_backgrounds(rgb)
+    free = rgb < SATURATED
+    most = tf.reduce_max(tf.where(free, lift, -1.0), axis=-1)
+    least = tf.reduce_min(tf.where(free, lift, 1.0), axis=-1)
+    alike = tf.logical_or(most - least <= GLARE_NEUTRAL, least > most)
+    return tf.logical_and(tf.reduce_min(lift, axis=-1) > GLARE_EDGE, alike)
 
 
 def _grown(mask: tf.Tensor, pixels: int = 1) -> tf.Tensor:
@@ -503,9 +612,7 @@ def photo_objects(images: tf.Tensor, size: int) -> tf.Tensor:
       size: side of the output squares.
     """
     rgb = _shrink(_to_rgb(images), WORK_SIDE)
-    distance = distance_to_background(rgb)
-    distance = tf.where(glare_zone(rgb), 0.0, distance)
-    mask = foreground(distance)
+    distance, mask = _without_glare(rgb, distance_to_background(rgb))
     regions = main_regions(mask)
     object_mask = tf.logical_and(mask, regions)
     high = tf.maximum(tf.reduce_max(distance, axis=[1, 2]), 1e-6)

@@ -54,12 +54,7 @@ def _iou(output: np.ndarray, source: np.ndarray) -> float:
     return (lit & garment).sum() / (lit | garment).sum()
 
 
-# A wooden floor's grain is as strong as a thin garment: on ``glare`` photos (wooden floors)
-# the benchmark measures how often that wins; the glare itself is tested on a plain floor.
-CENTRED_MODES = [mode for mode in hard_photos.MODES if mode != "glare"]
-
-
-@pytest.mark.parametrize("mode", CENTRED_MODES)
+@pytest.mark.parametrize("mode", hard_photos.MODES)
 def test_every_failure_mode_gives_a_lit_fitted_centred_object(mode):
     shares = []
     for source, output in _rendered(mode):
