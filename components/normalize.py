@@ -230,6 +230,8 @@ GLARE_GROWTH = 16
 # garment on a dark floor, specular in places, has a colour of its own and is kept.
 GLARE_NEUTRAL = 0.08
 SATURATED = 0.98
+# Glare whose rim is more than this share foreground lies inside the object: it is the object's.
+GLARE_ENCLOSED = 0.5
 # The background's palette: this many colours sampled evenly along the upper border, those
 # within PALETTE_SPREAD times the border's median distance (plus PALETTE_MARGIN) of the plane.
 PALETTE_SIZE = 64
@@ -553,9 +555,11 @@ def _share(mask: tf.Tensor) -> tf.Tensor:
 def _without_glare(rgb: tf.Tensor, distance: tf.Tensor):
     """The distances of [N, H, W, 3] photos with their glare removed, and their foreground.
 
-    A photo whose foreground without the glare is smaller than the glare
-    itself was a light object (a white garment on a dark floor), not glare on
-    one: it keeps its distances as they were.
+    Glare lies beside the object or on it. A photo whose foreground without
+    the glare is smaller than the glare itself, or surrounds it (more than
+    GLARE_ENCLOSED of the glare's rim is foreground), was a light object (a
+    white garment on a dark floor, its lightest parts), not glare on one: it
+    keeps its distances as they were.
 
     Returns:
       float [N, H, W] distances and bool [N, H, W] :func:`foreground`.
@@ -563,7 +567,9 @@ def _without_glare(rgb: tf.Tensor, distance: tf.Tensor):
     zone = glare_zone(rgb, distance)
     cleared = tf.where(zone, 0.0, distance)
     mask = foreground(cleared)
-    light_object = _share(mask) < _share(zone)
+    rim = tf.logical_and(_grown(zone), tf.logical_not(zone))
+    enclosed = tf.math.divide_no_nan(_share(tf.logical_and(rim, mask)), _share(rim))
+    light_object = tf.logical_or(_share(mask) < _share(zone), enclosed > GLARE_ENCLOSED)
 
     def kept():
         return (tf.where(light_object[:, None, None], distance, cleared),

@@ -98,6 +98,17 @@ def test_a_glare_spot_is_neither_the_object_nor_its_white():
         assert np.percentile(output[source > LIT * 255], 75) > 0.5  # the garment is light
 
 
+def test_a_light_garment_on_a_dark_floor_is_not_taken_for_glare():
+    """Near-white and grey like glare, but what is left without it is less than it or surrounds it."""
+    rng = np.random.default_rng(5)
+    for source in _sources("light_on_light")[:6]:
+        photo = np.clip(rng.normal(0.12, 0.01, (120, 150, 3)), 0, 1)
+        alpha = np.asarray(Image.fromarray(source).resize((80, 80)), np.float64)[..., None] / 255
+        photo[20:100, 35:115] = photo[20:100, 35:115] * (1 - alpha) + 0.93 * alpha
+        output = _normalize(tf.constant((photo * 255).astype(np.uint8))).numpy()[..., 0]
+        assert _iou(output, source) >= 0.7
+
+
 def test_both_shoes_of_a_pair_are_kept():
     for _, output in _rendered("shoe_pair"):
         columns = (output > LIT).any(axis=0)
