@@ -237,8 +237,10 @@ GLARE_ENCLOSED = 0.5
 PALETTE_SIZE = 64
 PALETTE_SPREAD = 2.0
 PALETTE_MARGIN = 0.02
-# Palette colours compared with the photo per step (bounds the memory of one step).
-PALETTE_CHUNK = 16
+# Photos are compared with their palette at 1/PALETTE_SCALE of WORK_SIDE (the comparison is
+# the dearest step of the photo path).
+PALETTE_SCALE = 2
+OUT_OF_REACH = 10.0
 
 
 def _to_rgb(image: tf.Tensor) -> tf.Tensor:
@@ -339,14 +341,19 @@ def background_palette(rgb: tf.Tensor, plane_distance: tf.Tensor):
 
 
 def palette_distance(rgb: tf.Tensor, colours: tf.Tensor, kept: tf.Tensor) -> tf.Tensor:
-    """[N, H, W]: each pixel's distance (largest channel) to the nearest kept palette colour."""
-    nearest = tf.fill(tf.shape(rgb)[:3], 1.0)
-    for start in range(0, PALETTE_SIZE, PALETTE_CHUNK):
-        chunk = colours[:, None, None, start:start + PALETTE_CHUNK]
-        distances = tf.reduce_max(tf.abs(rgb[:, :, :, None] - chunk), axis=-1)
-        distances = tf.where(kept[:, None, None, start:start + PALETTE_CHUNK], distances, 1.0)
-        nearest = tf.minimum(nearest, tf.reduce_min(distances, axis=-1))
-    return nearest
+    """[N, H, W]: each pixel's distance (largest channel) to the nearest kept palette colour.
+
+    Compared at 1/PALETTE_SCALE of the size and resized back.
+    """
+    size = tf.shape(rgb)[1:3]
+    small = tf.image.resize(rgb, tf.maximum(size // PALETTE_SCALE, 1), method="area")
+    # A colour left out of the palette is moved out of reach: no pixel is near it.
+    colours = tf.where(kept[..., tf.newaxis], colours, OUT_OF_REACH)[:, None, None]
+    nearest = tf.reduce_min(tf.maximum(tf.maximum(
+        tf.abs(small[..., 0:1] - colours[..., 0]), tf.abs(small[..., 1:2] - colours[..., 1])),
+        tf.abs(small[..., 2:3] - colours[..., 2])), axis=-1)
+    return tf.image.resize(tf.minimum(nearest, 1.0)[..., tf.newaxis], size,
+                           method="bilinear")[..., 0]
 
 
 def distance_to_background(rgb: tf.Tensor) -> tf.Tensor:
@@ -540,8 +547,8 @@ def glare_zone(rgb: tf.Tensor, distance: tf.Tensor) -> tf.Tensor:
     allowed = tf.maximum(tf.cast(tf.logical_and(_white_light(rgb), distance > GLARE_EDGE),
                                  tf.float32), spots)
     edge = spots
-    for _ in range(GLARE_GROWTH):
-        edge = _max_filter(edge, 3) * allowed
+    for _ in range(GLARE_GROWTH // 2):  # two pixels a step
+        edge = _max_filter(edge, 5) * allowed
     halo = _max_filter(spots, GLARE_HALO) > 0.0
     small = tf.reduce_mean(tf.cast(halo, tf.float32), axis=[1, 2]) <= GLARE_MAX_SHARE
     return tf.logical_and(tf.logical_or(halo, edge > 0.0), small[:, None, None])
@@ -564,6 +571,12 @@ def _without_glare(rgb: tf.Tensor, distance: tf.Tensor):
     Returns:
       float [N, H, W] distances and bool [N, H, W] :func:`foreground`.
     """
+    return tf.cond(tf.reduce_any(specular(rgb)), lambda: _cleared_of_glare(rgb, distance),
+                   lambda: (distance, foreground(distance)))
+
+
+def _cleared_of_glare(rgb: tf.Tensor, distance: tf.Tensor):
+    """:func:`_without_glare` of photos some of which have specular pixels."""
     zone = glare_zone(rgb, distance)
     cleared = tf.where(zone, 0.0, distance)
     mask = foreground(cleared)
