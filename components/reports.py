@@ -343,6 +343,34 @@ class FineTuning(Record):
 
 
 @dataclasses.dataclass(frozen=True)
+class ClassBias(Record):
+    """The decision bias fitted on the validation split (``--class-bias balanced``).
+
+    Recall is per class name; NaN stands for a class the split has no image of.
+    """
+
+    KIND = "class bias"
+
+    bias: Dict[str, float]
+    recall_before: Dict[str, float]
+    recall_after: Dict[str, float]
+    accuracy_before: float
+    accuracy_after: float
+    validation_images: int
+    note: str  # why the bias is zero, or ""
+
+    def summary_line(self) -> str:
+        """``class bias (balanced, validation): upper -0.21, ...; lower recall 97.9% -> 98.6%``."""
+        biases = ", ".join(f"{name} {value:+.2f}" for name, value in self.bias.items())
+        recalls = ", ".join(f"{name} {percent(self.recall_before[name])} -> "
+                            f"{percent(self.recall_after[name])}" for name in self.bias)
+        line = (f"  class bias (balanced on {self.validation_images:,} validation images): "
+                f"{biases}; recall {recalls}; accuracy {percent(self.accuracy_before)} -> "
+                f"{percent(self.accuracy_after)}")
+        return line + (f" ({self.note})" if self.note else "")
+
+
+@dataclasses.dataclass(frozen=True)
 class TrainingSummary(Record):
     """What a Trainer run did (``training_summary.json``).
 
@@ -370,6 +398,7 @@ class TrainingSummary(Record):
     hyperparameters: Dict[str, Any]
     balance: BalanceReport
     stream: StreamCounts
+    class_bias: Optional[ClassBias]  # None: --class-bias none
 
     @property
     def class_names(self) -> Tuple[str, ...]:
@@ -386,4 +415,6 @@ class TrainingSummary(Record):
                                   zip(self.stream.photos_rendered, self.stream.images))
             lines.append(f"  photo augmentation: {percent(self.stream.photo_share)} of the "
                          f"training images rendered as photos (per epoch: {per_epoch})")
+        if self.class_bias is not None:
+            lines.append(self.class_bias.summary_line())
         return lines

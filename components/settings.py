@@ -40,6 +40,10 @@ BALANCE_CLASS_WEIGHT = "class_weight"
 BALANCE_NONE = "none"
 BALANCE_MODES = (BALANCE_OVERSAMPLE, BALANCE_CLASS_WEIGHT, BALANCE_NONE)
 
+CLASS_BIAS_NONE = "none"
+CLASS_BIAS_BALANCED = "balanced"
+CLASS_BIAS_MODES = (CLASS_BIAS_NONE, CLASS_BIAS_BALANCED)  # see components/trainer/class_bias.py
+
 RESIZE_PAD = "pad"
 RESIZE_CROP = "crop"
 RESIZE_MODES = (RESIZE_PAD, RESIZE_CROP)  # see components/photo_preprocessing.py
@@ -422,6 +426,11 @@ class TrainingSettings(Record):
                            "up the smaller classes every epoch), class_weight (loss weights "
                            "from the measured counts) or none", choices=BALANCE_MODES,
                            runtime=True)
+    class_bias: str = setting(CLASS_BIAS_NONE,
+                              "decision bias of the exported model: none, or balanced (a "
+                              "per-class bias on the logits fitted on the validation split so "
+                              "that every class weighs the same; post-hoc logit adjustment)",
+                              choices=CLASS_BIAS_MODES)
     photo_augmentation: float = setting(
         0.0, "share of the training images rendered as photos (background, colour, position, "
              "blur, noise, JPEG; shoes in pairs, garments on hangers or worn) and normalized "

@@ -18,8 +18,9 @@ does not pay for lazy initialization.
 from __future__ import annotations
 
 import os
-from typing import Dict, Sequence
+from typing import Dict, Optional, Sequence
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
@@ -34,7 +35,10 @@ WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 WARMUP_BATCH_SIZES = (1, 32)
 
 
-def _predictions(logits: tf.Tensor, class_names: Sequence[str]) -> Dict[str, tf.Tensor]:
+def _predictions(logits: tf.Tensor, class_names: Sequence[str],
+                 class_bias: Optional[Sequence[float]]) -> Dict[str, tf.Tensor]:
+    if class_bias is not None:
+        logits = logits + tf.constant(np.asarray(class_bias, np.float32))
     probabilities = tf.nn.softmax(logits, axis=-1)
     class_ids = tf.argmax(probabilities, axis=-1)
     return {
@@ -45,11 +49,21 @@ def _predictions(logits: tf.Tensor, class_names: Sequence[str]) -> Dict[str, tf.
 
 
 def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOutput,
-                     class_names: Sequence[str]) -> Dict[str, tf.types.experimental.ConcreteFunction]:
+                     class_names: Sequence[str],
+                     class_bias: Optional[Sequence[float]] = None
+                     ) -> Dict[str, tf.types.experimental.ConcreteFunction]:
     """Builds the four serving signatures of ``model``.
 
     The transform layer is attached to the model so that it is tracked and
     saved with it.
+
+    Args:
+      model: the trained logits model.
+      tf_transform_output: the Transform output whose graph the model serves.
+      class_names: the class names in class id order.
+      class_bias: one value per class added to the logits before the softmax
+        in every predicting signature (``components/trainer/class_bias.py``);
+        None: the logits as they are.
     """
     model.tft_layer = tf_transform_output.transform_features_layer()
     raw_spec = tf_transform_output.raw_feature_spec()
@@ -59,7 +73,8 @@ def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOut
         tf.TensorSpec([None], tf.string, name=features.SERVING_INPUT_KEY)])
     def serve_images(image_bytes):
         transformed = model.tft_layer({features.IMAGE_KEY: tf.reshape(image_bytes, [-1, 1])})
-        return _predictions(model(transformed[IMAGE_XF], training=False), class_names)
+        return _predictions(model(transformed[IMAGE_XF], training=False), class_names,
+                            class_bias)
 
     @tf.function(input_signature=[
         tf.TensorSpec([None], tf.string, name=features.SERVING_INPUT_KEY)])
@@ -71,7 +86,8 @@ def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOut
     def serve_examples(examples):
         parsed = tf.io.parse_example(examples, image_spec)
         transformed = model.tft_layer(parsed)
-        return _predictions(model(transformed[IMAGE_XF], training=False), class_names)
+        return _predictions(model(transformed[IMAGE_XF], training=False), class_names,
+                            class_bias)
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def transform_features(examples):
@@ -87,9 +103,14 @@ def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOut
 
 
 def export_model(model: keras.Model, tf_transform_output: tft.TFTransformOutput,
-                 class_names: Sequence[str], export_dir: str) -> None:
-    """Saves ``model`` as a SavedModel with the four imagepipe signatures."""
-    signatures = build_signatures(model, tf_transform_output, class_names)
+                 class_names: Sequence[str], export_dir: str,
+                 class_bias: Optional[Sequence[float]] = None) -> None:
+    """Saves ``model`` as a SavedModel with the four imagepipe signatures.
+
+    ``class_bias``, when given, is added to the logits of every predicting
+    signature (see :func:`build_signatures`).
+    """
+    signatures = build_signatures(model, tf_transform_output, class_names, class_bias)
     model.save(export_dir, save_format="tf", signatures=signatures)
     write_warmup_requests(export_dir)
 

@@ -14,6 +14,7 @@ import os
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
@@ -21,8 +22,10 @@ from absl import logging
 from tfx.components.trainer.fn_args_utils import FnArgs
 
 from imagepipe.components import augment, models, reports
-from imagepipe.components.settings import SettingsError, TrainerCustomConfig, TrainingSettings
+from imagepipe.components.settings import (CLASS_BIAS_NONE, SettingsError, TrainerCustomConfig,
+                                           TrainingSettings)
 from imagepipe.components.trainer import balance as balance_lib
+from imagepipe.components.trainer import class_bias as class_bias_lib
 from imagepipe.components.trainer import data, export, keras_autograph, subset
 
 HISTORY_FILE = reports.HISTORY_FILE
@@ -261,6 +264,18 @@ def _early_stopping(callbacks: List[keras.callbacks.Callback]
     return None
 
 
+def fit_class_bias(model: keras.Model, validation: tf.data.Dataset,
+                   settings: TrainingSettings) -> Optional[reports.ClassBias]:
+    """The balanced decision bias fitted on the validation stream; None: ``--class-bias none``."""
+    if settings.class_bias == CLASS_BIAS_NONE:
+        return None
+    logits = model.predict(validation, verbose=0)
+    labels = np.concatenate([batch_labels.numpy() for _, batch_labels in validation])
+    fitted = class_bias_lib.fit_and_report(logits, labels, settings.class_names)
+    logging.info(fitted.summary_line().strip())
+    return fitted
+
+
 def _stream_counts(rows: List[Dict[str, float]]) -> reports.StreamCounts:
     return reports.StreamCounts(**{
         name: tuple(int(row[f"stream_{name}"]) for row in rows)
@@ -301,6 +316,7 @@ def run_fn(fn_args: FnArgs) -> None:
     rows = fit(0, settings.epochs, 1)
     fine_tuning = _fine_tune(model, settings, rows, fit)
     best = min(rows, key=lambda row: row["val_loss"])
+    fitted_bias = fit_class_bias(model, streams.validation, settings)
     _write_json(os.path.join(fn_args.model_run_dir, HISTORY_FILE), rows)
     reports.TrainingSummary(
         settings=settings, parameters=int(model.count_params()), trainable_parameters=trainable,
@@ -311,7 +327,9 @@ def run_fn(fn_args: FnArgs) -> None:
         class_counts_from=streams.counts_from,
         optimizer_learning_rate=first_phase_learning_rate, early_stopping=early_stopping[0],
         fine_tuning=fine_tuning, hyperparameters=tuned, balance=balance_report,
-        stream=_stream_counts(rows),
+        stream=_stream_counts(rows), class_bias=fitted_bias,
     ).write(os.path.join(fn_args.model_run_dir, TRAINING_SUMMARY_FILE))
     export.export_model(model, tf_transform_output, settings.class_names,
-                        fn_args.serving_model_dir)
+                        fn_args.serving_model_dir,
+                        class_bias=None if fitted_bias is None else
+                        [fitted_bias.bias[name] for name in settings.class_names])

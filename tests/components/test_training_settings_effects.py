@@ -65,6 +65,10 @@ TRAINING_EFFECTS = {
     "balance": (BASE.replace(balance="none"), lambda a, b: (
         b.stream.images[0] == TRAIN_IMAGES < a.stream.images[0]
         and b.stream.augmented_copies[0] == 0 < a.stream.augmented_copies[0])),
+    "class_bias": (BASE.replace(class_bias="balanced"), lambda a, b: (
+        a.class_bias is None and b.class_bias is not None
+        and tuple(b.class_bias.bias) == BASE.class_names
+        and any(value != 0.0 for value in b.class_bias.bias.values()))),
     "photo_augmentation": (BASE.replace(photo_augmentation=0.25), lambda a, b: (
         a.stream.photos_rendered[0] == 0
         and b.stream.photos_rendered[0] == round(0.25 * b.stream.images[0]))),
@@ -125,6 +129,34 @@ def test_the_exported_model_answers_with_the_configured_class_names(runs):
     names = serve(**{features.SERVING_INPUT_KEY: tf.stack([image])})[
         features.CLASS_NAMES_OUTPUT].numpy()
     assert names[0].decode() in ("top", "bottom", "feet")
+
+
+def _served_and_plain(trained: trainer_util.Trained, images):
+    """The served probabilities and the softmax of the plain Keras model's logits."""
+    loaded = tf.saved_model.load(trained.serving_model_dir)
+    request = {features.SERVING_INPUT_KEY: tf.stack(images)}
+    served = loaded.signatures[features.SERVING_SIGNATURE](**request)[
+        features.PROBABILITIES_OUTPUT].numpy()
+    normalized = loaded.signatures[features.NORMALIZED_SIGNATURE](**request)[
+        features.NORMALIZED_OUTPUT]
+    return served, loaded(normalized, training=False).numpy()
+
+
+def test_the_served_model_adds_the_fitted_class_bias_to_its_logits(runs):
+    rng = np.random.default_rng(0)
+    images = [tf.io.encode_png(rng.integers(0, 255, (28, 28, 1), dtype=np.uint8))
+              for _ in range(8)]
+    plain = runs(BASE)
+    served, logits = _served_and_plain(plain, images)
+    np.testing.assert_allclose(served, tf.nn.softmax(logits).numpy(), atol=1e-5)
+    balanced = runs(TRAINING_EFFECTS["class_bias"][0])
+    bias = np.array([balanced.summary.class_bias.bias[name] for name in BASE.class_names])
+    served, logits = _served_and_plain(balanced, images)
+    np.testing.assert_allclose(served, tf.nn.softmax(logits + bias).numpy(), atol=1e-5)
+    assert not np.allclose(served, tf.nn.softmax(logits).numpy(), atol=1e-3)
+    line = "\n".join(balanced.summary.summary_lines())
+    assert "class bias (balanced on" in line and "class bias" not in "\n".join(
+        plain.summary.summary_lines())
 
 
 def test_an_unknown_or_missing_custom_config_key_fails_the_trainer_naming_it(root, tmp_path):
