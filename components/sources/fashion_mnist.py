@@ -11,8 +11,7 @@ import os
 from typing import List, Mapping, Tuple
 
 from imagepipe.components import features, reports
-from imagepipe.components.settings import (CLASS_BIAS_BALANCED, FASHION_MNIST_INPUTS,
-                                           FashionMnistSettings)
+from imagepipe.components.settings import FASHION_MNIST_INPUTS, FashionMnistSettings
 from imagepipe.components.sources.registry import DataSource, register
 
 PREPROCESSING_FN = "imagepipe.components.preprocessing.preprocessing_fn"
@@ -25,8 +24,7 @@ class _FashionMnist(DataSource):
     preprocessing_fn = PREPROCESSING_FN
     model_inputs = FASHION_MNIST_INPUTS
     photo_augmentation = True
-    defaults = {"training": {"photo_augmentation": 0.25, "epochs": 10,
-                             "class_bias": CLASS_BIAS_BALANCED}}
+    defaults = {"training": {"photo_augmentation": 0.25, "epochs": 10}}
     pipeline_name = "imagepipe-fashion-mnist"
     serving_name = "fashion_mnist"
 

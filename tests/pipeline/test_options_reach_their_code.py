@@ -46,7 +46,7 @@ VALUES: Dict[str, Tuple[str, List[str]]] = {
     "training.early_stopping": (None, []),
     "training.early_stopping_patience": ("4", []),
     "training.balance": ("class_weight", []),
-    "training.class_bias": ("none", []),  # the other choice where the default is none
+    "training.class_bias": ("balanced", []),
     "training.photo_augmentation": ("0.5", []),
     "training.train_fraction": ("0.5", []),
     "training.fine_tune_epochs": ("2", [RESNET, "--weights", "imagenet"]),
@@ -118,9 +118,6 @@ def _parse(argv: List[str]):
 
 def _value_args(command: str, option: options_lib.Option, places) -> List[str]:
     value, extra = VALUES[option.dest]
-    choices = option.field.metadata.get("choices")
-    if choices and value == option.default:  # a data source's own default
-        value = next(choice for choice in choices if choice != value)
     if option.dest == "data.data_dir":
         value = places["other"]
     if option.dest == "data.class_map":
