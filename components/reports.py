@@ -360,7 +360,7 @@ class ClassBias(Record):
     note: str  # why the bias is zero, or ""
 
     def summary_line(self) -> str:
-        """``class bias (balanced, validation): upper -0.21, ...; lower recall 97.9% -> 98.6%``."""
+        """``class bias (balanced on 9,450 validation images): upper -0.99, ...; recall ...``."""
         biases = ", ".join(f"{name} {value:+.2f}" for name, value in self.bias.items())
         recalls = ", ".join(f"{name} {percent(self.recall_before[name])} -> "
                             f"{percent(self.recall_after[name])}" for name in self.bias)

@@ -10,7 +10,9 @@ cross-entropy on the validation split (every class weighs the same in the
 loss, however many images it has) with a Gaussian prior on each bias (standard
 deviation :data:`PRIOR_STDDEV`): a convex problem, solved by Newton's method.
 The prior keeps the bias near zero where the validation split is small (a photo
-folder's few images) and is negligible on thousands of images.
+folder's few images); on Fashion-MNIST's 9,450 validation images it still shrinks
+the bias of a class the model never misses, which costs that class less on photos
+(the width was chosen by measurement: README, "Balancing the classes").
 
 This module needs numpy only: the Trainer feeds it the validation logits.
 """
