@@ -31,6 +31,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402  pylint: disable=g-import-not-at-top
 
 
+def _log(probabilities) -> np.ndarray:
+    return np.log(np.maximum(np.asarray(probabilities), 1e-30))
+
+
 def _latest(pattern: str) -> str:
     matches = sorted(glob.glob(pattern), key=os.path.getmtime)
     if not matches:
@@ -48,8 +52,7 @@ def _split_log_probabilities(model, examples_dir: str, split: str
     log_probabilities, labels = [], []
     for batch in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(512):
         outputs = model.signatures[features.FROM_EXAMPLES_SIGNATURE](examples=batch)
-        log_probabilities.append(np.log(np.maximum(
-            outputs[features.PROBABILITIES_OUTPUT].numpy(), 1e-30)))
+        log_probabilities.append(_log(outputs[features.PROBABILITIES_OUTPUT].numpy()))
         transformed = model.signatures[features.TRANSFORM_SIGNATURE](examples=batch)
         labels.append(transformed[label_xf].numpy().reshape(-1))
     return np.concatenate(log_probabilities), np.concatenate(labels).astype(np.int64)
@@ -59,8 +62,7 @@ def _photo_log_probabilities(folder: str, model_dir: str, class_names: List[str]
                              ) -> Tuple[np.ndarray, np.ndarray]:
     from imagepipe.pipeline import photo_eval  # pylint: disable=g-import-not-at-top
     evaluation = photo_eval.evaluate(folder, photo_eval.local_model(model_dir))
-    log_probabilities = np.log(np.maximum(
-        np.array([photo.probabilities for photo in evaluation.photos]), 1e-30))
+    log_probabilities = _log([photo.probabilities for photo in evaluation.photos])
     labels = np.array([class_names.index(photo.true_class) for photo in evaluation.photos])
     return log_probabilities, labels
 
@@ -96,14 +98,15 @@ def main() -> int:
     model = tf.saved_model.load(model_dir)
     served_bias = np.zeros(len(class_names))
     if summary.class_bias is not None:
-        served_bias = np.array([summary.class_bias.bias[name] for name in class_names])
+        served_bias = np.array(summary.class_bias.in_order(class_names))
     splits: Dict[str, Tuple[np.ndarray, np.ndarray]] = {}
     for split in ("eval", "test"):
         log_probabilities, labels = _split_log_probabilities(model, examples_dir, split)
         splits[split] = (log_probabilities - served_bias, labels)  # the plain model's
-    bias = (served_bias if summary.class_bias is not None
-            else class_bias.fit(*splits["eval"]))
-    origin = "the Trainer's" if summary.class_bias is not None else "fitted here on eval"
+    if summary.class_bias is not None:
+        bias, origin = served_bias, "the Trainer's"
+    else:
+        bias, origin = class_bias.fit(*splits["eval"]), "fitted here on eval"
     if args.photos:
         for family in sorted(os.listdir(args.photos)):
             log_probabilities, labels = _photo_log_probabilities(

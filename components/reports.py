@@ -359,6 +359,10 @@ class ClassBias(Record):
     validation_images: int
     note: str  # why the bias is zero, or ""
 
+    def in_order(self, class_names: Sequence[str]) -> List[float]:
+        """The bias in class id order (``class_names``)."""
+        return [self.bias[name] for name in class_names]
+
     def summary_line(self) -> str:
         """``class bias (balanced on 9,450 validation images): upper -0.99, ...; recall ...``."""
         biases = ", ".join(f"{name} {value:+.2f}" for name, value in self.bias.items())

@@ -30,11 +30,14 @@ _MAX_NEWTON_STEPS = 50
 _GRADIENT_TOLERANCE = 1e-6
 
 
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Row-wise softmax, numerically stable."""
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    exp = np.exp(shifted)
-    return exp / exp.sum(axis=1, keepdims=True)
+    return np.exp(_log_softmax(logits))
 
 
 def class_weights(labels: np.ndarray, num_classes: int) -> np.ndarray:
@@ -43,15 +46,16 @@ def class_weights(labels: np.ndarray, num_classes: int) -> np.ndarray:
     return (len(labels) / (num_classes * counts))[labels]
 
 
+def _loss(bias: np.ndarray, logits: np.ndarray, labels: np.ndarray, weights: np.ndarray,
+          prior_stddev: float) -> float:
+    nll = -_log_softmax(logits + bias)[np.arange(len(labels)), labels]
+    return float(np.sum(weights * nll) + 0.5 * np.sum(bias ** 2) / prior_stddev ** 2)
+
+
 def balanced_loss(bias: np.ndarray, logits: np.ndarray, labels: np.ndarray,
                   prior_stddev: float = PRIOR_STDDEV) -> float:
     """The objective: class-balanced cross-entropy of ``logits + bias`` plus the prior's term."""
-    weights = class_weights(labels, logits.shape[1])
-    shifted = logits + bias
-    log_norm = np.log(np.exp(shifted - shifted.max(axis=1, keepdims=True)).sum(axis=1)) + \
-        shifted.max(axis=1)
-    nll = log_norm - shifted[np.arange(len(labels)), labels]
-    return float(np.sum(weights * nll) + 0.5 * np.sum(bias ** 2) / prior_stddev ** 2)
+    return _loss(bias, logits, labels, class_weights(labels, logits.shape[1]), prior_stddev)
 
 
 def fit(logits: np.ndarray, labels: np.ndarray,
@@ -72,7 +76,7 @@ def fit(logits: np.ndarray, labels: np.ndarray,
     onehot = np.eye(num_classes)[labels]
     ridge = np.eye(num_classes) / prior_stddev ** 2
     bias = np.zeros(num_classes)
-    loss = balanced_loss(bias, logits, labels, prior_stddev)
+    loss = _loss(bias, logits, labels, weights, prior_stddev)
     for _ in range(_MAX_NEWTON_STEPS):
         probabilities = softmax(logits + bias)
         gradient = weights @ (probabilities - onehot) + bias / prior_stddev ** 2
@@ -84,7 +88,7 @@ def fit(logits: np.ndarray, labels: np.ndarray,
         scale = 1.0
         while scale > 1e-4:
             candidate = bias - scale * step
-            candidate_loss = balanced_loss(candidate, logits, labels, prior_stddev)
+            candidate_loss = _loss(candidate, logits, labels, weights, prior_stddev)
             if candidate_loss <= loss:
                 bias, loss = candidate, candidate_loss
                 break

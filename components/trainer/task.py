@@ -331,5 +331,5 @@ def run_fn(fn_args: FnArgs) -> None:
     ).write(os.path.join(fn_args.model_run_dir, TRAINING_SUMMARY_FILE))
     export.export_model(model, tf_transform_output, settings.class_names,
                         fn_args.serving_model_dir,
-                        class_bias=None if fitted_bias is None else
-                        [fitted_bias.bias[name] for name in settings.class_names])
+                        class_bias=None if fitted_bias is None
+                        else fitted_bias.in_order(settings.class_names))
