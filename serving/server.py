@@ -24,7 +24,6 @@ answered and the server keeps serving.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import threading
@@ -217,6 +216,12 @@ def create_app(api: RestApi) -> flask.Flask:
     return app
 
 
+# How long the network loop waits for traffic before it looks whether to stop.
+_LOOP_TIMEOUT_SECONDS = 0.2
+# How long ``stop`` waits for in-flight requests and for the network loop.
+_STOP_TIMEOUT_SECONDS = 5
+
+
 def _close_all(wsgi_server) -> None:
     """Closes the listening socket and every connection of a waitress server."""
     wsgi_server.close()
@@ -247,6 +252,8 @@ class LocalServer:
         self.host, self._port, self.threads = host, port, threads
         self._server = None
         self._thread: Optional[threading.Thread] = None
+        self._stop_lock = threading.Lock()
+        self._stopping = False
 
     @property
     def port(self) -> int:
@@ -261,19 +268,20 @@ class LocalServer:
 
     def start(self) -> "LocalServer":
         """Binds the port (failing fast when taken), loads the models, starts answering."""
+        self._stopping = False
         try:
             self._server = waitress.server.create_server(
                 create_app(self.api), host=self.host, port=self._port, threads=self.threads,
                 # Bodies up to twice the limit reach the app, which answers 413 in JSON;
                 # waitress refuses larger ones itself.
                 max_request_body_size=2 * self.api.max_request_bytes + 2**20,
-                ident="imagepipe-serve", asyncore_loop_timeout=0.2)
+                ident="imagepipe-serve")
             for model in self.repositories:
                 model.start()
         except BaseException:
             self.stop()
             raise
-        self._thread = threading.Thread(target=self._server.run, name="imagepipe-serve",
+        self._thread = threading.Thread(target=self._serve, name="imagepipe-serve",
                                         daemon=True)
         self._thread.start()
         return self
@@ -283,20 +291,45 @@ class LocalServer:
         while self._thread is not None and self._thread.is_alive():
             self._thread.join(timeout=0.5)
 
+    def _serve(self) -> None:
+        """The network loop (in its own thread) until ``stop``; it then closes every socket.
+
+        The loop, not ``stop``, closes the sockets so that it never polls a closed one.
+        """
+        wsgi_server = self._server
+        while wsgi_server._map:  # pylint: disable=protected-access
+            wsgi_server.asyncore.loop(timeout=_LOOP_TIMEOUT_SECONDS, use_poll=True,
+                                      map=wsgi_server._map,  # pylint: disable=protected-access
+                                      count=1)
+            with self._stop_lock:
+                if self._stopping:
+                    _close_all(wsgi_server)
+                    return
+
     def stop(self) -> None:
         """Closes the port and every connection, stops the workers and the polling."""
-        if self._server is not None and self._thread is not None:
-            # Closing sockets is done by the server's own loop thread (through its
-            # trigger), so that the loop never polls a closed socket; it then ends.
-            self._server.trigger.pull_trigger(functools.partial(_close_all, self._server))
-            self._thread.join(timeout=5)
-        elif self._server is not None:  # bound, never served
-            _close_all(self._server)
         if self._server is not None:
-            self._server.task_dispatcher.shutdown(timeout=5)
+            # Workers first: one finishing a response pulls the trigger, which must
+            # still be open then. Pending requests are cancelled.
+            self._server.task_dispatcher.shutdown(timeout=_STOP_TIMEOUT_SECONDS)
+            if self._thread is not None:
+                self._stop_serving()
+            else:  # bound, never served
+                _close_all(self._server)
         for model in self.repositories:
             model.stop()
         self._server, self._thread = None, None
+
+    def _stop_serving(self) -> None:
+        """Tells the network loop to close everything and waits for it to end."""
+        with self._stop_lock:  # the loop cannot close the trigger while it is pulled
+            self._stopping = True
+            try:
+                self._server.trigger.pull_trigger()  # wakes the loop at once
+            except OSError as error:  # its pipe is gone: the loop's timeout wakes it
+                logging.warning("imagepipe serve: the server's wake-up pipe failed (%s); "
+                                "stopping at the loop's next timeout", error)
+        self._thread.join(timeout=_STOP_TIMEOUT_SECONDS)
 
     def __enter__(self) -> "LocalServer":
         return self.start()

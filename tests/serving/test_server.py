@@ -1,7 +1,9 @@
 """The local server's life cycle and routing, without a model: it starts, answers, and stops clean."""
 
+import logging
 import socket
 import threading
+import time
 
 import pytest
 import requests
@@ -52,3 +54,42 @@ def test_routes_answer_tf_serving_errors_in_json(tmp_path, method, path, status,
     assert answer.status_code == status
     assert answer.headers["Content-Type"] == "application/json"
     assert message in answer.json()["error"]
+
+
+class _SlowWaitressTask:
+    """A request still being answered: its worker pulls the server's trigger when done, as
+    waitress's own tasks do."""
+
+    def __init__(self, wsgi_server, seconds: float):
+        self.wsgi_server, self.seconds = wsgi_server, seconds
+        self.started, self.done = threading.Event(), threading.Event()
+
+    def service(self):
+        self.started.set()
+        time.sleep(self.seconds)
+        self.wsgi_server.pull_trigger()
+        self.done.set()
+
+    def cancel(self):
+        pass
+
+
+def test_stop_lets_a_request_in_flight_finish_before_closing(tmp_path, caplog):
+    local = server.LocalServer([empty_model(tmp_path)], port=0).start()
+    task = _SlowWaitressTask(local._server, seconds=0.5)  # pylint: disable=protected-access
+    local._server.add_task(task)  # pylint: disable=protected-access
+    assert task.started.wait(timeout=10)
+    with caplog.at_level(logging.WARNING, logger="waitress"):
+        local.stop()
+    assert task.done.is_set()  # its pull found the trigger open
+    assert not [r for r in caplog.records if r.name.startswith("waitress")], caplog.text
+
+
+def test_stop_still_stops_when_the_wake_up_pipe_is_gone(tmp_path):
+    before = set(threading.enumerate())
+    local = server.LocalServer([empty_model(tmp_path)], port=0).start()
+    trigger = local._server.trigger  # pylint: disable=protected-access
+    with local._stop_lock:  # pylint: disable=protected-access
+        trigger.close()  # as if its descriptors had been closed under it
+    local.stop()
+    assert set(threading.enumerate()) <= before
