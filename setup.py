@@ -57,7 +57,7 @@ setup(
         "requests>=2.31,<3",
     ],
     extras_require={
-        "dev": ["pytest>=8", "pytest-timeout"],
+        "dev": ["pytest>=8", "pytest-timeout", "pytest-xdist>=3.5"],
         # KubeflowV2DagRunner needs only kfp's pipeline-spec protos: the kfp 2 SDK itself
         # (tfx[kfp]) wants protobuf>=4 or google-cloud-storage<3, against the pinned stack.
         "kubeflow": ["kfp-pipeline-spec>=0.2.2", "google-cloud-aiplatform>=1.40"],

@@ -45,3 +45,30 @@ def pipeline_run(tiny_fashion_mnist, tmp_path_factory):
     config = tiny_config(tiny_fashion_mnist, output)
     local_runner.run(config)
     return config, results.latest_run(config.metadata_path, config.pipeline_name)
+
+
+def _shares_a_module_fixture(item) -> bool:
+    """Whether a test uses a module-scoped fixture of ours (made once per module)."""
+    definitions = item._fixtureinfo.name2fixturedefs  # pylint: disable=protected-access
+    return any(defs and defs[-1].scope == "module" and defs[-1].baseid.startswith("tests/")
+               for defs in (definitions.get(name) for name in item.fixturenames))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Marks the tests that share an expensive fixture with one xdist group.
+
+    Under ``--dist loadgroup`` (scripts/test.sh) the tests of one group run in one
+    worker, so the one pipeline run and each module's trained models are made once;
+    every other test goes to whichever worker is free. A module with any test on
+    ``pipeline_run`` joins that group whole, so its own module fixtures are made once too.
+    """
+    del config
+    on_pipeline_run = {item.module.__name__ for item in items
+                       if "pipeline_run" in item.fixturenames}
+    for item in items:
+        module = item.module.__name__
+        if "pipeline_run" in item.fixturenames or (
+                module in on_pipeline_run and _shares_a_module_fixture(item)):
+            item.add_marker(pytest.mark.xdist_group("pipeline_run"))
+        elif _shares_a_module_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(module))
