@@ -297,10 +297,10 @@ class LocalServer:
         The loop, not ``stop``, closes the sockets so that it never polls a closed one.
         """
         wsgi_server = self._server
-        while wsgi_server._map:  # pylint: disable=protected-access
+        sockets = wsgi_server._map  # pylint: disable=protected-access
+        while sockets:
             wsgi_server.asyncore.loop(timeout=_LOOP_TIMEOUT_SECONDS, use_poll=True,
-                                      map=wsgi_server._map,  # pylint: disable=protected-access
-                                      count=1)
+                                      map=sockets, count=1)
             with self._stop_lock:
                 if self._stopping:
                     _close_all(wsgi_server)

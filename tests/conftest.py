@@ -67,8 +67,10 @@ def pytest_collection_modifyitems(config, items):
                        if "pipeline_run" in item.fixturenames}
     for item in items:
         module = item.module.__name__
-        if "pipeline_run" in item.fixturenames or (
-                module in on_pipeline_run and _shares_a_module_fixture(item)):
-            item.add_marker(pytest.mark.xdist_group("pipeline_run"))
+        if "pipeline_run" in item.fixturenames:
+            group = "pipeline_run"
         elif _shares_a_module_fixture(item):
-            item.add_marker(pytest.mark.xdist_group(module))
+            group = "pipeline_run" if module in on_pipeline_run else module
+        else:
+            continue
+        item.add_marker(pytest.mark.xdist_group(group))
