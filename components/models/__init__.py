@@ -3,7 +3,7 @@
 Importing this package registers every architecture; use :func:`build`.
 """
 
-from . import cnn, resnet  # noqa: F401  (registers the architectures)
+from . import cnn, efficientnet, resnet  # noqa: F401  (registers the architectures)
 from imagepipe.components.settings import ModelOptions
 from .registry import (FASHION_MNIST, PHOTOS, Architecture, ModelSpec, UnknownModelError,
                        architecture, build, fine_tune, get, ignored_options, names, register)

@@ -137,7 +137,7 @@ def resnet50(spec: ModelSpec) -> keras.Model:
         x = base(x, training=False)
     else:
         x = base(x)
-    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.GlobalAveragePooling2D(name="features")(x)  # frozen: features computed once
     x = layers.Dropout(options.dropout_or(REPORT_DROPOUT))(x)
     logits = layers.Dense(spec.num_classes, name="logits")(x)
     return keras.Model(inputs, logits, name="resnet50_classifier")

@@ -122,7 +122,7 @@ def _planned_stream(tensors: Mapping[str, tf.Tensor], plan, seed: int,
                     config: Optional[augment.AugmentConfig]) -> tf.data.Dataset:
     """Elements of a fresh plan each epoch (iterate again: a new epoch); copies augmented.
 
-    ``config`` None: the plans hold no copies, and elements are gathered only.
+    ``config`` None: elements are gathered only (copies are exact).
     """
     # Variables, not captured tensors: tf.data's graph rewrites would copy captured tensors
     # into the dataset's GraphDef as constants (and fail past 2 GB).
@@ -156,7 +156,7 @@ def _class_indices(tensors: Mapping[str, tf.Tensor], counts: Mapping[int, int]
 
 
 def oversampled_stream(examples: tf.data.Dataset, counts: Mapping[int, int], seed: int,
-                       config: augment.AugmentConfig = augment.AugmentConfig()
+                       config: Optional[augment.AugmentConfig] = augment.AugmentConfig()
                        ) -> tf.data.Dataset:
     """One epoch of balanced training elements, unbatched (iterate again: a fresh epoch).
 
@@ -165,7 +165,7 @@ def oversampled_stream(examples: tf.data.Dataset, counts: Mapping[int, int], see
         memory once (:func:`in_memory`).
       counts: class id -> natural count, as measured by Transform.
       seed: seed of every random choice.
-      config: augmentation ranges of the copies.
+      config: augmentation ranges of the copies; None: exact copies.
 
     Returns:
       ``len(counts) * max(counts)`` elements per epoch, exactly ``max(counts)``
@@ -280,7 +280,8 @@ def epoch_size(mode: str, counts: Mapping[int, int]) -> int:
 def balanced_training_stream(examples: tf.data.Dataset, mode: str, counts: Mapping[int, int],
                              batch_size: int, seed: int, photo_fraction: float = 0.0,
                              counters: Optional[StreamCounters] = None,
-                             garment_kinds: Sequence[int] = ()) -> tf.data.Dataset:
+                             garment_kinds: Sequence[int] = (),
+                             augment_copies: bool = True) -> tf.data.Dataset:
     """The batched (image, label) training stream of a balance mode.
 
     Args:
@@ -292,9 +293,12 @@ def balanced_training_stream(examples: tf.data.Dataset, mode: str, counts: Mappi
       photo_fraction: share of the images rendered photo-like each epoch.
       counters: when given, the stream counts what it delivers into them.
       garment_kinds: the garment kind of each class id (see :func:`photo_like`).
+      augment_copies: whether oversampling's copies are augmented; False for
+        elements that are not images (a frozen base's features): exact copies.
     """
     if check_mode(mode) == OVERSAMPLE:
-        stream = oversampled_stream(examples, counts, seed)
+        stream = oversampled_stream(examples, counts, seed,
+                                    augment.AugmentConfig() if augment_copies else None)
     else:
         stream = natural_stream(examples, seed)
     stream = photo_like(stream, photo_fraction, seed + 7, epoch_size(mode, counts),

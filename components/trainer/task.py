@@ -26,7 +26,7 @@ from imagepipe.components.settings import (CLASS_BIAS_NONE, SettingsError, Train
                                            TrainingSettings)
 from imagepipe.components.trainer import balance as balance_lib
 from imagepipe.components.trainer import class_bias as class_bias_lib
-from imagepipe.components.trainer import data, export, keras_autograph, subset
+from imagepipe.components.trainer import data, export, frozen_features, keras_autograph, subset
 
 HISTORY_FILE = reports.HISTORY_FILE
 TRAINING_SUMMARY_FILE = reports.TRAINING_SUMMARY_FILE
@@ -204,18 +204,29 @@ class Streams:
 
 
 def datasets(settings: TrainingSettings, fn_args: FnArgs,
-             tf_transform_output: tft.TFTransformOutput) -> Streams:
-    """The balanced, photo-augmented training stream, the validation stream and the counts."""
+             tf_transform_output: tft.TFTransformOutput,
+             extractor: Optional[keras.Model] = None) -> Streams:
+    """The balanced, photo-augmented training stream, the validation stream and the counts.
+
+    With ``extractor`` (a frozen base) both streams hold its features,
+    computed once (:mod:`frozen_features`), instead of images.
+    """
     examples, counts, counts_from = _training_examples(settings, fn_args, tf_transform_output)
+    validation = data.read_transformed(fn_args.eval_files, fn_args.data_accessor,
+                                       tf_transform_output)
+    if extractor is not None:
+        examples, seconds = frozen_features.extract_timed(extractor, examples)
+        validation = frozen_features.extract(extractor, validation)
+        logging.info("frozen base: features of the training split computed once in %.1f s",
+                     seconds)
     counters = balance_lib.StreamCounters()
     train = balance_lib.balanced_training_stream(
         examples, settings.balance, counts, settings.batch_size, settings.seed,
         photo_fraction=settings.photo_augmentation, counters=counters,
-        garment_kinds=augment.garment_kinds(settings.class_names))
-    validation = data.evaluation_stream(
-        data.read_transformed(fn_args.eval_files, fn_args.data_accessor, tf_transform_output),
-        settings.batch_size)
-    return Streams(train, validation, counts, counts_from, counters)
+        garment_kinds=augment.garment_kinds(settings.class_names),
+        augment_copies=extractor is None)
+    return Streams(train, data.evaluation_stream(validation, settings.batch_size), counts,
+                   counts_from, counters)
 
 
 def model_spec(settings: TrainingSettings,
@@ -282,6 +293,17 @@ def _stream_counts(rows: List[Dict[str, float]]) -> reports.StreamCounts:
         for name in balance_lib.StreamCounters.NAMES})
 
 
+def _memoized(make: Callable[[], Streams]) -> Callable[[], Streams]:
+    """``make``, called once, on first use (the image streams of a frozen base's run)."""
+    made: List[Streams] = []
+
+    def get() -> Streams:
+        if not made:
+            made.append(make())
+        return made[0]
+    return get
+
+
 def run_fn(fn_args: FnArgs) -> None:
     """Trains the configured architecture on the transformed examples and exports it."""
     keras_autograph.trace_tf_keras_as_written()
@@ -291,32 +313,43 @@ def run_fn(fn_args: FnArgs) -> None:
         logging.info("hyperparameters from the Tuner: %s", tuned)
     keras.utils.set_random_seed(settings.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
-    streams = datasets(settings, fn_args, tf_transform_output)
-    balance_report = balance_lib.report(settings.balance, streams.counts, settings.class_names)
-    balance_lib.write_report(balance_report, fn_args.model_run_dir)
     model = compile_model(models.build(settings.model_name,
                                        model_spec(settings, tf_transform_output)),
                           settings.learning_rate)
     model.summary(print_fn=logging.info)
     trainable = trainable_parameters(model)
-    first_phase_learning_rate = optimizer_learning_rate(model)
+    start = time.perf_counter()
+    cut = frozen_features.split(model, augmented=settings.model_options.augment
+                                or settings.photo_augmentation > 0)
+    image_streams = _memoized(lambda: datasets(settings, fn_args, tf_transform_output))
+    streams = (datasets(settings, fn_args, tf_transform_output, cut.extractor) if cut
+               else image_streams())
+    balance_report = balance_lib.report(settings.balance, streams.counts, settings.class_names)
+    balance_lib.write_report(balance_report, fn_args.model_run_dir)
+    if cut:
+        compile_model(cut.head, settings.learning_rate)
+    first_phase_learning_rate = optimizer_learning_rate(cut.head if cut else model)
     early_stopping: List[Optional[reports.EarlyStopping]] = []
 
     def fit(first_epoch: int, last_epoch: int, phase: int) -> List[Dict[str, float]]:
+        trainee, phase_streams = ((cut.head, streams) if cut and phase == 1
+                                  else (model, image_streams()))
         callbacks = _callbacks(settings, fn_args.model_run_dir,
-                               settings.epochs + settings.fine_tune_epochs, streams.counters)
-        history = model.fit(streams.train, validation_data=streams.validation,
-                            epochs=last_epoch, initial_epoch=first_epoch, verbose=0,
-                            callbacks=callbacks,
-                            **balance_lib.fit_kwargs(settings.balance, streams.counts))
+                               settings.epochs + settings.fine_tune_epochs,
+                               phase_streams.counters)
+        history = trainee.fit(phase_streams.train, validation_data=phase_streams.validation,
+                              epochs=last_epoch, initial_epoch=first_epoch, verbose=0,
+                              callbacks=callbacks,
+                              **balance_lib.fit_kwargs(settings.balance, phase_streams.counts))
         early_stopping.append(_early_stopping(callbacks))
         return _history_rows(history, first_epoch, phase)
 
-    start = time.perf_counter()
     rows = fit(0, settings.epochs, 1)
     fine_tuning = _fine_tune(model, settings, rows, fit)
     best = min(rows, key=lambda row: row["val_loss"])
-    fitted_bias = fit_class_bias(model, streams.validation, settings)
+    fitted_bias = fit_class_bias(model, streams.validation if not cut else data.evaluation_stream(
+        data.read_transformed(fn_args.eval_files, fn_args.data_accessor, tf_transform_output),
+        settings.batch_size), settings)
     _write_json(os.path.join(fn_args.model_run_dir, HISTORY_FILE), rows)
     reports.TrainingSummary(
         settings=settings, parameters=int(model.count_params()), trainable_parameters=trainable,

@@ -1,0 +1,120 @@
+"""``efficientnet_lite0`` for photo folders: a pretrained base with ImageNet weights, offline.
+
+    image [0, 1] (any size, 1 or 3 channels)
+      -> to RGB, resized to ``input_size`` (only when it differs; default: as transformed)
+      -> [RandomFlip('horizontal') + RandomRotation(0.2)]      (option ``augment``)
+      -> (255 x - 127) / 128, the weights' input convention
+      -> EfficientNet-Lite0 base (weights none|imagenet|PATH)
+      -> GlobalAveragePooling2D ("features") -> Dropout(0.2) -> Dense(num_classes) logits
+
+The preprocessing is part of the model, so the exported graph takes the same
+raw image bytes as every imagepipe model. With weights the base is frozen and
+called with ``training=False`` (the TensorFlow transfer-learning guide's
+recipe; its BatchNormalization statistics stay put, also once unfrozen); the
+Trainer then trains the head on features computed once
+(:mod:`imagepipe.components.trainer.frozen_features`) unless augmentation is
+on, and the optional fine-tuning phase unfreezes the convolutions of the top
+``fine_tune_blocks`` MBConv blocks and the head convolution at a lower
+learning rate. Without weights the whole network trains from the start.
+"""
+
+from __future__ import annotations
+
+import re
+
+import tf_keras as keras
+from tf_keras import layers
+
+from imagepipe.components import augment
+from imagepipe.components.settings import WEIGHTS_IMAGENET, WEIGHTS_NONE, ModelOptions
+from . import efficientnet_lite as lite
+from . import efficientnet_weights
+from .registry import PHOTOS, ModelSpec, register
+from .resnet import ToRgbOfSize, input_size
+
+NAME = "efficientnet_lite0"
+FEATURES_LAYER = "features"
+DEFAULT_DROPOUT = 0.2  # the report's head, and EfficientNet-Lite0's own classifier dropout
+_BLOCK_LAYER = re.compile(r"^blocks_(\d+)_")
+_HEAD_CONV = "conv_head"
+
+
+def weights_file(weights: str) -> str | None:
+    """The state dict to load: None for ``none``, the packaged file for ``imagenet``.
+
+    Raises:
+      WeightsUnavailableError: ``imagenet`` without the package installed.
+    """
+    if weights == WEIGHTS_NONE:
+        return None
+    if weights == WEIGHTS_IMAGENET:
+        return efficientnet_weights.imagenet_file()
+    return weights
+
+
+def pretrained_base(options: ModelOptions, size: int) -> keras.Model:
+    """The EfficientNet-Lite0 base for ``size`` x ``size`` inputs with the chosen weights.
+
+    Raises:
+      FileNotFoundError: the weights file does not exist.
+      StateDictError: the file is not an EfficientNet-Lite0 state dict (names file and key).
+      WeightsUnavailableError: ``imagenet`` without the weights package.
+    """
+    base = lite.lite0_base(size)
+    path = weights_file(options.weights)
+    if path is not None:
+        efficientnet_weights.load_into(base, path)
+    return base
+
+
+@register(NAME, takes=("weights", "augment", "input_size", "fine_tune_blocks", "dropout"),
+          inputs=PHOTOS, fine_tune=lambda model, options: unfreeze_top_blocks(
+              model, options.fine_tune_blocks))
+def efficientnet_lite0(spec: ModelSpec) -> keras.Model:
+    """EfficientNet-Lite0 with a new head; ImageNet weights offline (weights none|imagenet|PATH)."""
+    options = spec.options
+    inputs = keras.Input(shape=spec.input_shape, name=spec.input_name)
+    size = input_size(spec)
+    x = ToRgbOfSize(size, name="to_rgb")(inputs)
+    if options.augment:
+        x = augment.augmentation_layers()(x)
+    x = lite.LitePreprocess(name="preprocess_input")(x)
+    base = pretrained_base(options, size)
+    if options.pretrained:
+        base.trainable = False
+        x = base(x, training=False)
+    else:
+        x = base(x)
+    x = layers.GlobalAveragePooling2D(name=FEATURES_LAYER)(x)
+    x = layers.Dropout(options.dropout_or(DEFAULT_DROPOUT))(x)
+    logits = layers.Dense(spec.num_classes, name="logits")(x)
+    return keras.Model(inputs, logits, name=f"{NAME}_classifier")
+
+
+def _block_of(layer_name: str) -> int | None:
+    match = _BLOCK_LAYER.match(layer_name)
+    return int(match.group(1)) if match else None
+
+
+def unfreeze_top_blocks(model: keras.Model, blocks: int) -> int:
+    """Makes the convolutions of the base's top ``blocks`` MBConv blocks (and head) trainable.
+
+    BatchNormalization layers stay frozen. Does nothing for a base without
+    pretrained weights (it trains already). Recompile the model afterwards.
+
+    Returns:
+      The number of base layers made trainable.
+    """
+    base = model.get_layer(lite.BASE_NAME)
+    if base.trainable:
+        return 0
+    first = len(lite.blocks()) - blocks
+    base.trainable = True
+    unfrozen = 0
+    for layer in base.layers:
+        block = _block_of(layer.name)
+        in_top = blocks > 0 and ((block is not None and block >= first)
+                                 or layer.name == _HEAD_CONV)
+        layer.trainable = in_top and not isinstance(layer, layers.BatchNormalization)
+        unfrozen += int(layer.trainable and bool(layer.weights))
+    return unfrozen
