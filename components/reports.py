@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+import posixpath
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from imagepipe.components.settings import Record, TrainingSettings
 from imagepipe.data import photo_folder
@@ -33,6 +34,36 @@ HISTORY_FILE = "history.json"
 def percent(value: Optional[float]) -> str:
     """``99.48%``, or ``n/a`` for None."""
     return "n/a" if value is None else f"{100.0 * value:.2f}%"
+
+
+def top_folder(path: str) -> str:
+    """The top-level folder of a ``/``-separated relative path; ``.`` for the root."""
+    return path.split("/", 1)[0] if "/" in path else "."
+
+
+def skipped_by_folder(entries: Iterable[Tuple[str, str]]) -> Dict[str, Dict[str, int]]:
+    """Counts skipped entries per top-level folder, then per reason.
+
+    Shared by the run summary and ``imagepipe evaluate``.
+
+    Args:
+      entries: (relative path, reason) pairs; paths ``/``-separated.
+
+    Returns:
+      folder (``.`` for the root) -> reason -> count; folders sorted, reasons
+      in ``photo_folder.REASONS`` order (unknown reasons last).
+    """
+    by_folder: Dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    for path, reason in entries:
+        by_folder[top_folder(path)][reason] += 1
+    return {folder: {reason: counts[reason] for reason in sorted(counts, key=_reason_rank)}
+            for folder, counts in sorted(by_folder.items())}
+
+
+def _reason_rank(reason: str) -> Tuple[int, str]:
+    """Sort key: ``photo_folder.REASONS`` order, unknown reasons last by name."""
+    order = list(photo_folder.REASONS)
+    return (order.index(reason) if reason in order else len(order), reason)
 
 
 # ---------------------------------------------------------------- ingestion
@@ -209,12 +240,15 @@ class FolderIngestReport(IngestReport):
         """The skipped entries grouped by reason, each path with its detail.
 
         Args:
-          max_listed: list at most this many paths (None: all).
+          max_listed: list at most this many paths (None: all; 0: no path,
+            one count line per folder and reason, see :meth:`skipped_count_lines`).
           indent: prefix of every line.
           where: where the full list is, named when paths are left out.
         """
         if not self.skipped_by_reason:
             return [f"{indent}skipped: nothing"]
+        if max_listed == 0:
+            return self.skipped_count_lines(indent, where)
         reasons = photo_folder.REASONS
         counts = ", ".join(f"{reasons.get(r, r)} {n}" for r, n in self.skipped_by_reason.items())
         lines = [f"{indent}skipped {self.skipped}: {counts}"]
@@ -230,13 +264,47 @@ class FolderIngestReport(IngestReport):
             lines.append(more + (f", every one in {where}" if where else ""))
         return lines
 
+    def skipped_count_lines(self, indent: str = "    ", where: str = "") -> List[str]:
+        """One line per top-level folder and reason: how many entries, and why.
+
+        ``left out: hat/ 123 files (folder 'hat' is not in the class map)`` for
+        a folder the class map leaves out (one reason for all its files);
+        ``skipped: shoes/ 2 files (not_an_image), see ingest_report.json`` for
+        the rest, naming the file of ``where`` (the report listing each file
+        with its detail) when given.
+        """
+        see = f", see {posixpath.basename(where)}" if where else ""
+        lines = []
+        counts = skipped_by_folder((e.path, e.reason) for e in self.skipped_files)
+        for folder, reasons in counts.items():
+            for reason, count in reasons.items():
+                files = f"{count} file{'' if count == 1 else 's'}"
+                if reason == photo_folder.LEFT_OUT:
+                    why = self._left_out_detail(folder)
+                    lines.append(f"{indent}left out: {folder}/ {files} ({why})")
+                else:
+                    lines.append(f"{indent}skipped: {folder}/ {files} ({reason}){see}")
+        return lines
+
+    def _left_out_detail(self, folder: str) -> str:
+        """Why the class map leaves ``folder`` out (the same for each of its files)."""
+        return next(e.detail for e in self.skipped_files
+                    if e.reason == photo_folder.LEFT_OUT and top_folder(e.path) == folder)
+
     def summary_lines(self, where: str = "", max_listed: Optional[int] = None) -> List[str]:
-        """The whole report: folder, counts, classes and splits, formats, skipped entries."""
+        """The whole report: folder, counts, classes and splits, formats, skipped entries.
+
+        Args:
+          where: the report's file, named as the list of every skipped file.
+          max_listed: skipped paths listed (None: all; 0: none, one count line
+            per folder and reason instead, as a run summary shows them).
+        """
         kind = "one class per sub-folder" if self.default_class_map else \
             "classes from the class map"
+        listed = f" (each listed in {where})" if where and self.skipped else ""
         lines = [f"  data: photo folder {self.root} ({kind})",
                  f"    {self.seen} entries seen = {self.ingested} ingested + "
-                 f"{self.skipped} skipped"]
+                 f"{self.skipped} skipped{listed}"]
         lines.extend(self.class_table())
         if self.missing_folders:
             lines.append("    folders in the class map but not found: "

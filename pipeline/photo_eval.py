@@ -16,7 +16,6 @@ a contact sheet of the worst photos beside their normalized images.
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import io
 import json
@@ -25,6 +24,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from imagepipe.components import reports
 from imagepipe.data import class_map as class_map_lib
 from imagepipe.data import photo_folder
 from imagepipe.serving.client import Prediction
@@ -122,11 +122,7 @@ class PhotoEvaluation:
 
     def skipped_by_folder(self) -> Dict[str, Dict[str, int]]:
         """Left-out files per top-level folder ('.' for the root), then per reason."""
-        by_folder: Dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
-        for path, reason in self.skipped:
-            folder = path.split("/", 1)[0] if "/" in path else "."
-            by_folder[folder][reason] += 1
-        return {folder: dict(counts) for folder, counts in sorted(by_folder.items())}
+        return reports.skipped_by_folder(self.skipped)
 
     def to_dict(self) -> dict:
         return {"model": self.model, "class_map": self.class_map,

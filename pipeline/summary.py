@@ -7,7 +7,9 @@ from typing import List
 from imagepipe.components.reports import percent as _percent
 from imagepipe.pipeline.results import RunSummary
 
-SKIPPED_LISTED = 20  # skipped paths listed in a run summary; the report has all
+# Skipped paths listed in a run summary: none, one count line per folder and reason
+# instead; the ingest report (ingest_report.json) lists every file with its reason.
+SKIPPED_LISTED = 0
 
 
 def format_summary(summary: RunSummary, elapsed_seconds: float) -> str:

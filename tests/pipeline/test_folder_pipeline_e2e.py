@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from imagepipe.components import features, settings
+from imagepipe.components import features, reports, settings
 from imagepipe.data import class_map, photo_folder
 from imagepipe.testing import photo_fixtures
 from imagepipe.pipeline import config, local_runner, results, summary as summary_lib
@@ -110,11 +110,16 @@ def test_evaluation_uses_the_folder_classes(folder_run):
 
 def test_summary_shows_the_folder_report(folder_run):
     _, summary = folder_run
+    report = summary.ingest_report
     text = summary_lib.format_summary(summary, 100.0)
-    assert f"{summary.ingest_report.seen} entries seen = 150 ingested + " in text
-    assert "pens/panorama.png" in text and "decompression_bomb" in text
-    more = summary.ingest_report.skipped - summary_lib.SKIPPED_LISTED
-    assert more > 0 and f"and {more} more, every one in {summary.ingest_report_path}" in text
+    assert (f"{report.seen} entries seen = 150 ingested + {report.skipped} skipped (each "
+            f"listed in {summary.ingest_report_path})") in text
+    # One count line per folder and reason; every path is in the report, not the summary.
+    assert "    skipped: pens/ 1 file (decompression_bomb), see ingest_report.json" in text
+    assert "pens/panorama.png" not in text
+    groups = reports.skipped_by_folder((e.path, e.reason) for e in report.skipped_files)
+    counted = [line for line in text.splitlines() if line.startswith("    skipped: ")]
+    assert len(counted) == sum(len(reasons) for reasons in groups.values())
     assert "    markers  " in text  # the confusion matrix rows use the folder's classes
 
 
