@@ -86,7 +86,7 @@ def efficientnet_lite0(spec: ModelSpec) -> keras.Model:
     else:
         x = base(x)
     x = layers.GlobalAveragePooling2D(name=FEATURES_LAYER)(x)
-    x = layers.Dropout(options.dropout_or(DEFAULT_DROPOUT))(x)
+    x = layers.Dropout(options.dropout_or(DEFAULT_DROPOUT), name="head_dropout")(x)
     logits = layers.Dense(spec.num_classes, name="logits")(x)
     return keras.Model(inputs, logits, name=f"{NAME}_classifier")
 

@@ -1,0 +1,105 @@
+"""efficientnet_lite0: the converted ImageNet weights are right, and every option does its job."""
+
+import glob
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from imagepipe.components import models
+from imagepipe.components.models import efficientnet, efficientnet_lite, imagenet_check
+from imagepipe.components.settings import ModelOptions
+from imagepipe.components.trainer import frozen_features
+
+REAL_PHOTOS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "photos",
+                           "clothing", "validation")
+needs_real_photos = pytest.mark.skipif(not os.path.isdir(REAL_PHOTOS),
+                                       reason="../shared/photos/clothing is not here")
+
+
+def _build(size=32, **options):
+    spec = models.ModelSpec((size, size, 3), 3, "image_xf", options=ModelOptions(**options))
+    return models.build("efficientnet_lite0", spec)
+
+
+@needs_real_photos
+def test_the_converted_imagenet_classifier_names_garments_on_real_clothing_photos():
+    # Two photos of each clothing folder; hats included. Scrambled weights name one class
+    # for everything (bench/imagenet_top5_bench.py shows both on every photo).
+    paths = [p for folder in sorted(glob.glob(os.path.join(REAL_PHOTOS, "*")))
+             for p in sorted(glob.glob(os.path.join(folder, "*.jpg")))[:2]]
+    assert len(paths) >= 16
+    model = imagenet_check.classifier(efficientnet.weights_file("imagenet"))
+    results = imagenet_check.top5(model, paths)
+    hits = [r for r in results if r.garment_in_top5]
+    assert len(hits) >= 0.85 * len(results), [(r.path, r.top5) for r in results]
+    assert len({r.top5[0] for r in results}) >= 5  # not one class for everything
+
+
+def test_the_architecture_has_lite0s_16_blocks_and_parameters():
+    base = efficientnet_lite.lite0_base(224)
+    assert len(efficientnet_lite.blocks()) == 16
+    classifier = efficientnet_lite.imagenet_classifier(base)
+    # The published state dict's 4,694,073 values, less its 49 num_batches_tracked counters.
+    assert classifier.count_params() == 4_694_024
+    assert base.output.shape[1:] == (7, 7, 1280)
+
+
+def test_imagenet_weights_load_into_the_base_and_none_leaves_it_random():
+    pretrained, scratch = _build(weights="imagenet"), _build(weights="none")
+    stem = lambda m: m.get_layer(efficientnet_lite.BASE_NAME).get_layer(
+        "conv_stem").get_weights()[0]
+    assert not np.allclose(stem(pretrained), stem(scratch))
+    assert not pretrained.get_layer(efficientnet_lite.BASE_NAME).trainable
+    assert scratch.get_layer(efficientnet_lite.BASE_NAME).trainable
+    assert len(pretrained.trainable_weights) == 2  # the head only: the logits' kernel and bias
+
+
+def test_augment_input_size_and_dropout_change_the_model():
+    plain, augmented = _build(weights="imagenet"), _build(weights="imagenet", augment=True)
+    assert "augmentation" not in [layer.name for layer in plain.layers]
+    assert "augmentation" in [layer.name for layer in augmented.layers]
+    resized = _build(size=48, weights="imagenet", input_size=64)
+    assert resized.get_layer(efficientnet_lite.BASE_NAME).input_shape[1:3] == (64, 64)
+    assert _build(weights="imagenet", dropout=0.5).get_layer("head_dropout").rate == 0.5
+    assert plain.get_layer("head_dropout").rate == efficientnet.DEFAULT_DROPOUT
+
+
+@pytest.mark.parametrize("blocks", [0, 1, 3])
+def test_fine_tune_blocks_unfreezes_that_many_top_blocks_and_no_batch_norm(blocks):
+    model = _build(weights="imagenet", fine_tune_blocks=blocks)
+    unfrozen = models.fine_tune("efficientnet_lite0", model, model_options := ModelOptions(
+        weights="imagenet", fine_tune_blocks=blocks))
+    base = model.get_layer(efficientnet_lite.BASE_NAME)
+    trainable = {layer.name for layer in base.layers if layer.trainable and layer.weights}
+    assert unfrozen == len(trainable)
+    assert not any("bn" in name for name in trainable)
+    touched = {name.split("_")[1] for name in trainable if name.startswith("blocks_")}
+    assert touched == {str(15 - i) for i in range(blocks)}
+    assert ("conv_head" in trainable) == (blocks > 0), model_options
+
+
+def test_the_served_input_is_raw_pixels_preprocessed_inside_the_graph():
+    model = _build(weights="imagenet")
+    layer = model.get_layer("preprocess_input")
+    np.testing.assert_allclose(layer(tf.constant([[0.0, 127 / 255, 1.0]])).numpy(),
+                               [[-127 / 128, 0.0, 1.0]], atol=1e-6)
+
+
+def test_a_frozen_base_is_cut_at_its_features_and_the_head_gives_the_same_logits():
+    model = _build(weights="imagenet")
+    cut = frozen_features.split(model, augmented=False)
+    assert cut is not None and cut.head.count_params() == 1280 * 3 + 3
+    images = tf.random.stateless_uniform([4, 32, 32, 3], seed=[1, 2])
+    examples = tf.data.Dataset.from_tensor_slices({"image_xf": images,
+                                                   "label_xf": tf.constant([0, 1, 2, 0])})
+    features = next(iter(frozen_features.extract(cut.extractor, examples).batch(4)))
+    np.testing.assert_array_equal(features["label_xf"], [0, 1, 2, 0])
+    np.testing.assert_allclose(cut.head(features["image_xf"], training=False),
+                               model(images, training=False), rtol=1e-4, atol=1e-5)
+
+
+def test_no_cut_with_augmentation_or_a_base_that_trains():
+    assert frozen_features.split(_build(weights="imagenet", augment=True), augmented=True) is None
+    assert frozen_features.split(_build(weights="none"), augmented=False) is None
