@@ -15,7 +15,7 @@ import json
 import os
 import re
 import time
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
 import tensorflow as tf
 
@@ -86,8 +86,13 @@ class RunRecord:
     def recall(self, class_name: str) -> Optional[float]:
         return top1_recall(self.summary, self.class_names).get(class_name)
 
+    def balanced_accuracy(self) -> Optional[float]:
+        """The mean of the per-class recall on the test split (see :func:`balanced_accuracy`)."""
+        return balanced_accuracy(top1_recall(self.summary, self.class_names))
+
     def to_json(self) -> dict:
         return {"label": self.label, "run_id": self.summary.run_id, "seconds": self.seconds,
+                "balanced_accuracy": self.balanced_accuracy(),
                 "summary": json.loads(self.summary.to_json()), "history": self.history}
 
 
@@ -222,6 +227,16 @@ def top1_recall(summary: results.RunSummary,
         return {name: summary.recall.get(name) for name in class_names}
     return {name: (row[index] / sum(row) if sum(row) else None)
             for index, (name, row) in enumerate(zip(class_names, matrix))}
+
+
+def balanced_accuracy(recall: Mapping[str, Optional[float]]) -> Optional[float]:
+    """The mean of the per-class recall, over the classes that have one.
+
+    A class without test examples has no recall (None) and is left out; None
+    when no class has one.
+    """
+    known = [value for value in recall.values() if value is not None]
+    return sum(known) / len(known) if known else None
 
 
 def recall_columns(class_names: Sequence[str]) -> List[str]:

@@ -114,26 +114,54 @@ def test_enough_data_is_the_smallest_fraction_near_the_best():
         data_size.check_fractions([0.5, 1.5])
 
 
-def test_resnet50_grid_runs_the_four_cells_on_a_photo_folder(tmp_path):
+def _grid_weights(model, tmp_path):
+    """The grid's --weights: efficientnet_lite0's are installed; resnet50's, a user's file."""
+    if model == "efficientnet_lite0":
+        return settings.WEIGHTS_IMAGENET
     from imagepipe.components.models import resnet
+    return resnet.make_weights_file(str(tmp_path / "resnet50_notop.h5"))
+
+
+def _check_grid_tables(report, grid_module):
+    """The 2x2 tables (ours beside the report's) and a row per cell with the new columns."""
+    validation_grid, test_grid, runs = report.tables
+    assert validation_grid[0] == ["", "no augmentation", "augmentation",
+                                  "report: no augmentation", "report: augmentation"]
+    assert validation_grid[1][0][3:] == ["39%", "45%"]
+    assert validation_grid[1][1][0] == "weights" and validation_grid[1][1][3:] == ["90%", "95%"]
+    assert all(cell.endswith("%") for row in test_grid[1] for cell in row[1:])
+    headers, rows = runs
+    assert [row[0] for row in rows] == [cell.label for cell in grid_module.CELLS]
+    assert headers[1:5] == ["report val accuracy", "best val accuracy", "test accuracy",
+                            "balanced accuracy"]
+    assert {"s / epoch", "training s", "run s"} <= set(headers)
+    recall = [i for i, h in enumerate(headers) if h.startswith("recall ")]
+    assert len(recall) == 3
+    for row in rows:
+        recalls = [float(row[i].rstrip("%")) for i in recall if row[i] != "n/a"]
+        assert float(row[4].rstrip("%")) == pytest.approx(sum(recalls) / len(recalls), abs=0.02)
+    assert "39% / 45% / 90% / 95%" in report.markdown()
+
+
+@pytest.mark.parametrize("model,unfrozen", [("efficientnet_lite0", None), ("resnet50", 10)])
+def test_transfer_grid_runs_the_four_cells_on_a_photo_folder(model, unfrozen, tmp_path):
     from imagepipe.testing import photo_fixtures
     from imagepipe.components.sources import photo_folder as folder_source
-    from imagepipe.pipeline.experiments import resnet50_grid
+    from imagepipe.pipeline.experiments import transfer_grid
     folder = str(tmp_path / "photos")
     photo_fixtures.write_photo_folder(folder, per_class=8, seed=3, sizes=(40, 64))
-    weights = resnet.make_weights_file(str(tmp_path / "resnet50_notop.h5"))  # as a user's file
-    experiment, _ = _experiment("resnet50-grid", tmp_path)
+    weights = _grid_weights(model, tmp_path)
+    experiment, lines = _experiment("transfer-grid", tmp_path)
     training = settings.TrainingSettings(epochs=1, batch_size=8, fine_tune_epochs=1)
     data = folder_source.FOLDER.complete(settings.FolderSettings(data_dir=folder, image_size=32))
-    report = resnet50_grid.run(experiment, data, training, weights)
+    report = transfer_grid.run(experiment, data, training, weights, model)
     html_path = report.write(experiment.report_dir)
-    validation_grid, test_grid, runs = report.tables
-    assert validation_grid[0] == ["", "no augmentation", "augmentation"]
-    assert [row[0] for row in validation_grid[1]] == ["no weights", "weights"]
-    assert all(cell.endswith("%") for row in test_grid[1] for cell in row[1:])
-    assert [row[0] for row in runs[1]] == [cell.label for cell in resnet50_grid.CELLS]
+    _check_grid_tables(report, transfer_grid)
+    assert report.results["model"] == model and model in report.title
+    assert any(model in line for line in lines)
     for record in report.results["runs"]:
         training = record["summary"]["training"]
+        assert training["settings"]["model_name"] == model
         options = training["settings"]["model_options"]
         assert options["weights"] == (weights if record["label"].startswith("weights")
                                       else "none")
@@ -142,7 +170,8 @@ def test_resnet50_grid_runs_the_four_cells_on_a_photo_folder(tmp_path):
         if options["weights"] == "none":
             assert fine is None  # nothing frozen, no second phase
         else:
-            assert fine["unfrozen_layers"] == 10 and fine["epochs_run"] == 1
+            assert fine["epochs_run"] == 1 and fine["unfrozen_layers"] > 0
+            assert unfrozen is None or fine["unfrozen_layers"] == unfrozen
     pngs = [n for n in os.listdir(experiment.report_dir) if n.endswith(".png")]
     assert len(pngs) == 8  # curves and a confusion matrix per cell
     for name in pngs:
@@ -150,12 +179,33 @@ def test_resnet50_grid_runs_the_four_cells_on_a_photo_folder(tmp_path):
         assert name in open(html_path).read()
 
 
-def test_resnet50_grid_needs_pretrained_weights(tmp_path):
-    from imagepipe.pipeline.experiments import resnet50_grid
+def test_transfer_grid_needs_pretrained_weights(tmp_path):
+    from imagepipe.pipeline.experiments import transfer_grid
     with pytest.raises(ValueError, match="must be imagenet or a weights file"):
-        resnet50_grid.check_weights("none")
+        transfer_grid.check_weights("none")
     with pytest.raises(FileNotFoundError, match="weights file not found"):
-        resnet50_grid.check_weights(str(tmp_path / "missing.h5"))
+        transfer_grid.check_weights(str(tmp_path / "missing.h5"))
+
+
+def test_transfer_grid_takes_only_models_with_a_pretrained_base():
+    from imagepipe.components import models
+    from imagepipe.pipeline.experiments import transfer_grid
+    qualifying = transfer_grid.pretrained_models()
+    assert qualifying == ["efficientnet_lite0", "resnet50"]
+    assert all(models.architecture(n).fine_tune is not None for n in qualifying)
+    assert transfer_grid.check_model("efficientnet_lite0") == "efficientnet_lite0"
+    with pytest.raises(ValueError, match="model 'arch5' has no pretrained base.*"
+                                         "one of: efficientnet_lite0, resnet50"):
+        transfer_grid.check_model("arch5")
+    with pytest.raises(ValueError, match="unknown model 'vgg'.*efficientnet_lite0, resnet50"):
+        transfer_grid.check_model("vgg")
+
+
+def test_balanced_accuracy_is_the_mean_recall_of_the_classes_that_have_one():
+    assert common.balanced_accuracy({"a": 1.0, "b": 0.5, "c": None}) == 0.75
+    assert common.balanced_accuracy({"a": None}) is None
+    summary = results.RunSummary(run_id="r", components={}, confusion_matrix=[[3, 1], [0, 2]])
+    assert common.balanced_accuracy(common.top1_recall(summary, ["a", "b"])) == 0.875
 
 
 def test_architectures_default_to_every_fashion_mnist_model_in_natural_order():

@@ -9,7 +9,7 @@ from imagepipe.pipeline.commands import options as options_lib
 
 PIPELINE_COMMANDS = ("run fashion-mnist", "run folder", "experiment architectures",
                      "experiment data-size", "experiment cross-validation",
-                     "experiment resnet50-grid", "compile fashion-mnist", "compile folder")
+                     "experiment transfer-grid", "compile fashion-mnist", "compile folder")
 
 
 def _parsers():
@@ -40,7 +40,7 @@ def test_a_setting_has_the_same_flag_default_and_choices_in_every_command_of_its
 
 def test_the_folder_commands_show_the_folder_defaults():
     parsers = _parsers()
-    for command in ("run folder", "compile folder", "experiment resnet50-grid"):
+    for command in ("run folder", "compile folder", "experiment transfer-grid"):
         shown = _shown(parsers[command])
         assert shown["--epochs"][0].endswith("default 10"), command
         assert shown["--patience"][0].endswith("default 3"), command

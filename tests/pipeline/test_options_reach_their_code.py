@@ -103,7 +103,7 @@ def _commands(places, tmp_path) -> Dict[str, Tuple[List[str], Callable]]:
         "experiment data-size": (["experiment", "data-size", *fmnist, *out], experiments),
         "experiment cross-validation": (["experiment", "cross-validation", "--folds", "2",
                                          *fmnist, *out], experiments),
-        "experiment resnet50-grid": (["experiment", "resnet50-grid", places["photos"], *out],
+        "experiment transfer-grid": (["experiment", "transfer-grid", places["photos"], *out],
                                      experiments),
         "compile fashion-mnist": (["compile", "fashion-mnist", *compiled, *fmnist],
                                   compile_configs),
@@ -127,13 +127,13 @@ def _value_args(command: str, option: options_lib.Option, places) -> List[str]:
     resnet: List[str] = []
     if takers and command == "experiment architectures":
         resnet = ["--models", ",".join(takers)]
-    elif takers and "arch5" not in takers and command != "experiment resnet50-grid":
+    elif takers and "arch5" not in takers and command != "experiment transfer-grid":
         resnet = ["--model", takers[0]]
-    if command == "experiment resnet50-grid":  # the grid has a --weights of its own
+    if command == "experiment transfer-grid":  # the grid has a --weights of its own
         extra = [e for e in extra if e not in ("--weights", "imagenet")]
     flag = [option.flag] if value is None else [option.flag, value]
     if option.field.name == "data_dir" and command in ("run folder", "compile folder",
-                                                       "experiment resnet50-grid"):
+                                                       "experiment transfer-grid"):
         return []  # positional: the base arguments already name the folder
     return flag + extra + resnet
 
@@ -205,7 +205,7 @@ def _changed(before: List[Any], after: List[Any]) -> bool:
 
 
 COMMANDS = ("run fashion-mnist", "run folder", "experiment architectures",
-            "experiment data-size", "experiment cross-validation", "experiment resnet50-grid",
+            "experiment data-size", "experiment cross-validation", "experiment transfer-grid",
             "compile fashion-mnist", "compile folder")
 
 
@@ -238,9 +238,13 @@ def test_every_option_of_the_command_reaches_its_component(command, places, tmp_
     assert not not_reached, not_reached
 
 
-def test_the_grid_offers_exactly_the_model_options_resnet50_takes(places, tmp_path):
+def test_the_grid_offers_exactly_the_model_options_its_models_take(places, tmp_path):
     from imagepipe.components import models
-    base, _ = _commands(places, tmp_path)["experiment resnet50-grid"]
+    from imagepipe.pipeline.experiments import transfer_grid
+    base, _ = _commands(places, tmp_path)["experiment transfer-grid"]
     offered = {o.field.name for o in _parse(base)._offered.all_options()  # pylint: disable=protected-access
                if o.dest.startswith("training.model_options.")}
-    assert offered == set(models.architecture("resnet50").takes) - {"weights", "augment"}
+    qualifying = transfer_grid.pretrained_models()
+    taken = set().union(*(models.architecture(n).takes for n in qualifying))
+    assert offered == taken - {"weights", "augment"}
+    assert experiment_command.GRID_MODELS == "|".join(qualifying)  # --model's metavar
