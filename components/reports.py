@@ -354,6 +354,8 @@ class BalanceReport(Record):
     classes: Tuple[BalanceRow, ...]
     before_total: int
     per_epoch_total: int
+    # "augmented", or "exact" where the stream holds a frozen base's features, not images.
+    copies: str = "augmented"
 
     def summary_line(self) -> str:
         """``balance (oversample), training images per epoch: upper 24456, lower ...``."""
@@ -361,7 +363,7 @@ class BalanceReport(Record):
         for row in self.classes:
             part = f"{row.class_name} {row.natural}"
             if row.augmented_copies_per_epoch:
-                part += f" + {row.augmented_copies_per_epoch} augmented"
+                part += f" + {row.augmented_copies_per_epoch} {self.copies} copies"
             if self.mode == "class_weight":
                 part += f" (weight {row.loss_weight:.2f})"
             parts.append(part)
@@ -471,6 +473,7 @@ class TrainingSummary(Record):
     balance: BalanceReport
     stream: StreamCounts
     class_bias: Optional[ClassBias]  # None: --class-bias none
+    frozen_features_seconds: Optional[float] = None  # None: the whole model trained on images
 
     @property
     def class_names(self) -> Tuple[str, ...]:
@@ -480,7 +483,9 @@ class TrainingSummary(Record):
         """The training lines of a run summary."""
         lines = [f"  training: {self.settings.model_name}, {self.epochs_run} epochs run, best "
                  f"epoch {self.best_epoch} (val accuracy {percent(self.best_val_accuracy)}), "
-                 f"{self.parameters:,} parameters, {self.fit_seconds:.0f} s",
+                 f"{self.parameters:,} parameters, {self.fit_seconds:.0f} s" + (
+                     "" if self.frozen_features_seconds is None else f" (frozen base: features "
+                     f"computed once, {self.frozen_features_seconds:.0f} s)"),
                  self.balance.summary_line()]
         if self.settings.photo_augmentation > 0:
             per_epoch = ", ".join(f"{p:,} of {n:,}" for p, n in

@@ -25,15 +25,13 @@ import re
 import tf_keras as keras
 from tf_keras import layers
 
-from imagepipe.components import augment
 from imagepipe.components.settings import WEIGHTS_IMAGENET, WEIGHTS_NONE, ModelOptions
 from . import efficientnet_lite as lite
 from . import efficientnet_weights
+from .pretrained import PRETRAINED_OPTIONS, classifier_on_base, input_size
 from .registry import PHOTOS, ModelSpec, register
-from .resnet import ToRgbOfSize, input_size
 
 NAME = "efficientnet_lite0"
-FEATURES_LAYER = "features"
 DEFAULT_DROPOUT = 0.2  # the report's head, and EfficientNet-Lite0's own classifier dropout
 _BLOCK_LAYER = re.compile(r"^blocks_(\d+)_")
 _HEAD_CONV = "conv_head"
@@ -67,28 +65,13 @@ def pretrained_base(options: ModelOptions, size: int) -> keras.Model:
     return base
 
 
-@register(NAME, takes=("weights", "augment", "input_size", "fine_tune_blocks", "dropout"),
-          inputs=PHOTOS, fine_tune=lambda model, options: unfreeze_top_blocks(
-              model, options.fine_tune_blocks))
+@register(NAME, takes=PRETRAINED_OPTIONS, inputs=PHOTOS,
+          fine_tune=lambda model, options: unfreeze_top_blocks(model, options.fine_tune_blocks))
 def efficientnet_lite0(spec: ModelSpec) -> keras.Model:
     """EfficientNet-Lite0 with a new head; ImageNet weights offline (weights none|imagenet|PATH)."""
-    options = spec.options
-    inputs = keras.Input(shape=spec.input_shape, name=spec.input_name)
-    size = input_size(spec)
-    x = ToRgbOfSize(size, name="to_rgb")(inputs)
-    if options.augment:
-        x = augment.augmentation_layers()(x)
-    x = lite.LitePreprocess(name="preprocess_input")(x)
-    base = pretrained_base(options, size)
-    if options.pretrained:
-        base.trainable = False
-        x = base(x, training=False)
-    else:
-        x = base(x)
-    x = layers.GlobalAveragePooling2D(name=FEATURES_LAYER)(x)
-    x = layers.Dropout(options.dropout_or(DEFAULT_DROPOUT), name="head_dropout")(x)
-    logits = layers.Dense(spec.num_classes, name="logits")(x)
-    return keras.Model(inputs, logits, name=f"{NAME}_classifier")
+    return classifier_on_base(spec, pretrained_base(spec.options, input_size(spec)),
+                              lite.LitePreprocess(name="preprocess_input"), DEFAULT_DROPOUT,
+                              f"{NAME}_classifier")
 
 
 def _block_of(layer_name: str) -> int | None:

@@ -30,33 +30,13 @@ import tensorflow as tf
 import tf_keras as keras
 from tf_keras import layers
 
-from imagepipe.components import augment
-from imagepipe.components.settings import (MIN_INPUT_SIZE, WEIGHTS_IMAGENET, WEIGHTS_NONE,
-                                           ModelOptions)
+from imagepipe.components.settings import WEIGHTS_IMAGENET, WEIGHTS_NONE, ModelOptions
+from .pretrained import PRETRAINED_OPTIONS, ToRgbOfSize, classifier_on_base, input_size
 from .registry import PHOTOS, ModelSpec, register
 
 BASE_NAME = "resnet50"
 REPORT_DROPOUT = 0.2
 _BLOCK = re.compile(r"^(conv\d_block\d+)_")
-
-
-@keras.saving.register_keras_serializable(package="imagepipe")
-class ToRgbOfSize(layers.Layer):
-    """Turns [0, 1] images into ``size`` x ``size`` x 3: gray repeated to RGB, resized if needed."""
-
-    def __init__(self, size: int, **kwargs):
-        super().__init__(**kwargs)
-        self.size = int(size)
-
-    def call(self, images: tf.Tensor) -> tf.Tensor:
-        if images.shape[-1] == 1:
-            images = tf.image.grayscale_to_rgb(images)
-        if images.shape[1] != self.size or images.shape[2] != self.size:
-            images = tf.image.resize(images, [self.size, self.size])
-        return images
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "size": self.size}
 
 
 @keras.saving.register_keras_serializable(package="imagepipe")
@@ -87,11 +67,6 @@ def _weights_argument(weights: str) -> Optional[str]:
     return _local_copy(weights)
 
 
-def input_size(spec: ModelSpec) -> int:
-    """The side the base sees: the option, else the transformed image's (at least 32)."""
-    return spec.options.input_size or max(int(spec.input_shape[0]), MIN_INPUT_SIZE)
-
-
 def resnet50_base(options: ModelOptions, size: int) -> keras.Model:
     """ResNet50 without its top, for ``size`` x ``size`` RGB images, with the chosen weights.
 
@@ -119,28 +94,13 @@ def resnet50_base(options: ModelOptions, size: int) -> keras.Model:
         raise
 
 
-@register("resnet50", takes=("weights", "augment", "input_size", "fine_tune_blocks", "dropout"),
-          inputs=PHOTOS, fine_tune=lambda model, options: unfreeze_top_blocks(
-              model, options.fine_tune_blocks))
+@register("resnet50", takes=PRETRAINED_OPTIONS, inputs=PHOTOS,
+          fine_tune=lambda model, options: unfreeze_top_blocks(model, options.fine_tune_blocks))
 def resnet50(spec: ModelSpec) -> keras.Model:
     """ResNet50 (Keras applications) with the report's head; weights none|imagenet|PATH."""
-    options = spec.options
-    inputs = keras.Input(shape=spec.input_shape, name=spec.input_name)
-    size = input_size(spec)
-    x = ToRgbOfSize(size, name="to_rgb")(inputs)
-    if options.augment:
-        x = augment.augmentation_layers()(x)
-    x = ResNetPreprocess(name="preprocess_input")(x)
-    base = resnet50_base(options, size)
-    if options.pretrained:
-        base.trainable = False
-        x = base(x, training=False)
-    else:
-        x = base(x)
-    x = layers.GlobalAveragePooling2D(name="features")(x)  # frozen: features computed once
-    x = layers.Dropout(options.dropout_or(REPORT_DROPOUT))(x)
-    logits = layers.Dense(spec.num_classes, name="logits")(x)
-    return keras.Model(inputs, logits, name="resnet50_classifier")
+    return classifier_on_base(spec, resnet50_base(spec.options, input_size(spec)),
+                              ResNetPreprocess(name="preprocess_input"), REPORT_DROPOUT,
+                              "resnet50_classifier")
 
 
 def residual_blocks(base: keras.Model) -> List[str]:

@@ -311,9 +311,9 @@ def balanced_training_stream(examples: tf.data.Dataset, mode: str, counts: Mappi
         batches.map(plain(data.to_model_inputs)).prefetch(tf.data.AUTOTUNE))
 
 
-def report(mode: str, counts: Mapping[int, int],
-           class_names: Sequence[str]) -> reports.BalanceReport:
-    """Counts per class before balancing and per epoch after it."""
+def report(mode: str, counts: Mapping[int, int], class_names: Sequence[str],
+           augmented_copies: bool = True) -> reports.BalanceReport:
+    """Counts per class before balancing and per epoch after it (copies augmented or exact)."""
     target = max(counts.values())
     weights = class_weights(counts) if mode == CLASS_WEIGHT else {c: 1.0 for c in counts}
     rows = []
@@ -325,7 +325,8 @@ def report(mode: str, counts: Mapping[int, int],
             loss_weight=weights[class_id]))
     return reports.BalanceReport(mode=mode, classes=tuple(rows),
                                  before_total=sum(counts.values()),
-                                 per_epoch_total=sum(row.per_epoch for row in rows))
+                                 per_epoch_total=sum(row.per_epoch for row in rows),
+                                 copies="augmented" if augmented_copies else "exact")
 
 
 def write_report(balance_report: reports.BalanceReport, directory: str) -> None:

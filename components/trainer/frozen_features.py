@@ -18,9 +18,9 @@ import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
+from imagepipe.components.models.pretrained import FEATURES_LAYER
 from imagepipe.components.trainer import data
 
-FEATURES_LAYER = "features"
 _BATCH = 64
 
 

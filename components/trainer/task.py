@@ -201,6 +201,7 @@ class Streams:
     counts: Dict[int, int]
     counts_from: str
     counters: balance_lib.StreamCounters
+    feature_seconds: Optional[float] = None  # the frozen base's one pass; None: images
 
 
 def datasets(settings: TrainingSettings, fn_args: FnArgs,
@@ -219,6 +220,8 @@ def datasets(settings: TrainingSettings, fn_args: FnArgs,
         validation = frozen_features.extract(extractor, validation)
         logging.info("frozen base: features of the training split computed once in %.1f s",
                      seconds)
+    else:
+        seconds = None
     counters = balance_lib.StreamCounters()
     train = balance_lib.balanced_training_stream(
         examples, settings.balance, counts, settings.batch_size, settings.seed,
@@ -226,7 +229,7 @@ def datasets(settings: TrainingSettings, fn_args: FnArgs,
         garment_kinds=augment.garment_kinds(settings.class_names),
         augment_copies=extractor is None)
     return Streams(train, data.evaluation_stream(validation, settings.batch_size), counts,
-                   counts_from, counters)
+                   counts_from, counters, seconds)
 
 
 def model_spec(settings: TrainingSettings,
@@ -324,7 +327,8 @@ def run_fn(fn_args: FnArgs) -> None:
     image_streams = _memoized(lambda: datasets(settings, fn_args, tf_transform_output))
     streams = (datasets(settings, fn_args, tf_transform_output, cut.extractor) if cut
                else image_streams())
-    balance_report = balance_lib.report(settings.balance, streams.counts, settings.class_names)
+    balance_report = balance_lib.report(settings.balance, streams.counts, settings.class_names,
+                                        augmented_copies=cut is None)
     balance_lib.write_report(balance_report, fn_args.model_run_dir)
     if cut:
         compile_model(cut.head, settings.learning_rate)
@@ -361,6 +365,7 @@ def run_fn(fn_args: FnArgs) -> None:
         optimizer_learning_rate=first_phase_learning_rate, early_stopping=early_stopping[0],
         fine_tuning=fine_tuning, hyperparameters=tuned, balance=balance_report,
         stream=_stream_counts(rows), class_bias=fitted_bias,
+        frozen_features_seconds=streams.feature_seconds,
     ).write(os.path.join(fn_args.model_run_dir, TRAINING_SUMMARY_FILE))
     export.export_model(model, tf_transform_output, settings.class_names,
                         fn_args.serving_model_dir,

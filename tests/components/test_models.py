@@ -12,7 +12,8 @@ from tests import transform_util
 
 IMAGE_XF = features.transformed_name(features.IMAGE_KEY)
 # Options that keep each model small enough for a CPU test.
-TEST_OPTIONS = {"resnet50": models.ModelOptions(input_size=32)}
+TEST_OPTIONS = {"resnet50": models.ModelOptions(input_size=32),
+                "efficientnet_lite0": models.ModelOptions(input_size=32)}
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +104,7 @@ def test_arch4_is_a_declared_stand_in():
 
 def test_every_model_says_what_data_it_is_for():
     assert models.names(models.FASHION_MNIST) == ["arch10", "arch4", "arch5", "proposed"]
-    assert models.names(models.PHOTOS) == ["resnet50"]
+    assert models.names(models.PHOTOS) == ["efficientnet_lite0", "resnet50"]
 
 
 def test_unknown_model_option_fails_naming_it_and_the_known_ones():
