@@ -76,7 +76,7 @@ def add_beam_option(parser, defaults, shown: str = "") -> None:
                              f"--beam-arg replaces all the defaults, e.g. "
                              f"--beam-arg=--direct_num_workers=1, or "
                              f"--beam-arg=--runner=DataflowRunner --beam-arg=--project=P ... "
-                             f"(see the README)")
+                             f"(see docs/cloud.md)")
 
 
 def output_paths(output: str, serving_dir) -> dict:

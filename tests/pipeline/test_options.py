@@ -49,19 +49,39 @@ def test_the_folder_commands_show_the_folder_defaults():
         "default 0.25")
 
 
-def test_readme_option_tables_are_the_help_of_the_commands():
+def _option_tables_script():
+    """scripts/option_tables.py, the generator of docs/cli.md's tables, loaded by path."""
+    import importlib.util
     import os
-    readme = os.path.join(os.path.dirname(__file__), "..", "..", "README.md")
-    with open(readme, encoding="utf-8") as f:
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "option_tables.py")
+    spec = importlib.util.spec_from_file_location("option_tables", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_cli_page_option_tables_are_the_help_of_the_commands():
+    script = _option_tables_script()
+    with open(script.CLI_PAGE, encoding="utf-8") as f:
         text = f.read()
-    generated = options_lib.markdown_tables(cli.build_parser())
-    assert generated in text, ("README's option tables differ from --help: run "
-                               "`python -m imagepipe.pipeline.commands.options`")
-    for command in options_lib.DOCUMENTED:
-        table = options_lib.markdown_table(_parsers()[command])
-        assert f"#### `imagepipe {command}`\n\n{table}" in generated
+    generated = script.markdown_tables(cli.build_parser())
+    assert generated in text, ("docs/cli.md's option tables differ from --help: run "
+                               "`.venv/bin/python scripts/option_tables.py`")
+    for command in script.DOCUMENTED:
+        table = script.markdown_table(_parsers()[command])
+        assert f"### `imagepipe {command}`\n\n{table}" in generated
         for flag in _shown(_parsers()[command]):
             assert flag == "-h" or f"| `{flag}" in table, (command, flag)
+    assert script.main(["--check"]) == 0
+
+
+def test_the_option_table_script_rewrites_only_its_section():
+    script = _option_tables_script()
+    page = f"# CLI\n\nby hand\n\n{script.TABLES_BEGIN}\nstale\n{script.TABLES_END}\n\nafter\n"
+    tables = script.markdown_tables(cli.build_parser())
+    updated = script.replace_tables(page, tables)
+    assert updated == f"# CLI\n\nby hand\n\n{tables}\n\nafter\n"
+    assert script.replace_tables(updated, tables) == updated
 
 
 @pytest.mark.parametrize("argv,message", [
