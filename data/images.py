@@ -19,7 +19,7 @@ exactly what it can normalise:
   the parallel workers (22 + 6 ms), for the same size on disk.
 
 Clients of a served photo model that want exactly the pixels seen in training
-send ``normalised_png(original_bytes)``, the same bytes; see the README.
+send ``normalised_png(original_bytes)``, the same bytes; see docs/folders.md.
 """
 
 from __future__ import annotations

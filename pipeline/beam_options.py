@@ -3,7 +3,7 @@
 Locally the data work runs on Beam's FnApiRunner: with one worker process per
 core (``multi_processing``) on machines with at least
 ``MIN_CORES_FOR_MULTI_PROCESSING`` cores, in the calling process (``in_memory``)
-on smaller ones. Measured on 2 cores (``bench/beam_workers_bench.py``, README),
+on smaller ones. Measured on 2 cores (``bench/beam_workers_bench.py``, docs/benchmarks.md),
 multi-processing costs about 1.6 times the CPU (worker start-up, every element
 crossing the gRPC data plane) and ExampleGen through Transform took 273 s with
 2 workers against 199 s in memory. The runner is named explicitly: Beam 2.74's

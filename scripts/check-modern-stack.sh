@@ -24,7 +24,7 @@ SUITE=trixie
 MIRROR=http://deb.debian.org/debian
 FRESH=0 RUN_MAIN=1 RUN_TESTS=1
 PYTEST_ARGS=()
-# What the README asks of a fresh Debian 13 machine, plus what debootstrap's minbase lacks.
+# What docs/install.md asks of a fresh Debian 13 machine, plus what debootstrap's minbase lacks.
 PACKAGES=python3,python3-venv,python3-dev,gcc,g++,make,git,ca-certificates,procps
 TREE=/imagepipe  # the working tree's copy inside the root
 

@@ -159,7 +159,7 @@ class ServingClient:
             reason = f"connection failed ({type(error).__name__})"
         return (f"cannot reach {url}: {reason}, {self.retries + 1} attempts. Is a server "
                 f"running there? Start one with `imagepipe serve --model-dir DIR` or TF Serving "
-                f"(see README), or pass --server URL.")
+                f"(see docs/serving.md), or pass --server URL.")
 
     @staticmethod
     def _answer(url: str, response: requests.Response) -> Dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The folders are the architecture: who may import whom (DESIGN.md's layout table)."""
+"""The folders are the architecture: who may import whom (docs/design.md's layout table)."""
 
 import ast
 import os

@@ -40,7 +40,7 @@ def test_compose_runs_the_official_image_of_the_stacks_serving_api_on_loopback_p
     service = load_compose()
     image, tag = service["image"].split(":", 1)
     assert image == "tensorflow/serving"
-    # ${TF_SERVING_TAG:-2.16.1}: the default is the TFX 1.16 stack's TF Serving, the README's
+    # ${TF_SERVING_TAG:-2.16.1}: the default is the TFX 1.16 stack's TF Serving, docs/serving.md's
     # tag for the TFX 1.21 stack its own (TF Serving's newest release, older than its TF).
     default_tag = pinned_version("tfx-1.16", "tensorflow-serving-api")
     assert tag == "${TF_SERVING_TAG:-%s}" % default_tag
