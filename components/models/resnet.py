@@ -85,7 +85,8 @@ def resnet50_base(options: ModelOptions, size: int) -> keras.Model:
             raise RuntimeError(
                 f"could not download the ImageNet weights of ResNet50 ({error}); offline, "
                 f"pass a local weights file instead (model option weights=PATH, "
-                f"--weights PATH)") from error
+                f"--weights PATH), or use --model efficientnet_lite0, whose ImageNet weights "
+                f"come installed with imagepipe") from error
         if weights is not None:
             raise RuntimeError(
                 f"could not load ResNet50 weights from {options.weights}: {error}; the file "

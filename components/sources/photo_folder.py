@@ -13,7 +13,8 @@ import re
 from typing import Any, Dict, List, Mapping, Tuple
 
 from imagepipe.components import reports
-from imagepipe.components.settings import PHOTO_INPUTS, FolderSettings, PhotoTransformSettings
+from imagepipe.components.settings import (PHOTO_INPUTS, WEIGHTS_IMAGENET, FolderSettings,
+                                           ModelOptions, PhotoTransformSettings)
 from imagepipe.components.sources.registry import DataSource, register
 
 PREPROCESSING_FN = "imagepipe.components.photo_preprocessing.preprocessing_fn"
@@ -37,7 +38,12 @@ class FolderSource(DataSource):
     preprocessing_fn = PREPROCESSING_FN
     model_inputs = PHOTO_INPUTS
     positional = "data_dir"
-    defaults = {"training": {"epochs": 10, "early_stopping_patience": 3},
+    # EfficientNet-Lite0 with its ImageNet weights (installed, offline) measured best on real
+    # photos (docs/decisions/0001-efficientnet-lite0-default.md); a frozen base's head trains
+    # on features computed once, so 30 epochs cost seconds.
+    defaults = {"training": {"model_name": "efficientnet_lite0",
+                             "model_options": ModelOptions(weights=WEIGHTS_IMAGENET),
+                             "epochs": 30, "early_stopping_patience": 5},
                 "evaluation": {"min_accuracy": 0.8}}
     pipeline_name = "imagepipe-folder"
     serving_name = "photos"

@@ -173,6 +173,26 @@ def settings_defaults(cls: Type[Record], source: Any, group: str) -> Record:
     return cls(**overrides)
 
 
+def untaken_defaults_dropped(training: settings_lib.TrainingSettings,
+                             values: Mapping[str, Any]) -> settings_lib.TrainingSettings:
+    """``training`` without the source's default model options that its model does not take.
+
+    A source's defaults suit its default model (a folder's ``--weights
+    imagenet`` for ``efficientnet_lite0``); with another model (``--model
+    arch5``) they are dropped, while options the user gave are kept, and
+    refused later if the model does not take them.
+    """
+    from imagepipe.components import models  # pylint: disable=g-import-not-at-top
+    try:
+        takes = models.architecture(training.model_name).takes
+    except models.UnknownModelError:
+        return training
+    plain = settings_lib.ModelOptions()
+    reset = {name: getattr(plain, name) for name in settings_lib.ModelOptions.names()
+             if name not in takes and f"model_options{SEPARATOR}{name}" not in values}
+    return training.replace(model_options=training.model_options.replace(**reset))
+
+
 def parse_settings(defaults: Record, args: argparse.Namespace, group: str) -> Record:
     """Builds ``group``'s settings from ``defaults`` and the given options.
 
@@ -294,8 +314,10 @@ def command_settings(args: argparse.Namespace) -> CommandSettings:
     try:
         data_values = given(args, DATA, offered.data_options())
         data = source.complete(build(source.settings_type(source=source.name), data_values))
-        training = build(settings_defaults(settings_lib.TrainingSettings, source, TRAINING),
-                         given(args, TRAINING))
+        training_values = given(args, TRAINING)
+        training = untaken_defaults_dropped(
+            build(settings_defaults(settings_lib.TrainingSettings, source, TRAINING),
+                  training_values), training_values)
         evaluation = build(settings_defaults(settings_lib.EvaluationSettings, source,
                                              EVALUATION), given(args, EVALUATION))
         tuning_values = given(args, TUNING)

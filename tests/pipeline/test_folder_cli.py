@@ -96,7 +96,23 @@ def test_run_folder_defaults_to_one_class_per_sub_folder(messy, tmp_path):
                                           str(tmp_path)])
     pipeline_config = run.build_config(args)
     assert pipeline_config.data.class_names == ("markers", "other", "pencils", "pens")
-    assert pipeline_config.data.image_size == 224 and pipeline_config.training.epochs == 10
+    assert pipeline_config.data.image_size == 224 and pipeline_config.training.epochs == 30
+    # The pretrained model with its installed ImageNet weights is a folder's default.
+    assert pipeline_config.training.model_name == "efficientnet_lite0"
+    assert pipeline_config.training.model_options.weights == "imagenet"
+
+
+def test_another_model_drops_the_folder_default_weights_but_keeps_given_ones(messy, tmp_path):
+    def training(*flags):
+        args = cli.build_parser().parse_args(["run", "folder", messy.root, *flags, "--output",
+                                              str(tmp_path)])
+        return run.build_config(args).training
+
+    assert training("--model", "arch5").model_options.weights == "none"  # arch5 takes none
+    assert training("--model", "resnet50").model_options.weights == "imagenet"
+    assert training("--weights", "none").model_options.weights == "none"
+    assert cli.main(["run", "folder", messy.root, "--model", "arch5", "--weights", "imagenet",
+                     "--output", str(tmp_path / "refused")]) == 2  # given: still refused
 
 
 def test_run_folder_refuses_an_unknown_model(messy, tmp_path, capsys):
@@ -133,9 +149,10 @@ def test_weights_and_augment_reach_the_model_options(messy, tmp_path):
 
 
 def test_weights_and_augment_are_refused_where_they_do_nothing(messy, tmp_path, capsys):
-    assert cli.main(["run", "folder", messy.root, "--augment", "--output", str(tmp_path)]) == 2
-    assert "model 'arch5' does not take --augment; models that do: resnet50" in \
-        capsys.readouterr().err
+    assert cli.main(["run", "folder", messy.root, "--model", "arch5", "--augment", "--output",
+                     str(tmp_path)]) == 2
+    assert ("model 'arch5' does not take --augment; models that do: efficientnet_lite0, "
+            "resnet50") in capsys.readouterr().err
     assert cli.main(["run", "folder", messy.root, "--model", "resnet50", "--weights",
                      str(tmp_path / "missing.h5"), "--output", str(tmp_path)]) == 2
     assert f"weights file not found: {tmp_path / 'missing.h5'}" in capsys.readouterr().err
