@@ -338,6 +338,9 @@ class ModelOptions(Record):
         ``.h5`` saved by ``ResNet50(include_top=False).save_weights()``.
       augment: in-model augmentation, the report's ``RandomFlip('horizontal')``
         + ``RandomRotation(0.2)``, active in training only.
+      mirror: with a frozen base (weights, no ``augment``), the head trains on
+        the features of every training photo and of its mirror image, both
+        computed once: twice the examples at no cost per epoch.
       input_size: side of the square image the pretrained base sees; images of
         another size are resized inside the model. None: the transformed
         image's own size, raised to 32 when smaller.
@@ -358,6 +361,9 @@ class ModelOptions(Record):
                                          "resnet50: Keras .h5)", metavar="none|imagenet|PATH")
     augment: bool = setting(False, "random flips and rotations inside the model, in training "
                                    "only (pretrained-base models)")
+    mirror: bool = setting(False, "a frozen base's head also trains on each training photo's "
+                                  "mirror image (features of both computed once; no "
+                                  "effect with --augment)")
     input_size: Optional[int] = setting(None, "side of the square input the pretrained base "
                                               "sees; default: the image size",
                                         minimum=MIN_INPUT_SIZE, metavar="PIXELS")

@@ -40,6 +40,11 @@ def model_problems(training: TrainingSettings) -> List[str]:
     if weights not in ("none", "imagenet") and "://" not in weights \
             and not os.path.isfile(weights):
         problems.append(f"weights file not found: {weights}")
+    options = training.model_options
+    if options.mirror and (options.augment or not options.pretrained):
+        problems.append("--mirror adds mirrored features for a frozen base's head: it needs "
+                        "--weights imagenet or a weights file, and no --augment (which flips "
+                        "at random already)")
     if training.fine_tune_epochs and not training.model_options.pretrained:
         problems.append("--fine-tune-epochs unfreezes the top of a pretrained base: it needs "
                         "--weights imagenet or a weights file (and a model that takes them: "

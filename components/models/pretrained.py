@@ -26,7 +26,8 @@ from .registry import ModelSpec
 
 FEATURES_LAYER = "features"
 HEAD_DROPOUT_LAYER = "head_dropout"
-PRETRAINED_OPTIONS = ("weights", "augment", "input_size", "fine_tune_blocks", "dropout")
+PRETRAINED_OPTIONS = ("weights", "augment", "mirror", "input_size", "fine_tune_blocks",
+                      "dropout")
 
 
 @keras.saving.register_keras_serializable(package="imagepipe")

@@ -58,32 +58,43 @@ def split(model: keras.Model, augmented: bool) -> Optional[FeatureSplit]:
                         keras.Model(head_input, x, name="head"))
 
 
-def extract(extractor: keras.Model, examples: tf.data.Dataset) -> tf.data.Dataset:
+def extract(extractor: keras.Model, examples: tf.data.Dataset,
+            mirrored: bool = False) -> tf.data.Dataset:
     """The examples with their image replaced by its features, in one pass, in memory.
 
     Args:
       extractor: the frozen part of the model.
       examples: unbatched dict elements with ``image_xf``.
+      mirrored: also the features of every image's mirror image (flipped left
+        to right), as one more example after all the others.
 
     Returns:
-      A finite dataset of the same elements in the same order, ``image_xf``
-      holding the feature vector.
+      A finite dataset of the same elements in the same order (then their
+      mirrored twins), ``image_xf`` holding the feature vector.
     """
     columns: Dict[str, List[np.ndarray]] = {}
+    twins: Dict[str, List[np.ndarray]] = {}
     for batch in examples.batch(_BATCH):
-        batch = dict(batch)
-        batch[data.IMAGE_XF] = extractor(batch[data.IMAGE_XF], training=False)
-        for key, value in batch.items():
-            columns.setdefault(key, []).append(np.asarray(value))
+        images = batch[data.IMAGE_XF]
+        _append(columns, batch, extractor(images, training=False))
+        if mirrored:
+            _append(twins, batch, extractor(tf.image.flip_left_right(images), training=False))
     if not columns:
         raise ValueError("no examples to compute features of")
     return tf.data.Dataset.from_tensor_slices(
-        {key: np.concatenate(parts, axis=0) for key, parts in columns.items()})
+        {key: np.concatenate(parts + twins.get(key, []), axis=0)
+         for key, parts in columns.items()})
 
 
-def extract_timed(extractor: keras.Model, examples: tf.data.Dataset
+def _append(columns: Dict[str, List[np.ndarray]], batch: Dict[str, tf.Tensor],
+            features: tf.Tensor) -> None:
+    for key, value in {**batch, data.IMAGE_XF: features}.items():
+        columns.setdefault(key, []).append(np.asarray(value))
+
+
+def extract_timed(extractor: keras.Model, examples: tf.data.Dataset, mirrored: bool = False
                   ) -> tuple[tf.data.Dataset, float]:
     """:func:`extract`, and the seconds it took."""
     start = time.perf_counter()
-    features = extract(extractor, examples)
+    features = extract(extractor, examples, mirrored)
     return features, time.perf_counter() - start

@@ -216,7 +216,10 @@ def datasets(settings: TrainingSettings, fn_args: FnArgs,
     validation = data.read_transformed(fn_args.eval_files, fn_args.data_accessor,
                                        tf_transform_output)
     if extractor is not None:
-        examples, seconds = frozen_features.extract_timed(extractor, examples)
+        mirrored = settings.model_options.mirror
+        examples, seconds = frozen_features.extract_timed(extractor, examples, mirrored)
+        if mirrored:  # every photo twice: itself and its mirror image
+            counts = {class_id: 2 * count for class_id, count in counts.items()}
         validation = frozen_features.extract(extractor, validation)
         logging.info("frozen base: features of the training split computed once in %.1f s",
                      seconds)

@@ -85,8 +85,8 @@ TRAINING_EFFECTS = {
 }
 # Settings whose effect needs a pretrained base: checked on ResNet50 with a weights file.
 FINE_TUNING_EFFECTS = ("fine_tune_epochs", "fine_tune_learning_rate", "model_options")
-MODEL_OPTION_EFFECTS = ("weights", "augment", "input_size", "fine_tune_blocks", "dropout",
-                        "width")
+MODEL_OPTION_EFFECTS = ("weights", "augment", "mirror", "input_size", "fine_tune_blocks",
+                        "dropout", "width")
 
 
 def test_every_setting_has_an_effect_check():
@@ -228,3 +228,17 @@ def test_model_options_change_the_model_the_trainer_builds(root, weights_file):
                                   reference.get_weights()[0])
     assert task.trainable_parameters(pretrained) < task.trainable_parameters(
         _model(plain, output))  # weights freeze the base; without them it all trains
+
+
+def test_a_frozen_base_trains_its_head_on_features_and_mirror_doubles_them(runs):
+    frozen = BASE.replace(model_name="efficientnet_lite0", balance="none",
+                          model_options=ModelOptions(weights="imagenet", input_size=32))
+    plain = runs(frozen).summary
+    mirrored = runs(frozen.replace(model_options=frozen.model_options.replace(
+        mirror=True))).summary
+    assert plain.frozen_features_seconds is not None
+    assert plain.stream.images == (TRAIN_IMAGES,)
+    assert mirrored.stream.images == (2 * TRAIN_IMAGES,)  # every photo and its mirror image
+    assert sum(mirrored.class_counts.values()) == 2 * sum(plain.class_counts.values())
+    augmented = runs(frozen.replace(model_options=frozen.model_options.replace(augment=True)))
+    assert augmented.summary.frozen_features_seconds is None  # random layers: images each epoch
