@@ -191,3 +191,12 @@ def test_run_folder_on_a_file_says_it_is_a_file(tmp_path, capsys):
     path.write_bytes(b"x")
     assert cli.main(["run", "folder", str(path), "--output", str(tmp_path / "out")]) == 2
     assert f"{path} is a file, not a folder" in capsys.readouterr().err
+
+
+def test_mirror_is_refused_where_it_does_nothing(messy, tmp_path, capsys):
+    for flags in (["--weights", "none"], ["--augment"]):
+        assert cli.main(["run", "folder", messy.root, "--mirror", *flags, "--output",
+                         str(tmp_path / "out")]) == 2
+        assert "--mirror adds mirrored features for a frozen base's head" in \
+            capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
