@@ -42,8 +42,10 @@ def test_the_folder_commands_show_the_folder_defaults():
     parsers = _parsers()
     for command in ("run folder", "compile folder", "experiment transfer-grid"):
         shown = _shown(parsers[command])
-        assert shown["--epochs"][0].endswith("default 10"), command
-        assert shown["--patience"][0].endswith("default 3"), command
+        assert shown["--epochs"][0].endswith("default 30"), command
+        assert shown["--patience"][0].endswith("default 5"), command
+        if "--model" in shown and command != "experiment transfer-grid":
+            assert shown["--model"][0].endswith("default efficientnet_lite0"), command
         assert "--photo-augmentation" not in shown  # photos are photos already
     assert _shown(parsers["run fashion-mnist"])["--photo-augmentation"][0].endswith(
         "default 0.25")
