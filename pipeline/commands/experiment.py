@@ -49,10 +49,11 @@ def register(subparsers) -> None:
 # ---------------------------------------------------------------- options
 
 # The grid sets the model (its own --model), its weights and its augmentation per
-# cell, and no model with a pretrained base takes a width (tests check this list and
-# GRID_MODELS against the model registry; the parser does not import the models).
+# cell; --mirror would apply to one cell only (weights, no augmentation), and no model
+# with a pretrained base takes a width (tests check this list and GRID_MODELS against
+# the model registry; the parser does not import the models).
 GRID_EXCLUDED = ("model_name", "model_options.weights", "model_options.augment",
-                 "model_options.width")
+                 "model_options.mirror", "model_options.width")
 GRID_MODELS = "efficientnet_lite0|resnet50"
 GRID_NAMES = ("transfer-grid", "resnet50-grid")  # the name, and the old one
 

@@ -55,6 +55,7 @@ VALUES: Dict[str, Tuple[str, List[str]]] = {
     "training.seed": ("9", []),
     "training.model_options.weights": ("imagenet", []),
     "training.model_options.augment": (None, []),
+    "training.model_options.mirror": (None, ["--weights", "imagenet"]),
     "training.model_options.input_size": ("64", []),
     "training.model_options.fine_tune_blocks": ("5", [RESNET, "--weights", "imagenet",
                                                       "--fine-tune-epochs", "1"]),
@@ -116,18 +117,25 @@ def _parse(argv: List[str]):
     return cli.build_parser().parse_args(argv)
 
 
+def _default_model(command: str) -> str:
+    return "efficientnet_lite0" if command.endswith("folder") else "arch5"
+
+
 def _value_args(command: str, option: options_lib.Option, places) -> List[str]:
     value, extra = VALUES[option.dest]
     if option.dest == "data.data_dir":
         value = places["other"]
     if option.dest == "data.class_map":
         value = places["class_map"]
+    if option.dest == "training.model_options.weights" and command.endswith("folder"):
+        value = "none"  # a folder's default is imagenet
     takers = ["resnet50"] if RESNET in extra else _models_taking(option)
     extra = [e for e in extra if e != RESNET]
     resnet: List[str] = []
     if takers and command == "experiment architectures":
         resnet = ["--models", ",".join(takers)]
-    elif takers and "arch5" not in takers and command != "experiment transfer-grid":
+    elif takers and _default_model(command) not in takers and \
+            command != "experiment transfer-grid":
         resnet = ["--model", takers[0]]
     if command == "experiment transfer-grid":  # the grid has a --weights of its own
         extra = [e for e in extra if e not in ("--weights", "imagenet")]
@@ -246,5 +254,5 @@ def test_the_grid_offers_exactly_the_model_options_its_models_take(places, tmp_p
                if o.dest.startswith("training.model_options.")}
     qualifying = transfer_grid.pretrained_models()
     taken = set().union(*(models.architecture(n).takes for n in qualifying))
-    assert offered == taken - {"weights", "augment"}
+    assert offered == taken - {"weights", "augment", "mirror"}
     assert experiment_command.GRID_MODELS == "|".join(qualifying)  # --model's metavar
