@@ -37,9 +37,12 @@ def model_problems(training: TrainingSettings) -> List[str]:
         problems.append(f"model {training.model_name!r} does not take "
                         f"{_option_flags(ignored)}; models that do: {', '.join(takers) or 'none'}")
     weights = training.model_options.weights
-    if weights not in ("none", "imagenet") and "://" not in weights \
-            and not os.path.isfile(weights):
+    local_file = weights not in ("none", "imagenet") and "://" not in weights
+    check = models.architecture(training.model_name).check_weights
+    if local_file and not os.path.isfile(weights):
         problems.append(f"weights file not found: {weights}")
+    elif local_file and check is not None:
+        problems += [problem for problem in [check(weights)] if problem]
     options = training.model_options
     if options.mirror and (options.augment or not options.pretrained):
         problems.append("--mirror adds mirrored features for a frozen base's head: it needs "

@@ -65,7 +65,17 @@ def pretrained_base(options: ModelOptions, size: int) -> keras.Model:
     return base
 
 
-@register(NAME, takes=PRETRAINED_OPTIONS, inputs=PHOTOS,
+def weights_problem(path: str) -> str | None:
+    """Why the state dict at ``path`` cannot initialise the base (names file and key), or None."""
+    try:
+        efficientnet_weights.keras_arrays(lite.lite0_base(lite.MIN_CHECK_SIZE),
+                                          efficientnet_weights.read_state(path), path)
+    except (FileNotFoundError, efficientnet_weights.StateDictError) as error:
+        return str(error)
+    return None
+
+
+@register(NAME, takes=PRETRAINED_OPTIONS, inputs=PHOTOS, check_weights=weights_problem,
           fine_tune=lambda model, options: unfreeze_top_blocks(model, options.fine_tune_blocks))
 def efficientnet_lite0(spec: ModelSpec) -> keras.Model:
     """EfficientNet-Lite0 with a new head; ImageNet weights offline (weights none|imagenet|PATH)."""

@@ -28,6 +28,7 @@ BATCH_NORM_EPSILON = 1e-3
 BATCH_NORM_MOMENTUM = 0.99
 IMAGENET_CLASSES = 1000
 NATIVE_SIZE = 224
+MIN_CHECK_SIZE = 32  # the weights do not depend on the input size: checks build a small base
 # The weights' input convention: RGB pixels 0-255 -> (pixel - 127) / 128.
 PIXEL_MEAN = 127.0
 PIXEL_SCALE = 128.0

@@ -24,6 +24,8 @@ PHOTOS = PHOTO_INPUTS  # RGB photos of any size
 
 # (model, options) -> number of layers made trainable.
 FineTuner = Callable[[keras.Model, ModelOptions], int]
+# weights file -> why it cannot initialise the base (a sentence naming file and key), or None.
+WeightsCheck = Callable[[str], Optional[str]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +63,8 @@ class Architecture:
       inputs: what it is made for, ``FASHION_MNIST`` or ``PHOTOS``.
       fine_tune: unfreezes the top of a pretrained base; None when the
         architecture has no such phase.
+      check_weights: reads a local weights file ahead of the run and says
+        why it does not fit the base; None when not checked ahead.
     """
 
     name: str
@@ -68,6 +72,7 @@ class Architecture:
     takes: Tuple[str, ...]
     inputs: str
     fine_tune: Optional[FineTuner] = None
+    check_weights: Optional[WeightsCheck] = None
 
     @property
     def summary(self) -> str:
@@ -86,7 +91,8 @@ class UnknownModelError(KeyError):
 
 
 def register(name: str, takes: Sequence[str] = (), inputs: str = FASHION_MNIST,
-             fine_tune: Optional[FineTuner] = None) -> Callable[[Builder], Builder]:
+             fine_tune: Optional[FineTuner] = None,
+             check_weights: Optional[WeightsCheck] = None) -> Callable[[Builder], Builder]:
     """Registers an architecture builder under ``name``.
 
     Args:
@@ -95,6 +101,8 @@ def register(name: str, takes: Sequence[str] = (), inputs: str = FASHION_MNIST,
       inputs: what the architecture is made for, ``FASHION_MNIST`` or ``PHOTOS``.
       fine_tune: for a pretrained base, the function that unfreezes its top
         for the fine-tuning phase.
+      check_weights: for a pretrained base, the function that checks a local
+        weights file before a run starts.
 
     Raises:
       ValueError: the name is taken, or ``takes`` names an unknown option.
@@ -107,7 +115,8 @@ def register(name: str, takes: Sequence[str] = (), inputs: str = FASHION_MNIST,
     def decorator(builder: Builder) -> Builder:
         if name in _REGISTRY:
             raise ValueError(f"model {name!r} is registered twice")
-        _REGISTRY[name] = Architecture(name, builder, tuple(takes), inputs, fine_tune)
+        _REGISTRY[name] = Architecture(name, builder, tuple(takes), inputs, fine_tune,
+                                       check_weights)
         return builder
     return decorator
 

@@ -200,3 +200,12 @@ def test_mirror_is_refused_where_it_does_nothing(messy, tmp_path, capsys):
         assert "--mirror adds mirrored features for a frozen base's head" in \
             capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_broken_weights_file_is_refused_before_the_pipeline_starts(messy, tmp_path, capsys):
+    broken = tmp_path / "lite0.pth"
+    broken.write_text("not a state dict")
+    assert cli.main(["run", "folder", messy.root, "--weights", str(broken), "--output",
+                     str(tmp_path / "out")]) == 2
+    assert f"{broken}: not a readable PyTorch state dict" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
