@@ -204,6 +204,11 @@ class Streams:
     feature_seconds: Optional[float] = None  # the frozen base's one pass; None: images
 
 
+def _validation_examples(fn_args: FnArgs,
+                         tf_transform_output: tft.TFTransformOutput) -> tf.data.Dataset:
+    return data.read_transformed(fn_args.eval_files, fn_args.data_accessor, tf_transform_output)
+
+
 def datasets(settings: TrainingSettings, fn_args: FnArgs,
              tf_transform_output: tft.TFTransformOutput,
              extractor: Optional[keras.Model] = None) -> Streams:
@@ -213,8 +218,7 @@ def datasets(settings: TrainingSettings, fn_args: FnArgs,
     computed once (:mod:`frozen_features`), instead of images.
     """
     examples, counts, counts_from = _training_examples(settings, fn_args, tf_transform_output)
-    validation = data.read_transformed(fn_args.eval_files, fn_args.data_accessor,
-                                       tf_transform_output)
+    validation = _validation_examples(fn_args, tf_transform_output)
     if extractor is not None:
         mirrored = settings.model_options.mirror
         examples, seconds = frozen_features.extract_timed(extractor, examples, mirrored)
@@ -354,9 +358,9 @@ def run_fn(fn_args: FnArgs) -> None:
     rows = fit(0, settings.epochs, 1)
     fine_tuning = _fine_tune(model, settings, rows, fit)
     best = min(rows, key=lambda row: row["val_loss"])
-    fitted_bias = fit_class_bias(model, streams.validation if not cut else data.evaluation_stream(
-        data.read_transformed(fn_args.eval_files, fn_args.data_accessor, tf_transform_output),
-        settings.batch_size), settings)
+    validation_images = streams.validation if not cut else data.evaluation_stream(
+        _validation_examples(fn_args, tf_transform_output), settings.batch_size)
+    fitted_bias = fit_class_bias(model, validation_images, settings)
     _write_json(os.path.join(fn_args.model_run_dir, HISTORY_FILE), rows)
     reports.TrainingSummary(
         settings=settings, parameters=int(model.count_params()), trainable_parameters=trainable,
