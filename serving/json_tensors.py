@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import sys
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
@@ -123,6 +124,9 @@ def parse_document(body: bytes) -> Dict[str, Any]:
             f"JSON Parse error: Invalid encoding in string. at offset: {error.start}") from None
     except RecursionError:
         raise invalid_argument("JSON Parse error: the document is nested too deeply") from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise invalid_argument(f"JSON Parse error: a number has more than "
+                               f"{sys.get_int_max_str_digits()} digits") from None
     if not isinstance(document, dict):
         raise _format_error(document, "Is not object")
     return document

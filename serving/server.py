@@ -18,30 +18,45 @@ is decompressed, and paths outside ``/v1/`` get 404. A CORS preflight
 ``Origin`` is a malformed request (400). Failures answer
 ``{"error": "<message>"}`` with TF Serving's HTTP status (400, 404, ...). A body
 over the size limit (compressed or not) gets 413; that limit (32 MiB by
-default, ``--max-request-bytes``) is this server's own. Every failure is
-answered and the server keeps serving.
+default, ``--max-request-bytes``) is this server's own, as are the pixel limit
+of a request's images (:mod:`imagepipe.serving.pixel_limit`, ``--max-pixels``)
+and the connection limits (``--connection-limit``, ``--channel-timeout``,
+``--backlog``; docs/serving.md). Every failure is answered and the server keeps
+serving.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+import resource
 import threading
 import zlib
 from typing import Any, Dict, Optional, Sequence, Tuple
 
 import flask
+import numpy as np
 import waitress.server
 from absl import logging
 from werkzeug import exceptions
 
-from imagepipe.serving import json_tensors, repository
+from imagepipe.serving import json_tensors, pixel_limit, repository
 from imagepipe.serving.status import ServingError, invalid_argument, not_found
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8501
 DEFAULT_MAX_REQUEST_BYTES = 32 * 2**20
 DEFAULT_THREADS = 8
+DEFAULT_MAX_PIXELS = pixel_limit.DEFAULT_MAX_PIXELS
+# Waitress's own defaults (100 connections, idle ones closed after 120 s) let ~100 idle
+# connections lock everyone out for two minutes; see docs/decisions/0012-serving-limits.md.
+DEFAULT_CONNECTION_LIMIT = 1000
+DEFAULT_CHANNEL_TIMEOUT = 30
+DEFAULT_BACKLOG = 1024
+# Descriptors the server keeps besides its connections (the listener, the wake-up pipe,
+# model files, TensorFlow's own).
+_SPARE_FILES = 256
 _INT64_MAX = 2**63 - 1
 
 PREDICTION_PATH = re.compile(
@@ -77,7 +92,7 @@ def _with_cors(response: flask.Response, origin: str, preflight: bool = False
 def _version_number(text: Optional[str]) -> Optional[int]:
     if text is None:
         return None
-    if int(text) > _INT64_MAX:
+    if len(text) > len(str(_INT64_MAX)) or int(text) > _INT64_MAX:
         raise invalid_argument(f"Failed to convert version: {text} to numeric.")
     return int(text)
 
@@ -88,12 +103,15 @@ class RestApi:
     Args:
       repositories: the served models.
       max_request_bytes: the largest request body accepted.
+      max_pixels: the most pixels the images of one request may hold together.
     """
 
     def __init__(self, repositories: Sequence[repository.ModelRepository],
-                 max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES):
+                 max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+                 max_pixels: int = DEFAULT_MAX_PIXELS):
         self.repositories = {r.name: r for r in repositories}
         self.max_request_bytes = max_request_bytes
+        self.max_pixels = max_pixels
 
     def dispatch(self, path: str = "") -> flask.Response:
         """Answers one request: TF Serving's API under ``/v1`` (any case), 404 elsewhere."""
@@ -168,14 +186,15 @@ class RestApi:
         if verb == "predict":
             request_format, inputs = json_tensors.predict_inputs(
                 document, servable.input_dtypes(signature), signature)
+            pixel_limit.check_request(inputs, self.max_pixels)
             return json_tensors.predict_response(servable.predict(signature, inputs),
                                                  request_format)
+        examples = json_tensors.classify_examples(document, method=verb)
+        pixel_limit.check_request({"examples": np.array(examples, dtype=object)},
+                                  self.max_pixels)
         if verb == "classify":
-            classes, scores = servable.classify(signature,
-                                                json_tensors.classify_examples(document))
-            return json_tensors.classify_response(classes, scores)
-        return json_tensors.regress_response(servable.regress(
-            signature, json_tensors.classify_examples(document, method="regress")))
+            return json_tensors.classify_response(*servable.classify(signature, examples))
+        return json_tensors.regress_response(servable.regress(signature, examples))
 
     def _model_info(self, name: str, version: Optional[int], label: Optional[str],
                     metadata: bool) -> Dict[str, Any]:
@@ -216,6 +235,45 @@ def create_app(api: RestApi) -> flask.Flask:
     return app
 
 
+@dataclasses.dataclass(frozen=True)
+class ConnectionLimits:
+    """How many connections the server holds and how long an idle one may stay.
+
+    Idle connections cost no worker thread (waitress reads requests in its network
+    loop) but each holds a slot: at ``connection_limit`` the server stops accepting
+    until one closes, and new connections wait in the ``backlog``.
+
+    Attributes:
+      connection_limit: open connections at most.
+      channel_timeout: seconds without a byte in either direction after which a
+        connection is closed: an idle one, and a request body sent slower than a
+        byte per timeout. (A body that keeps trickling is bounded by
+        ``--max-request-bytes`` only; it holds a slot, never a worker.)
+      backlog: connections the kernel queues while all slots are taken.
+    """
+
+    connection_limit: int = DEFAULT_CONNECTION_LIMIT
+    channel_timeout: int = DEFAULT_CHANNEL_TIMEOUT
+    backlog: int = DEFAULT_BACKLOG
+
+    def waitress_options(self) -> Dict[str, int]:
+        """Waitress's settings: these limits, idle connections looked at twice per timeout."""
+        # Waitress counts its listener and wake-up pipe among the connections.
+        return {"connection_limit": self.connection_limit + 2,
+                "channel_timeout": self.channel_timeout, "backlog": self.backlog,
+                "cleanup_interval": max(1, min(30, self.channel_timeout // 2))}
+
+
+def allow_open_files(count: int) -> None:
+    """Raises this process's open-file limit towards ``count`` (up to the hard limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = count if hard == resource.RLIM_INFINITY else min(count, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        logging.info("imagepipe serve: open-file limit raised from %d to %d for %d connections",
+                     soft, wanted, count - _SPARE_FILES)
+
+
 # How long the network loop waits for traffic before it looks whether to stop.
 _LOOP_TIMEOUT_SECONDS = 0.2
 # How long ``stop`` waits for in-flight requests and for the network loop.
@@ -241,15 +299,19 @@ class LocalServer:
       port: the port; 0 picks a free one (see ``port`` after ``start``).
       max_request_bytes: the largest request body accepted.
       threads: request worker threads.
+      max_pixels: the most pixels the images of one request may hold together.
+      limits: the connection limits.
     """
 
     def __init__(self, repositories: Sequence[repository.ModelRepository],
                  host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
                  max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
-                 threads: int = DEFAULT_THREADS):
+                 threads: int = DEFAULT_THREADS, max_pixels: int = DEFAULT_MAX_PIXELS,
+                 limits: Optional["ConnectionLimits"] = None):
         self.repositories = list(repositories)
-        self.api = RestApi(self.repositories, max_request_bytes)
+        self.api = RestApi(self.repositories, max_request_bytes, max_pixels)
         self.host, self._port, self.threads = host, port, threads
+        self.limits = limits or ConnectionLimits()
         self._server = None
         self._thread: Optional[threading.Thread] = None
         self._stop_lock = threading.Lock()
@@ -275,7 +337,8 @@ class LocalServer:
                 # Bodies up to twice the limit reach the app, which answers 413 in JSON;
                 # waitress refuses larger ones itself.
                 max_request_body_size=2 * self.api.max_request_bytes + 2**20,
-                ident="imagepipe-serve")
+                ident="imagepipe-serve", **self.limits.waitress_options())
+            allow_open_files(self.limits.connection_limit + _SPARE_FILES)
             for model in self.repositories:
                 model.start()
         except BaseException:

@@ -9,6 +9,19 @@ import sys
 from typing import Dict, Optional
 
 DEFAULT_MAX_REQUEST_MB = 32
+# The server's defaults (imagepipe.serving.server), here without importing TensorFlow.
+DEFAULT_MAX_PIXELS = 24_000_000
+DEFAULT_CONNECTION_LIMIT = 1000
+DEFAULT_CHANNEL_TIMEOUT = 30
+DEFAULT_BACKLOG = 1024
+
+
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def register(subparsers) -> None:
@@ -42,8 +55,21 @@ def register(subparsers) -> None:
                         default=DEFAULT_MAX_REQUEST_MB * 2**20,
                         help=f"largest request body accepted (larger ones get 413); "
                              f"default {DEFAULT_MAX_REQUEST_MB} MiB")
-    parser.add_argument("--threads", type=int, default=8,
+    parser.add_argument("--threads", type=_positive, default=8,
                         help="request worker threads; default 8")
+    parser.add_argument("--max-pixels", type=_positive, default=DEFAULT_MAX_PIXELS,
+                        help=f"most pixels (width x height, read from each image's header "
+                             f"before anything is decoded) the images of one request may hold "
+                             f"together; more get 400; default {DEFAULT_MAX_PIXELS:,}")
+    parser.add_argument("--connection-limit", type=_positive, default=DEFAULT_CONNECTION_LIMIT,
+                        help=f"open connections at most (idle ones included); at the limit new "
+                             f"ones wait in the backlog; default {DEFAULT_CONNECTION_LIMIT}")
+    parser.add_argument("--channel-timeout", type=_positive, default=DEFAULT_CHANNEL_TIMEOUT,
+                        help=f"seconds without a byte after which a connection is closed (idle "
+                             f"ones, and bodies sent slower); default {DEFAULT_CHANNEL_TIMEOUT}")
+    parser.add_argument("--backlog", type=_positive, default=DEFAULT_BACKLOG,
+                        help=f"connections the system queues while all are taken; default "
+                             f"{DEFAULT_BACKLOG}")
     parser.add_argument("--no-warmup", action="store_true",
                         help="skip replaying assets.extra/tf_serving_warmup_requests on load")
     parser.set_defaults(func=_serve)
@@ -100,8 +126,11 @@ def _serve(args: argparse.Namespace) -> int:
     model = repository.ModelRepository(name, args.model_dir, num_versions=args.num_versions,
                                        labels=labels, poll_seconds=args.poll_seconds,
                                        warm_up=not args.no_warmup)
+    limits = server.ConnectionLimits(connection_limit=args.connection_limit,
+                                     channel_timeout=args.channel_timeout, backlog=args.backlog)
     local = server.LocalServer([model], host=args.host, port=args.port,
-                               max_request_bytes=args.max_request_bytes, threads=args.threads)
+                               max_request_bytes=args.max_request_bytes, threads=args.threads,
+                               max_pixels=args.max_pixels, limits=limits)
     _stop_on_sigterm()
     try:
         local.start()
