@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 import time
 from typing import Any, Dict, Iterator, List, Optional, Sequence
 
@@ -200,13 +201,41 @@ class ServingClient:
         payload = {"signature_name": features.SERVING_SIGNATURE,
                    "instances": [b64_instance(image) for image in images]}
         answer = self.predict(payload, version, label)
-        return [_prediction(row) for row in answer["predictions"]]
+        url = self.model_url(version, label) + ":predict"
+        rows = answer.get("predictions") if isinstance(answer, dict) else None
+        if not isinstance(rows, list) or len(rows) != len(images):
+            raise _unexpected(url, answer, f"{{\"predictions\": [...]}} with {len(images)} "
+                                           f"rows")
+        return [_prediction(url, row, answer) for row in rows]
 
 
-def _prediction(row: Dict[str, Any]) -> Prediction:
-    return Prediction(class_id=int(row[features.CLASS_IDS_OUTPUT]),
-                      class_name=str(row[features.CLASS_NAMES_OUTPUT]),
-                      probabilities=[float(p) for p in row[features.PROBABILITIES_OUTPUT]])
+PREDICTION_KEYS = (features.CLASS_IDS_OUTPUT, features.CLASS_NAMES_OUTPUT,
+                   features.PROBABILITIES_OUTPUT)
+
+
+def _unexpected(url: str, answer: Any, expected: str) -> ClientError:
+    shown = json.dumps(answer)
+    shown = shown if len(shown) <= 300 else shown[:300] + "..."
+    return ClientError(f"{url} answered 200 but not what an imagepipe model answers: expected "
+                       f"{expected}, got {shown}. Is the server serving an imagepipe image "
+                       f"classifier under this name?")
+
+
+def _prediction(url: str, row: Any, answer: Any) -> Prediction:
+    """One row of a predict answer; a row without the three outputs raises ClientError."""
+    expected = "rows with " + ", ".join(PREDICTION_KEYS)
+    if not isinstance(row, dict) or any(key not in row for key in PREDICTION_KEYS):
+        raise _unexpected(url, answer, expected)
+    try:
+        prediction = Prediction(
+            class_id=int(row[features.CLASS_IDS_OUTPUT]),
+            class_name=str(row[features.CLASS_NAMES_OUTPUT]),
+            probabilities=[float(p) for p in row[features.PROBABILITIES_OUTPUT]])
+        prediction.probability  # pylint: disable=pointless-statement  (the id has a probability)
+    except (TypeError, ValueError, IndexError):
+        raise _unexpected(url, answer, expected + " (a class id among the probabilities, a "
+                                                  "name, a list of numbers)") from None
+    return prediction
 
 
 def batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

@@ -119,3 +119,35 @@ def test_model_url_and_batches():
     with pytest.raises(ValueError):
         client.model_url(version=1, label="stable")
     assert [list(b) for b in client_lib.batches([1, 2, 3, 4, 5], 2)] == [[1, 2], [3, 4], [5]]
+
+
+@pytest.mark.parametrize("answer, shown", [
+    ({"predictions": [{"unexpected": 1}]}, '{"predictions": [{"unexpected": 1}]}'),
+    ({"outputs": [1]}, '{"outputs": [1]}'),
+    ({"predictions": []}, '{"predictions": []}'),
+    ({"predictions": [{"class_ids": 9, "class_names": "x", "probabilities": [1.0]}]},
+     '"class_ids": 9'),
+])
+def test_an_answer_without_the_models_outputs_names_what_the_server_sent(answer, shown):
+    with ScriptedServer([(200, answer, 0)]) as server:
+        client = client_lib.ServingClient(server.url, "m", retries=0)
+        with pytest.raises(client_lib.ClientError) as info:
+            client.predict_images([b"\x89PNG..."])
+    message = str(info.value)
+    assert message.startswith(f"{server.url}/v1/models/m:predict answered 200 but not what an "
+                              f"imagepipe model answers: expected ")
+    assert shown in message
+
+
+def test_the_predict_command_reports_an_unexpected_answer_without_a_traceback(tmp_path, capsys):
+    from imagepipe.pipeline import cli  # pylint: disable=g-import-not-at-top
+    (tmp_path / "x.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    script = [(200, {"model_spec": {}}, 0), (200, {"predictions": [{"unexpected": 1}]}, 0)]
+    with ScriptedServer(script) as server:
+        code = cli.main(["predict", "--server", server.url, "--model", "m", "--retries", "0",
+                         str(tmp_path / "x.png")])
+    assert code == 2
+    error = capsys.readouterr().err
+    assert 'expected rows with class_ids, class_names, probabilities, got {"predictions": ' \
+           '[{"unexpected": 1}]}' in error
+    assert "Traceback" not in error
