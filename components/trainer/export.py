@@ -111,7 +111,9 @@ def export_model(model: keras.Model, tf_transform_output: tft.TFTransformOutput,
     signature (see :func:`build_signatures`).
     """
     signatures = build_signatures(model, tf_transform_output, class_names, class_bias)
-    model.save(export_dir, save_format="tf", signatures=signatures)
+    # Without the optimizer's state (Adam's two slots per weight: 2x the weights again),
+    # which serving never reads; the signatures are the same.
+    model.save(export_dir, save_format="tf", signatures=signatures, include_optimizer=False)
     write_warmup_requests(export_dir)
 
 
