@@ -143,7 +143,7 @@ def class_names(config: PipelineConfig) -> Tuple[str, ...]:
 
 
 def eval_config(config: PipelineConfig) -> tfma_config.EvalConfig:
-    """TFMA config: accuracy, per-class recall and the confusion matrix on mapped labels.
+    """TFMA config: accuracy, example count and the confusion matrix on mapped labels.
 
     The model's ``transform_features`` signature gives TFMA the mapped label;
     the ``from_examples`` signature gives the probabilities.
@@ -156,7 +156,6 @@ def eval_config(config: PipelineConfig) -> tfma_config.EvalConfig:
         accuracy_threshold.change_threshold.CopyFrom(tfma_config.GenericChangeThreshold(
             direction=tfma_config.MetricDirection.HIGHER_IS_BETTER,
             absolute={"value": -rules.max_accuracy_drop - 1e-10}))
-    num_classes = len(class_names(config))
     return tfma_config.EvalConfig(
         model_specs=[tfma_config.ModelSpec(
             # Read through its signatures: TFMA then loads the SavedModel as it is, instead of
@@ -173,15 +172,11 @@ def eval_config(config: PipelineConfig) -> tfma_config.EvalConfig:
                                   config=f'{{"name": "{parameterized.ACCURACY_METRIC}"}}',
                                   threshold=accuracy_threshold),
                 tfma_config.MetricConfig(class_name="ExampleCount"),
+                # Per-class recall and precision are read off this matrix
+                # (results.matrix_recall): TFMA's binarized classId:N topK:1 recall is not
+                # recall (100% for every class of a model that predicts one).
                 tfma_config.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
             ]),
-            tfma_config.MetricsSpec(
-                # top_k 1: a class counts as predicted when it has the highest probability,
-                # as in the confusion matrix (not when its probability passes 0.5).
-                metrics=[tfma_config.MetricConfig(class_name="Recall", config='{"top_k": 1}'),
-                         tfma_config.MetricConfig(class_name="Precision", config='{"top_k": 1}')],
-                binarize=tfma_config.BinarizationOptions(
-                    class_ids={"values": list(range(num_classes))})),
         ])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import tensorflow as tf
 from ml_metadata.metadata_store import metadata_store
@@ -26,8 +26,9 @@ class RunSummary:
     components: Dict[str, str]  # node id -> COMPLETE / CACHED / FAILED ...
     accuracy: Optional[float] = None
     example_count: Optional[int] = None
-    recall: Dict[str, float] = dataclasses.field(default_factory=dict)
-    precision: Dict[str, float] = dataclasses.field(default_factory=dict)
+    # Per class, from the confusion matrix (None: no test image of it / never predicted).
+    recall: Dict[str, Optional[float]] = dataclasses.field(default_factory=dict)
+    precision: Dict[str, Optional[float]] = dataclasses.field(default_factory=dict)
     confusion_matrix: List[List[int]] = dataclasses.field(default_factory=list)
     blessed: Optional[bool] = None
     pushed: Optional[bool] = None
@@ -107,7 +108,8 @@ def node_outputs(metadata_path: str, pipeline_name: str
 
 
 def read_evaluation(summary: RunSummary, evaluation_uri: str) -> RunSummary:
-    """Fills in accuracy, recall, precision and confusion matrix from an Evaluator output."""
+    """Fills in accuracy, confusion matrix, and the recall and precision it gives, from an
+    Evaluator output."""
     _fill_metrics(summary, evaluation_uri)
     return summary
 
@@ -169,6 +171,8 @@ def _fill_metrics(summary: RunSummary, evaluation_uri: str) -> None:
         matrix = plots.get("", {}).get("", {}).get("multiClassConfusionMatrixAtThresholds")
         if matrix:
             summary.confusion_matrix = _confusion_matrix(matrix, len(summary.class_names))
+            summary.recall = matrix_recall(summary.confusion_matrix, summary.class_names)
+            summary.precision = matrix_precision(summary.confusion_matrix, summary.class_names)
 
 
 def _take_metrics(summary: RunSummary, sub_key: str, values: dict) -> None:
@@ -180,16 +184,26 @@ def _take_metrics(summary: RunSummary, sub_key: str, values: dict) -> None:
         summary.accuracy = value("accuracy")
         count = value("example_count")
         summary.example_count = int(count) if count is not None else None
-        return
-    if sub_key.startswith("classId:"):  # "classId:2", or "classId:2 topK:1"
-        class_id = int(sub_key.split()[0].split(":")[1])
-        if not 0 <= class_id < len(summary.class_names):
-            return
-        name = summary.class_names[class_id]
-        if value("recall") is not None:
-            summary.recall[name] = value("recall")
-        if value("precision") is not None:
-            summary.precision[name] = value("precision")
+
+
+def matrix_recall(matrix: Sequence[Sequence[int]], class_names: Sequence[str]
+                  ) -> Dict[str, Optional[float]]:
+    """Per-class recall: the confusion matrix's diagonal over its row sums (true classes).
+
+    The one source of the per-class figures: TFMA's binarized ``classId:N topK:1``
+    recall is not recall (it said 100% for every class of a model that predicts
+    one). None for a class without test images.
+    """
+    return {name: (row[index] / sum(row) if sum(row) else None)
+            for index, (name, row) in enumerate(zip(class_names, matrix))}
+
+
+def matrix_precision(matrix: Sequence[Sequence[int]], class_names: Sequence[str]
+                     ) -> Dict[str, Optional[float]]:
+    """Per-class precision: the diagonal over the column sums; None for a class never predicted."""
+    columns = [list(column) for column in zip(*matrix)]
+    return {name: (column[index] / sum(column) if sum(column) else None)
+            for index, (name, column) in enumerate(zip(class_names, columns))}
 
 
 def _confusion_matrix(matrix: dict, size: int) -> List[List[int]]:

@@ -215,18 +215,15 @@ def splits_text(record: RunRecord) -> str:
 
 def top1_recall(summary: results.RunSummary,
                 class_names: Sequence[str]) -> Dict[str, Optional[float]]:
-    """Per-class recall from the confusion matrix: its diagonal over its row sums.
+    """Per-class recall from the confusion matrix (:func:`results.matrix_recall`).
 
-    The same top-1 numbers as the confusion matrix image. (TFMA's binarized
-    Recall disagreed with its own confusion matrix for saturated, one-hot
-    probabilities, e.g. ResNet50 without weights.) TFMA's recall when the run
-    has no matrix.
+    The same top-1 numbers as the confusion matrix image and the run summary;
+    the summary's recall when the run has no matrix.
     """
     matrix = summary.confusion_matrix
     if not matrix or len(matrix) != len(class_names):
         return {name: summary.recall.get(name) for name in class_names}
-    return {name: (row[index] / sum(row) if sum(row) else None)
-            for index, (name, row) in enumerate(zip(class_names, matrix))}
+    return results.matrix_recall(matrix, class_names)
 
 
 def balanced_accuracy(recall: Mapping[str, Optional[float]]) -> Optional[float]:
