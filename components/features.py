@@ -39,6 +39,8 @@ TRANSFORM_SIGNATURE = "transform_features"
 # Encoded image bytes -> the image as the model sees it (failure analysis: ``imagepipe evaluate``).
 NORMALIZED_SIGNATURE = "normalized_images"
 NORMALIZED_OUTPUT = "normalized_image"
+# No input -> the model's class names in class id order (``imagepipe evaluate`` reads them).
+CLASS_NAMES_SIGNATURE = "class_names"
 SERVING_INPUT_KEY = "image_bytes"
 
 # Outputs of the serving signatures.

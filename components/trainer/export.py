@@ -7,7 +7,9 @@
 * ``transform_features``: serialized tf.Examples -> transformed features
   (TFMA takes the mapped label from it);
 * ``normalized_images``: encoded image bytes -> the normalized image the
-  model classifies (``imagepipe evaluate`` shows it beside the photo).
+  model classifies (``imagepipe evaluate`` shows it beside the photo);
+* ``class_names``: no input -> the class names in class id order (what
+  ``imagepipe evaluate`` compares the folders with).
 
 Beside the model, ``assets.extra/tf_serving_warmup_requests`` holds a few
 ``serving_default`` requests that TensorFlow Serving (and ``imagepipe serve``)
@@ -52,7 +54,7 @@ def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOut
                      class_names: Sequence[str],
                      class_bias: Optional[Sequence[float]] = None
                      ) -> Dict[str, tf.types.experimental.ConcreteFunction]:
-    """Builds the four serving signatures of ``model``.
+    """Builds the five serving signatures of ``model``.
 
     The transform layer is attached to the model so that it is tracked and
     saved with it.
@@ -82,6 +84,10 @@ def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOut
         transformed = model.tft_layer({features.IMAGE_KEY: tf.reshape(image_bytes, [-1, 1])})
         return {features.NORMALIZED_OUTPUT: transformed[IMAGE_XF]}
 
+    @tf.function(input_signature=[])
+    def names():
+        return {features.CLASS_NAMES_OUTPUT: tf.constant(list(class_names))}
+
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def serve_examples(examples):
         parsed = tf.io.parse_example(examples, image_spec)
@@ -99,13 +105,14 @@ def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOut
         features.FROM_EXAMPLES_SIGNATURE: serve_examples.get_concrete_function(),
         features.TRANSFORM_SIGNATURE: transform_features.get_concrete_function(),
         features.NORMALIZED_SIGNATURE: normalized_images.get_concrete_function(),
+        features.CLASS_NAMES_SIGNATURE: names.get_concrete_function(),
     }
 
 
 def export_model(model: keras.Model, tf_transform_output: tft.TFTransformOutput,
                  class_names: Sequence[str], export_dir: str,
                  class_bias: Optional[Sequence[float]] = None) -> None:
-    """Saves ``model`` as a SavedModel with the four imagepipe signatures.
+    """Saves ``model`` as a SavedModel with the five imagepipe signatures.
 
     ``class_bias``, when given, is added to the logits of every predicting
     signature (see :func:`build_signatures`).

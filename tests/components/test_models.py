@@ -46,7 +46,10 @@ def test_model_builds_trains_exports_and_reloads(name, transform_output, tmp_pat
     assert set(loaded.signatures) == {features.SERVING_SIGNATURE,
                                       features.FROM_EXAMPLES_SIGNATURE,
                                       features.TRANSFORM_SIGNATURE,
-                                      features.NORMALIZED_SIGNATURE}
+                                      features.NORMALIZED_SIGNATURE,
+                                      features.CLASS_NAMES_SIGNATURE}
+    names = loaded.signatures[features.CLASS_NAMES_SIGNATURE]()[features.CLASS_NAMES_OUTPUT]
+    assert [name.decode() for name in names.numpy()] == list(features.SUPER_CLASS_NAMES)
     examples = [ingest.make_example(im, int(lb), f"id{i}").SerializeToString()
                 for i, (im, lb) in enumerate(zip(images[keep], labels[keep]))]
     transformed = loaded.signatures[features.TRANSFORM_SIGNATURE](examples=tf.constant(examples))
