@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List
+from typing import List, Sequence
 
 from imagepipe.components.reports import percent as _percent
 from imagepipe.pipeline.results import RunSummary
@@ -28,13 +28,7 @@ def format_summary(summary: RunSummary, elapsed_seconds: float) -> str:
             f"{name} {_percent(summary.recall.get(name))}" for name in names))
     if summary.confusion_matrix:
         lines.append("  confusion matrix (rows: true class, columns: predicted):")
-        width = max(8, *(len(str(v)) + 2 for row in summary.confusion_matrix for v in row),
-                    *(len(name) + 2 for name in names))
-        label = max(8, *(len(name) + 1 for name in names))
-        header = "".join(f"{name:>{width}}" for name in names)
-        lines.append(f"    {'':{label}s}{header}")
-        for name, row in zip(names, summary.confusion_matrix):
-            lines.append(f"    {name:{label}s}" + "".join(f"{v:>{width}}" for v in row))
+        lines.extend(confusion_matrix_lines(names, summary.confusion_matrix))
     if summary.pushed:
         lines.append(f"  blessed and pushed to {summary.pushed_destination}")
     elif summary.blessed is False:
@@ -46,3 +40,21 @@ def format_summary(summary: RunSummary, elapsed_seconds: float) -> str:
     if reused:
         lines.append(f"  reused from cache: {', '.join(reused)}")
     return "\n".join(lines)
+
+
+def confusion_matrix_lines(names: Sequence[str], matrix: Sequence[Sequence[int]],
+                           indent: str = "    ") -> List[str]:
+    """A confusion matrix as text: a header of class names, then one row per true class.
+
+    Args:
+      names: the class names, in class id order.
+      matrix: counts, rows: true class, columns: predicted.
+      indent: put before every line.
+    """
+    width = max(8, *(len(str(v)) + 2 for row in matrix for v in row),
+                *(len(name) + 2 for name in names))
+    label = max(8, *(len(name) + 1 for name in names))
+    lines = [f"{indent}{'':{label}s}" + "".join(f"{name:>{width}}" for name in names)]
+    for name, row in zip(names, matrix):
+        lines.append(f"{indent}{name:{label}s}" + "".join(f"{v:>{width}}" for v in row))
+    return lines

@@ -199,8 +199,12 @@ def training_curves(history: Sequence[Mapping[str, float]], title: str) -> bytes
 
 
 def confusion_matrix(matrix: Sequence[Sequence[int]], class_names: Sequence[str],
-                     title: str) -> bytes:
-    """A confusion matrix: rows true classes, columns predicted, counts in the cells."""
+                     title: str, title_size: Optional[float] = None) -> bytes:
+    """A confusion matrix: rows true classes, columns predicted, counts in the cells.
+
+    ``title_size``: the title's font size (None: matplotlib's), smaller for a
+    title of several lines.
+    """
     plt = _pyplot()
     size = max(3.2, 0.9 * len(class_names) + 1.5)
     figure, ax = plt.subplots(figsize=(size, size * 0.85), dpi=100)
@@ -214,7 +218,7 @@ def confusion_matrix(matrix: Sequence[Sequence[int]], class_names: Sequence[str]
     ax.set_yticks(range(len(class_names)), class_names)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title(title)
+    ax.set_title(title, fontsize=title_size)
     return _png(figure)
 
 
