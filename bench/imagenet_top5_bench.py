@@ -1,7 +1,7 @@
-"""Benchmark: are EfficientNet-Lite0's converted ImageNet weights right? Top-5 on real photos.
+"""Benchmark: are EfficientNet-Lite's converted ImageNet weights right? Top-5 on real photos.
 
 Runs the converted 1000-class ImageNet classifier on every photo of the given
-folders (centre crop, 224 px) and prints, per sub-folder and in all, the share
+folders (centre crop at the variant's native side: Lite0 224 px, Lite2 260 px) and prints, per sub-folder and in all, the share
 of photos with a garment, footwear or headwear class among the five best
 ImageNet classes, and the most frequent top-1 classes. A correct conversion
 names garments for almost every clothing photo; a scrambled one (weights read
@@ -10,7 +10,8 @@ figure for the weights read as if contiguous (the classic conversion bug), so
 the check shows it can fail.
 
     python bench/imagenet_top5_bench.py ../shared/photos/clothing/train \
-        ../shared/photos/clothing/validation [--weights FILE] [--limit N]
+        ../shared/photos/clothing/validation [--model efficientnet_lite2] [--weights FILE] \
+        [--limit N]
 """
 
 from __future__ import annotations
@@ -69,19 +70,31 @@ def main(argv=None) -> int:
     parser.add_argument("folders", nargs="+", help="photo folders with class sub-folders")
     parser.add_argument("--weights", default="imagenet", help="imagenet or a state dict file")
     parser.add_argument("--limit", type=int, default=0, help="about N photos per folder")
+    parser.add_argument("--model", default="efficientnet_lite0",
+                        choices=("efficientnet_lite0", "efficientnet_lite2"),
+                        help="the EfficientNet-Lite variant, run at its native input side")
     args = parser.parse_args(argv)
-    from imagepipe.components.models import efficientnet, efficientnet_weights, imagenet_check  # pylint: disable=g-import-not-at-top
-    path = efficientnet.weights_file(args.weights)
+    from imagepipe.components.models import efficientnet, efficientnet_lite, efficientnet_weights, imagenet_check  # pylint: disable=g-import-not-at-top
+    variant = efficientnet_lite.VARIANTS[args.model]
+    path = efficientnet.weights_file(args.weights, variant)
     paths = _photos(args.folders, args.limit)
+    size = variant.native_size
+
+    def classifier():
+        return imagenet_check.classifier(path, size, variant)
+
+    def top5(model):
+        return imagenet_check.top5(model, paths, size=size)
+
     start = time.perf_counter()
-    model = imagenet_check.classifier(path)
-    _report("converted weights (strides kept)", imagenet_check.top5(model, paths),
+    model = classifier()
+    _report(f"{variant.name}: converted weights (strides kept)", top5(model),
             time.perf_counter() - start)
     scrambled = _contiguous_state(path)
     efficientnet_weights.read_state = lambda _: scrambled  # the bug, for comparison only
     start = time.perf_counter()
     _report("same file read as contiguous (strides ignored)",
-            imagenet_check.top5(imagenet_check.classifier(path), paths),
+            top5(classifier()),
             time.perf_counter() - start)
     return 0
 

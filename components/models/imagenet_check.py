@@ -68,16 +68,17 @@ def garment_indices() -> Dict[int, str]:
             if s in GARMENT_CLASSES}
 
 
-def classifier(weights_path: str, size: int = lite.NATIVE_SIZE) -> keras.Model:
-    """EfficientNet-Lite0's 1000-class ImageNet classifier on [0, 1] RGB images."""
-    base = lite.lite0_base(size)
+def classifier(weights_path: str, size: int = lite.LITE0.native_size,
+               variant: lite.Variant = lite.LITE0) -> keras.Model:
+    """An EfficientNet-Lite 1000-class ImageNet classifier on [0, 1] RGB images."""
+    base = lite.lite_base(size, variant)
     model = lite.imagenet_classifier(base)
     efficientnet_weights.load_into(model, weights_path)
     inputs = keras.Input(shape=(size, size, 3))
     return keras.Model(inputs, model(lite.LitePreprocess()(inputs)))
 
 
-def centre_crop(path: str, size: int = lite.NATIVE_SIZE) -> np.ndarray:
+def centre_crop(path: str, size: int = lite.LITE0.native_size) -> np.ndarray:
     """A photo's centre square at ``size`` x ``size``, RGB in [0, 1]."""
     with Image.open(path) as image:
         image = image.convert("RGB")
@@ -98,7 +99,7 @@ class PhotoTop5:
 
 
 def top5(model: keras.Model, paths: Iterable[str], batch_size: int = 32,
-         size: int = lite.NATIVE_SIZE) -> List[PhotoTop5]:
+         size: int = lite.LITE0.native_size) -> List[PhotoTop5]:
     """Runs the classifier on photos (centre crop) and names each one's five best classes."""
     synsets, garments = imagenet_synsets(), garment_indices()
     paths = list(paths)

