@@ -55,11 +55,17 @@ CLASS_MAP_KEY = "class_map"  # JSON [[class, [folder, ...]], ...], in class id o
 SPLIT_SEED_KEY = "split_seed"
 MAX_PIXELS_KEY = "max_pixels"
 MAX_SIDE_KEY = "max_side"
+MAX_FILE_BYTES_KEY = "max_file_bytes"
+IMAGE_SIZE_KEY = "image_size"
+FOLLOW_LINKS_KEY = "follow_links"
 _EXTRA_PARAMETERS = {
     CLASS_MAP_KEY: ExecutionParameter(type=str),
     SPLIT_SEED_KEY: ExecutionParameter(type=int),
     MAX_PIXELS_KEY: ExecutionParameter(type=int),
     MAX_SIDE_KEY: ExecutionParameter(type=int),
+    MAX_FILE_BYTES_KEY: ExecutionParameter(type=int),
+    IMAGE_SIZE_KEY: ExecutionParameter(type=int),
+    FOLLOW_LINKS_KEY: ExecutionParameter(type=int),  # 0 or 1
 }
 _CHUNK = 16  # photos per Beam element, normalised in parallel threads
 
@@ -101,14 +107,17 @@ def build_example(root: str, photo: photo_folder.Photo, class_id: int, max_side:
       ChangedFileError: the file's content is not what the scan saw.
     """
     location = _location(root, photo)
+    changed = ChangedFileError(f"{location} changed while it was being ingested; rerun the "
+                               f"pipeline")
     try:
-        original = photo_folder.read_file(location)
+        original = photo_folder.read_file(location, photo.size_bytes)
+    except photo_folder.FileTooLarge:  # it grew: read no further than its scanned size
+        raise changed from None
     except Exception as error:  # pylint: disable=broad-except
         raise ChangedFileError(f"{location}: could be read during the scan but not now "
                                f"({error}); rerun the pipeline") from None
     if photo_folder.content_hash(original) != photo.content_hash:
-        raise ChangedFileError(f"{location} changed while it was being ingested; rerun the "
-                               f"pipeline")
+        raise changed
     normalised = images.stored_copy(original, max_side=max_side, max_pixels=max_pixels)
     return make_example(photo, class_id, original, normalised)
 
@@ -126,9 +135,9 @@ def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
 
 
 def plan(root: str, class_map: class_map_lib.ClassMap, splits: Sequence[Tuple[str, int]],
-         seed: int, max_pixels: int
+         seed: int, max_pixels: int, limits: photo_folder.ScanLimits = photo_folder.ScanLimits()
          ) -> Tuple[photo_folder.FolderScan, Dict[str, str], reports.FolderIngestReport]:
-    """Scans the folder and assigns splits; the report says what was done.
+    """Scans the folder (within ``limits``) and assigns splits; the report says what was done.
 
     Returns:
       (scan, photo path -> split, report).
@@ -137,7 +146,7 @@ def plan(root: str, class_map: class_map_lib.ClassMap, splits: Sequence[Tuple[st
       photo_folder.FolderError: a class has no usable image, or too few for
         every split; the message names the class and the skipped files.
     """
-    folder_scan = photo_folder.scan(root, class_map, max_pixels=max_pixels)
+    folder_scan = photo_folder.scan(root, class_map, max_pixels=max_pixels, limits=limits)
     split_names = [name for name, _ in splits]
     found = photo_folder.problems(folder_scan, split_names)
     if found:
@@ -170,7 +179,8 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
         max_pixels = int(exec_properties[MAX_PIXELS_KEY])
         max_side = int(exec_properties[MAX_SIDE_KEY])
         folder_scan, assignment, self._report = plan(
-            root, class_map, splits, int(exec_properties[SPLIT_SEED_KEY]), max_pixels)
+            root, class_map, splits, int(exec_properties[SPLIT_SEED_KEY]), max_pixels,
+            scan_limits(exec_properties))
         logging.info("Photo folder %s: %d entries seen, %d ingested, %d skipped %s", root,
                      folder_scan.seen, len(folder_scan.photos), len(folder_scan.skipped),
                      folder_scan.skipped_by_reason())
@@ -192,6 +202,15 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
         super().Do(input_dict, output_dict, exec_properties)
         examples = ingest.write_report(output_dict, self._report)
         examples.set_int_custom_property("num_skipped", self._report.skipped)
+
+
+def scan_limits(exec_properties: Mapping[str, Any]) -> photo_folder.ScanLimits:
+    """The scan's limits from the component's execution properties."""
+    return photo_folder.ScanLimits(
+        max_file_bytes=int(exec_properties[MAX_FILE_BYTES_KEY]),
+        image_size=int(exec_properties[IMAGE_SIZE_KEY]),
+        max_side=int(exec_properties[MAX_SIDE_KEY]),
+        follow_links=bool(int(exec_properties[FOLLOW_LINKS_KEY])))
 
 
 class FolderInputProcessor(input_processor.FileBasedInputProcessor):
@@ -237,7 +256,9 @@ class FolderExampleGen(example_gen_component.FileBasedExampleGen):
     def __init__(self, input_base: str, class_map: class_map_lib.ClassMap,
                  split_ratios: Mapping[str, int], split_seed: int,
                  max_pixels: int = images.DEFAULT_MAX_PIXELS,
-                 max_side: int = images.DEFAULT_MAX_SIDE):
+                 max_side: int = images.DEFAULT_MAX_SIDE,
+                 limits: photo_folder.ScanLimits = photo_folder.ScanLimits(
+                     image_size=features.PHOTO_IMAGE_SIZE)):
         """Creates the component.
 
         Args:
@@ -247,6 +268,9 @@ class FolderExampleGen(example_gen_component.FileBasedExampleGen):
           split_seed: seed of the stratified split.
           max_pixels: images with more pixels are skipped as decompression bombs.
           max_side: longer side of the normalised copy that Transform decodes.
+          limits: file size cap, model input size (images too thin for it are
+            skipped) and whether links leading outside the folder are followed;
+            its ``max_side`` is ``max_side``'s.
         """
         input_config = example_gen_pb2.Input(splits=[
             example_gen_pb2.Input.Split(name="folder", pattern="*")])
@@ -258,5 +282,6 @@ class FolderExampleGen(example_gen_component.FileBasedExampleGen):
             output_file_format=example_gen_pb2.FORMAT_TFRECORDS_GZIP,
             class_map=class_map_lib.to_json(class_map_lib.validate(tuple(class_map))),
             split_seed=split_seed, max_pixels=max_pixels, max_side=max_side,
-            examples=examples)
+            max_file_bytes=limits.max_file_bytes, image_size=limits.image_size,
+            follow_links=int(limits.follow_links), examples=examples)
         super(example_gen_component.FileBasedExampleGen, self).__init__(spec=spec)

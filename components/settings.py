@@ -28,6 +28,7 @@ from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple, Type
 
 from imagepipe.components.features import PHOTO_IMAGE_SIZE
 from imagepipe.data import class_map as class_map_lib
+from imagepipe.data.folder_walk import DEFAULT_MAX_FILE_MB
 from imagepipe.data.images import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE
 
 # ---------------------------------------------------------------- spelled once
@@ -574,6 +575,10 @@ class FolderSettings(DataSettings):
             "(default: one class per sub-folder)", metavar="FILE", parse=_load_class_map)
     max_pixels: int = setting(DEFAULT_MAX_PIXELS, "images with more pixels are skipped as "
                                                   "decompression bombs", minimum=1)
+    max_file_mb: int = setting(DEFAULT_MAX_FILE_MB, "files larger than this many MiB are skipped "
+                                                    "unread", metavar="MIB", minimum=1)
+    follow_links: bool = setting(False, "follow symbolic links that lead outside the photo "
+                                        "folder (skipped by default)")
     max_side: int = setting(DEFAULT_MAX_SIDE, "longer side of the normalised copy stored for "
                                               "Transform", cli=False)
     image_size: int = setting(PHOTO_IMAGE_SIZE, "model input side in pixels (photos become "

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -105,11 +105,6 @@ def _signature(data: bytes, signatures) -> Optional[str]:
     return None
 
 
-def _preview(data: bytes, length: int = 16) -> str:
-    """The first bytes of ``data``, printable, for messages."""
-    return repr(data[:length].decode("latin-1")) + ("..." if len(data) > length else "")
-
-
 # Our own limit (``max_pixels``, the CLI's ``--max-pixels``) replaces Pillow's global one,
 # whose refusals quoted Pillow's number, not the limit the user set.
 Image.MAX_IMAGE_PIXELS = None
@@ -143,8 +138,9 @@ def open_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image
         if foreign:
             raise BadImage(UNSUPPORTED_FORMAT, f"{foreign} is not supported; convert it to "
                                                f"JPEG or PNG") from None
-        raise BadImage(NOT_AN_IMAGE, f"content is not a recognised image (starts with "
-                                     f"{_preview(data)})") from None
+        # The file's bytes are never quoted: reports must not carry what a file holds.
+        raise BadImage(NOT_AN_IMAGE, f"content is not a recognised image ({len(data):,} "
+                                     f"bytes, no image signature)") from None
     if image.format not in SUPPORTED_FORMATS:
         raise BadImage(UNSUPPORTED_FORMAT, f"{image.format} is not supported (supported: "
                                            f"{', '.join(SUPPORTED_FORMAT_NAMES)})")
@@ -259,6 +255,21 @@ def _fit(size, max_side: int):
     if scale >= 1.0:
         return size
     return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def fitted_size(width: int, height: int, max_side: int, image_size: int) -> Tuple[int, int]:
+    """The size a width x height image takes inside the square model input, whole (padded).
+
+    The stored copy's longer side is first reduced to ``max_side`` (rounded, as
+    :func:`normalise`), then Transform's ``tf.image.resize_with_pad`` scales it
+    to fit ``image_size`` (in float32, floored, as TensorFlow does). A side of 0
+    means no model input can be made from the image.
+    """
+    stored_width, stored_height = _fit((width, height), max_side)
+    ratio = max(np.float32(stored_width) / np.float32(image_size),
+                np.float32(stored_height) / np.float32(image_size))
+    return (int(np.floor(np.float32(stored_width) / ratio)),
+            int(np.floor(np.float32(stored_height) / ratio)))
 
 
 def normalise(data: bytes, max_side: Optional[int] = DEFAULT_MAX_SIDE,

@@ -14,6 +14,7 @@ reason                      what it means
 ``invalid_name``            the name is not valid UTF-8
 ``broken_symlink``          a symbolic link whose target is missing
 ``symlink_loop``            a symbolic link that points back into itself
+``outside_folder``          a symbolic link leading outside the folder
 ``not_a_file``              a FIFO, socket or device
 ``unreadable``              the file or folder cannot be read
 ``outside_class_folder``    a file directly in the root, not in a class folder
@@ -22,6 +23,8 @@ reason                      what it means
 ``not_an_image``            content is not a recognised image
 ``unsupported_format``      an image, but not JPEG/PNG/BMP/GIF/WebP/TIFF
 ``decompression_bomb``      more pixels than the configured limit
+``too_thin``                a side of 0 pixels once fitted into the model input
+``too_large``               a file over the size limit, not read
 ``truncated`` / ``corrupt`` the image data cannot be decoded completely
 ``conflicting_duplicate``   the same content under two classes: every copy
 ``duplicate``               the same content again in the same class
@@ -36,9 +39,9 @@ deterministically: within a class, photos are ordered by a seeded hash of
 their content (renaming or moving files changes nothing) and cut in the
 split proportions with at least one photo per split.
 
-Local folders are walked with ``os`` (which sees symbolic links); ``gs://``
-and other remote folders with ``tf.io.gfile``. Nothing here needs TensorFlow
-for a local folder.
+Walking and reading (:mod:`imagepipe.data.folder_walk`) never leave the folder
+unless told (``ScanLimits.follow_links``) and never read more than the size
+limit; reports name files, never quote their content.
 """
 
 from __future__ import annotations
@@ -46,24 +49,22 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import dataclasses
-import errno
 import hashlib
 import math
 import os
-import stat as stat_lib
-from typing import (Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union)
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import class_map as class_map_lib
 from . import images
+# Walking and reading live in folder_walk; callers know these names from here too.
+from .folder_walk import (BROKEN_SYMLINK, HIDDEN, INVALID_NAME, NOT_A_FILE,  # noqa: F401
+                          OUTSIDE_FOLDER, SYMLINK_LOOP, TOO_LARGE, UNREADABLE, Candidate,
+                          FileTooLarge, ScanLimits, Skipped, display_path, is_hidden, is_remote,
+                          read_candidate, read_file, valid_utf8, walk)
 
-HIDDEN = "hidden"
-INVALID_NAME = "invalid_name"
-BROKEN_SYMLINK = "broken_symlink"
-SYMLINK_LOOP = "symlink_loop"
-NOT_A_FILE = "not_a_file"
-UNREADABLE = "unreadable"
 OUTSIDE_CLASS_FOLDER = "outside_class_folder"
 LEFT_OUT = "left_out"
+TOO_THIN = "too_thin"
 CONFLICTING_DUPLICATE = "conflicting_duplicate"
 DUPLICATE = "duplicate"
 
@@ -75,9 +76,12 @@ REASONS: Mapping[str, str] = collections.OrderedDict([
     (images.NOT_AN_IMAGE, "not an image"),
     (images.UNSUPPORTED_FORMAT, "unsupported format"),
     (images.DECOMPRESSION_BOMB, "decompression bomb"),
+    (TOO_THIN, "too thin for a model input"),
+    (TOO_LARGE, "file over the size limit"),
     (UNREADABLE, "unreadable"),
     (BROKEN_SYMLINK, "broken symbolic link"),
     (SYMLINK_LOOP, "symbolic link loop"),
+    (OUTSIDE_FOLDER, "symbolic link leading outside the folder"),
     (NOT_A_FILE, "not a regular file"),
     (HIDDEN, "hidden or system file"),
     (INVALID_NAME, "name not valid UTF-8"),
@@ -89,32 +93,13 @@ REASONS: Mapping[str, str] = collections.OrderedDict([
 
 # Reasons decided from the listing alone, without reading the file.
 LISTING_REASONS = (HIDDEN, INVALID_NAME, BROKEN_SYMLINK, SYMLINK_LOOP, NOT_A_FILE,
-                   OUTSIDE_CLASS_FOLDER, LEFT_OUT)
-
-_SYSTEM_NAMES = frozenset(name.lower() for name in (
-    "Thumbs.db", "ehthumbs.db", "ehthumbs_vista.db", "desktop.ini", "Icon\r", "__MACOSX",
-    "$RECYCLE.BIN", "System Volume Information", "@eaDir", "lost+found"))
+                   OUTSIDE_FOLDER, OUTSIDE_CLASS_FOLDER, LEFT_OUT)
 
 
 class FolderError(ValueError):
     """The folder cannot become a data set (no usable image in a class, a split
     missing a class, no folder at all); the message says what to do."""
 
-
-@dataclasses.dataclass(frozen=True)
-class Skipped:
-    """An entry that was not ingested.
-
-    Attributes:
-      path: relative to the root, ``/``-separated, printable (bytes that are
-        not UTF-8 shown as ``\\xNN``); folders end with ``/``.
-      reason: one of ``REASONS``.
-      detail: what exactly was wrong.
-    """
-
-    path: str
-    reason: str
-    detail: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,6 +140,7 @@ class FolderScan:
       class_map: the class map used (the default one when no file was given).
       default_class_map: True when each sub-folder is its own class.
       max_pixels: the decompression-bomb limit used.
+      limits: the other limits used.
       photos: accepted photos, sorted by path.
       skipped: skipped entries, sorted by path.
       missing_folders: folders named by the class map that do not exist.
@@ -167,6 +153,7 @@ class FolderScan:
     photos: List[Photo]
     skipped: List[Skipped]
     missing_folders: Tuple[str, ...] = ()
+    limits: ScanLimits = ScanLimits()
 
     @property
     def seen(self) -> int:
@@ -188,151 +175,9 @@ class FolderScan:
         return {reason: counts[reason] for reason in REASONS if counts[reason]}
 
 
-# ---------------------------------------------------------------- walking
-
-
-@dataclasses.dataclass(frozen=True)
-class _Candidate:
-    parts: Tuple[str, ...]  # relative path components
-    location: str  # absolute path or URL
-    size: int
-    mtime_ns: int
-
-
-def _valid_utf8(name: str) -> bool:
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:  # undecodable bytes arrive as lone surrogates
-        return False
-    return True
-
-
-def _printable(name: str) -> str:
-    if _valid_utf8(name):
-        return name
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
-
-
-def display_path(parts: Sequence[str], folder: bool = False) -> str:
-    """The printable relative path of ``parts``; folders end with ``/``."""
-    return "/".join(_printable(p) for p in parts) + ("/" if folder else "")
-
-
-def is_hidden(name: str) -> bool:
-    """True for hidden and system files: dot files, ``Thumbs.db``, ``desktop.ini``, ..."""
-    return name.startswith(".") or name.startswith("~$") or name.lower() in _SYSTEM_NAMES
-
-
-def _name_problem(name: str, parts: Tuple[str, ...], is_dir: bool) -> Optional[Skipped]:
-    what = "folder" if is_dir else "file"
-    if not _valid_utf8(name):
-        detail = f"{what} name is not valid UTF-8; rename it"
-        if is_dir:
-            detail += " (its contents were not read)"
-        return Skipped(display_path(parts, is_dir), INVALID_NAME, detail)
-    if is_hidden(name):
-        detail = f"hidden or system {what}" + (", not searched" if is_dir else "")
-        return Skipped(display_path(parts, is_dir), HIDDEN, detail)
-    return None
-
-
-Walked = Union[_Candidate, Skipped]
-
-
-def _walk_local(root: str) -> Iterator[Walked]:
-    """Walks a local folder, following symbolic links, detecting loops."""
-    root_stat = os.stat(root)
-
-    def walk(path: str, parts: Tuple[str, ...], ancestors: frozenset) -> Iterator[Walked]:
-        try:
-            names = sorted(os.listdir(path))
-        except OSError as error:
-            yield Skipped(display_path(parts, True), UNREADABLE,
-                          f"folder cannot be listed ({error.strerror or error})")
-            return
-        for name in names:
-            child, child_parts = os.path.join(path, name), parts + (name,)
-            yield from visit(child, child_parts, ancestors)
-
-    def visit(child: str, parts: Tuple[str, ...], ancestors: frozenset) -> Iterator[Walked]:
-        try:
-            link = stat_lib.S_ISLNK(os.lstat(child).st_mode)
-            info, problem = os.stat(child), None
-        except OSError as error:
-            info, problem = None, error
-        is_dir = info is not None and stat_lib.S_ISDIR(info.st_mode)
-        named = _name_problem(parts[-1], parts, is_dir)
-        if named:
-            yield named
-        elif problem is not None:
-            yield _stat_problem(parts, problem, link)
-        elif is_dir:
-            key = (info.st_dev, info.st_ino)
-            if key in ancestors:
-                yield Skipped(display_path(parts, True), SYMLINK_LOOP,
-                              f"links back to {os.path.realpath(child)}, a folder above it")
-            else:
-                yield from walk(child, parts, ancestors | {key})
-        elif not stat_lib.S_ISREG(info.st_mode):
-            yield Skipped(display_path(parts), NOT_A_FILE,
-                          "not a regular file (a FIFO, socket or device)")
-        else:
-            yield _Candidate(parts, child, info.st_size, info.st_mtime_ns)
-
-    yield from walk(root, (), frozenset({(root_stat.st_dev, root_stat.st_ino)}))
-
-
-def _stat_problem(parts: Tuple[str, ...], error: OSError, link: bool) -> Skipped:
-    if error.errno == errno.ELOOP:
-        return Skipped(display_path(parts), SYMLINK_LOOP, "symbolic link loop")
-    if link and error.errno in (errno.ENOENT, errno.ENOTDIR):
-        return Skipped(display_path(parts), BROKEN_SYMLINK,
-                       "symbolic link to a missing target")
-    return Skipped(display_path(parts), UNREADABLE, f"cannot be read ({error.strerror or error})")
-
-
-def _walk_remote(root: str) -> Iterator[Walked]:
-    """Walks a ``gs://`` (or other tf.io.gfile) folder; there are no links there."""
-    import tensorflow as tf  # pylint: disable=g-import-not-at-top
-
-    def walk(path: str, parts: Tuple[str, ...]) -> Iterator[Walked]:
-        try:
-            names = sorted(tf.io.gfile.listdir(path))
-        except Exception as error:  # pylint: disable=broad-except  (gfile error kinds)
-            yield Skipped(display_path(parts, True), UNREADABLE, f"folder cannot be listed "
-                                                                 f"({error})")
-            return
-        for name in names:
-            child = path.rstrip("/") + "/" + name.rstrip("/")
-            child_parts = parts + (name.rstrip("/"),)
-            is_dir = name.endswith("/") or tf.io.gfile.isdir(child)
-            named = _name_problem(child_parts[-1], child_parts, is_dir)
-            if named:
-                yield named
-            elif is_dir:
-                yield from walk(child, child_parts)
-            else:
-                try:
-                    info = tf.io.gfile.stat(child)
-                except Exception as error:  # pylint: disable=broad-except
-                    yield Skipped(display_path(child_parts), UNREADABLE, f"cannot be read "
-                                                                         f"({error})")
-                    continue
-                yield _Candidate(child_parts, child, int(info.length), int(info.mtime_nsec))
-
-    yield from walk(root, ())
-
-
-def _is_remote(path: str) -> bool:
-    return "://" in path
-
-
-def _walk(root: str) -> Iterator[Walked]:
-    return _walk_remote(root) if _is_remote(root) else _walk_local(root)
-
 
 def _check_root(root: str) -> None:
-    if _is_remote(root):
+    if is_remote(root):
         import tensorflow as tf  # pylint: disable=g-import-not-at-top
         is_folder, exists = tf.io.gfile.isdir(root), tf.io.gfile.exists(root)
     else:
@@ -347,13 +192,13 @@ def _check_root(root: str) -> None:
 def top_folders(root: str) -> Tuple[str, ...]:
     """The sub-folders of ``root`` that can be classes (not hidden, valid names), sorted."""
     _check_root(root)
-    if _is_remote(root):
+    if is_remote(root):
         import tensorflow as tf  # pylint: disable=g-import-not-at-top
         names = [n.rstrip("/") for n in tf.io.gfile.listdir(root)
                  if tf.io.gfile.isdir(root.rstrip("/") + "/" + n.rstrip("/"))]
     else:
         names = [n for n in os.listdir(root) if os.path.isdir(os.path.join(root, n))]
-    return tuple(sorted(n for n in names if _valid_utf8(n) and not is_hidden(n)))
+    return tuple(sorted(n for n in names if valid_utf8(n) and not is_hidden(n)))
 
 
 def default_class_map(root: str) -> class_map_lib.ClassMap:
@@ -377,8 +222,8 @@ def listing_fingerprint(root: str) -> str:
     """
     digest = hashlib.sha256()
     count = 0
-    for entry in _walk(root):
-        if isinstance(entry, _Candidate):
+    for entry in walk(root):
+        if isinstance(entry, Candidate):
             line = f"{display_path(entry.parts)}\t{entry.size}\t{entry.mtime_ns}"
         else:
             line = f"{entry.path}\t{entry.reason}"
@@ -390,16 +235,6 @@ def listing_fingerprint(root: str) -> str:
 # ---------------------------------------------------------------- reading
 
 
-def read_file(location: str) -> bytes:
-    """Reads a whole file, local or remote."""
-    if _is_remote(location):
-        import tensorflow as tf  # pylint: disable=g-import-not-at-top
-        with tf.io.gfile.GFile(location, "rb") as f:
-            return f.read()
-    with open(location, "rb") as f:
-        return f.read()
-
-
 def content_hash(data: bytes) -> str:
     """SHA-256 of ``data``, hex."""
     return hashlib.sha256(data).hexdigest()
@@ -407,26 +242,37 @@ def content_hash(data: bytes) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class _Checked:
-    candidate: _Candidate
+    candidate: Candidate
     class_name: str
     digest: str
     size: int
     info: images.ImageInfo
 
 
-def _check_content(candidate: _Candidate, class_name: str,
-                   max_pixels: int) -> Union[_Checked, Skipped]:
+def _thin(path: str, info: images.ImageInfo, limits: ScanLimits) -> Optional[Skipped]:
+    """Why an image is too thin for the model input (a side of 0 pixels there), or None."""
+    if limits.image_size is None:
+        return None
+    fitted = images.fitted_size(info.width, info.height, limits.max_side, limits.image_size)
+    if min(fitted) >= 1:
+        return None
+    return Skipped(path, TOO_THIN, f"{info.width}x{info.height}: fitted into the "
+                                   f"{limits.image_size}x{limits.image_size} model input it "
+                                   f"would be {fitted[0]}x{fitted[1]} pixels")
+
+
+def _check_content(candidate: Candidate, class_name: str, max_pixels: int,
+                   limits: ScanLimits) -> Union[_Checked, Skipped]:
+    data = read_candidate(candidate, limits.max_file_bytes)
+    if isinstance(data, Skipped):
+        return data
     path = display_path(candidate.parts)
-    try:
-        data = read_file(candidate.location)
-    except Exception as error:  # pylint: disable=broad-except  (OSError, gfile errors)
-        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
-        return Skipped(path, UNREADABLE, f"cannot be read ({reason})")
     try:
         info = images.inspect_image(data, max_pixels)
     except images.BadImage as bad:
         return Skipped(path, bad.reason, bad.detail)
-    return _Checked(candidate, class_name, content_hash(data), len(data), info)
+    return _thin(path, info, limits) or _Checked(candidate, class_name, content_hash(data),
+                                                 len(data), info)
 
 
 def _deduplicate(checked: Sequence[_Checked]) -> Tuple[List[Photo], List[Skipped]]:
@@ -457,7 +303,7 @@ def _deduplicate(checked: Sequence[_Checked]) -> Tuple[List[Photo], List[Skipped
     return photos, skipped
 
 
-def _place(entry: _Candidate, folder_class: Mapping[str, str],
+def _place(entry: Candidate, folder_class: Mapping[str, str],
            default_map: bool) -> Union[str, Skipped]:
     """The class of a candidate, or why it belongs to none."""
     if len(entry.parts) == 1:
@@ -473,7 +319,8 @@ def _place(entry: _Candidate, folder_class: Mapping[str, str],
 
 def scan(root: str, class_map: Optional[class_map_lib.ClassMap] = None,
          max_pixels: int = images.DEFAULT_MAX_PIXELS, workers: Optional[int] = None,
-         progress: Optional[Callable[[int, int], None]] = None) -> FolderScan:
+         progress: Optional[Callable[[int, int], None]] = None,
+         limits: ScanLimits = ScanLimits()) -> FolderScan:
     """Looks at every entry under ``root``: each is a photo of a class or skipped.
 
     Every image is decoded fully once (with Pillow, in a thread pool), so a
@@ -486,6 +333,7 @@ def scan(root: str, class_map: Optional[class_map_lib.ClassMap] = None,
       max_pixels: the largest width x height accepted.
       workers: threads that read and decode; default: the number of CPUs.
       progress: called with (files checked, files to check) now and then.
+      limits: file size, model input and symbolic link limits.
 
     Returns:
       The scan; fatal problems are not raised here, see :func:`problems`.
@@ -501,9 +349,9 @@ def scan(root: str, class_map: Optional[class_map_lib.ClassMap] = None,
         default_map = class_map == class_map_lib.from_folders(top_folders(root))
     folder_class = class_map_lib.folder_to_class(class_map)
     skipped: List[Skipped] = []
-    placed: List[Tuple[_Candidate, str]] = []
+    placed: List[Tuple[Candidate, str]] = []
     seen_folders = set()
-    for entry in _walk(root):
+    for entry in walk(root, limits.follow_links):
         if isinstance(entry, Skipped):
             skipped.append(entry)
             continue
@@ -513,23 +361,26 @@ def scan(root: str, class_map: Optional[class_map_lib.ClassMap] = None,
             skipped.append(where)
         else:
             placed.append((entry, where))
-    checked = _check_all(placed, max_pixels, workers, progress, skipped)
+    checked = _check_all(placed, lambda item: _check_content(*item, max_pixels, limits),
+                         workers, progress, skipped)
     photos, duplicates = _deduplicate(checked)
     skipped.extend(duplicates)
     existing = set(top_folders(root)) | seen_folders
     missing = tuple(folder for folder in folder_class if folder not in existing)
     return FolderScan(root=root, class_map=class_map, default_class_map=default_map,
-                      max_pixels=max_pixels, photos=sorted(photos, key=lambda p: p.path),
+                      max_pixels=max_pixels, limits=limits,
+                      photos=sorted(photos, key=lambda p: p.path),
                       skipped=sorted(skipped, key=lambda s: s.path), missing_folders=missing)
 
 
-def _check_all(placed: Sequence[Tuple[_Candidate, str]], max_pixels: int,
+def _check_all(placed: Sequence[Tuple[Candidate, str]],
+               check: Callable[[Tuple[Candidate, str]], Union[_Checked, Skipped]],
                workers: Optional[int], progress: Optional[Callable[[int, int], None]],
                skipped: List[Skipped]) -> List[_Checked]:
     workers = workers or os.cpu_count() or 1
     checked: List[_Checked] = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        results = pool.map(lambda item: _check_content(item[0], item[1], max_pixels), placed)
+        results = pool.map(check, placed)
         for done, result in enumerate(results, 1):
             (skipped if isinstance(result, Skipped) else checked).append(result)
             if progress and (done % 50 == 0 or done == len(placed)):

@@ -193,15 +193,21 @@ def decompression_bomb_png(width: int = 30000, height: int = 30000) -> bytes:
     return bytes(data)
 
 
-def _make_unreadable(path: str, payload: bytes) -> None:
+def _make_unreadable(path: str, payload: bytes) -> str:
     """A file that cannot be read: no permissions, or (as root, who ignores
-    permissions) a link to ``/proc/self/mem``, whose first page gives EIO."""
+    permissions) a link to ``/proc/self/mem``, whose first page gives EIO.
+
+    Returns:
+      The reason ingestion must give: ``unreadable``, or for the link, which
+      leads outside the folder, ``outside_folder`` (ingestion does not follow it).
+    """
     if os.geteuid() != 0:
         with open(path, "wb") as f:
             f.write(payload)
         os.chmod(path, 0)
-    else:
-        os.symlink("/proc/self/mem", path)
+        return photo_folder.UNREADABLE
+    os.symlink("/proc/self/mem", path)
+    return photo_folder.OUTSIDE_FOLDER
 
 
 @dataclasses.dataclass
@@ -361,8 +367,7 @@ def _write_bad_files(w: _Writer, a: str, b: str, c: str) -> None:
     w.raw(f"{b}/favicon.ico", icon.getvalue(), images.UNSUPPORTED_FORMAT)
     w.raw(f"{c}/panorama.png", decompression_bomb_png(), images.DECOMPRESSION_BOMB)
     # File-system problems.
-    _make_unreadable(w.path(f"{a}/locked.jpg"), w.jpeg(0))
-    w.skipped[f"{a}/locked.jpg"] = reasons.UNREADABLE
+    w.skipped[f"{a}/locked.jpg"] = _make_unreadable(w.path(f"{a}/locked.jpg"), w.jpeg(0))
     os.symlink("moved-away.jpg", w.path(f"{b}/dangling.jpg"))
     w.skipped[f"{b}/dangling.jpg"] = reasons.BROKEN_SYMLINK
     os.symlink("loop.jpg", w.path(f"{c}/loop.jpg"))

@@ -27,6 +27,14 @@ def serving_name(path: str) -> str:
     return name or "photos"
 
 
+def scan_limits(settings: FolderSettings):
+    """The folder scan's limits (file size, model input, links) from the settings."""
+    from imagepipe.data import photo_folder  # pylint: disable=g-import-not-at-top
+    return photo_folder.ScanLimits(max_file_bytes=settings.max_file_mb * 2**20,
+                                   image_size=settings.image_size, max_side=settings.max_side,
+                                   follow_links=settings.follow_links)
+
+
 class FolderSource(DataSource):
     """A folder of photos (local or ``gs://``), one sub-folder per class."""
 
@@ -54,7 +62,8 @@ class FolderSource(DataSource):
         return folder_ingest.FolderExampleGen(
             input_base=settings.data_dir, class_map=settings.class_map,
             split_ratios=split_ratios, split_seed=settings.split_seed,
-            max_pixels=settings.max_pixels, max_side=settings.max_side)
+            max_pixels=settings.max_pixels, max_side=settings.max_side,
+            limits=scan_limits(settings))
 
     def class_names(self, settings: FolderSettings) -> Tuple[str, ...]:
         return settings.class_names

@@ -18,7 +18,8 @@ import time
 import warnings
 
 
-FOLDER_FIELDS = ("data_dir", "class_map", "max_pixels", "split_seed")
+FOLDER_FIELDS = ("data_dir", "class_map", "max_pixels", "max_file_mb", "follow_links",
+                 "image_size", "split_seed")
 
 
 def register(subparsers) -> None:
@@ -40,10 +41,12 @@ def register(subparsers) -> None:
 
 
 def _scan(args: argparse.Namespace):
+    from imagepipe.components.sources import photo_folder as source  # pylint: disable=g-import-not-at-top
     from imagepipe.data import photo_folder  # pylint: disable=g-import-not-at-top
     from imagepipe.pipeline.commands import options  # pylint: disable=g-import-not-at-top
     data = options.command_settings(args).data
-    return data, photo_folder.scan(data.data_dir, data.class_map, max_pixels=data.max_pixels)
+    return data, photo_folder.scan(data.data_dir, data.class_map, max_pixels=data.max_pixels,
+                                   limits=source.scan_limits(data))
 
 
 def _report(folder_scan, data):
