@@ -31,7 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -39,9 +39,10 @@ import psutil  # noqa: E402
 
 
 class PeakMemory:
-    """Samples this process's RSS in a thread; peak per phase label."""
+    """Samples a process's RSS (default: this one) in a thread; peak per phase label."""
 
-    def __init__(self, interval: float = 0.05):
+    def __init__(self, interval: float = 0.05, pid: Optional[int] = None):
+        self.pid = pid
         self.phase = "start-up"
         self.peaks: Dict[str, float] = {}
         self._interval = interval
@@ -57,9 +58,12 @@ class PeakMemory:
         self._thread.join()
 
     def _sample(self):
-        process = psutil.Process()
+        process = psutil.Process(self.pid)
         while not self._stop.is_set():
-            rss = process.memory_info().rss / 2**20
+            try:
+                rss = process.memory_info().rss / 2**20
+            except psutil.NoSuchProcess:  # it ended
+                return
             self.peaks[self.phase] = max(self.peaks.get(self.phase, 0.0), rss)
             time.sleep(self._interval)
 
