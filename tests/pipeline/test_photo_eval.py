@@ -34,12 +34,11 @@ def test_local_evaluation_counts_every_photo_and_writes_its_report(pipeline_run,
                                                                    tmp_path):
     _, summary = pipeline_run
     model = photo_eval.local_model(summary.pushed_destination)
-    assert model.class_names == list(features.SUPER_CLASS_NAMES)  # read from the model's graph
+    assert model.class_names == list(features.SUPER_CLASS_NAMES)  # its class_names signature
     evaluation = photo_eval.evaluate(photos, model)
     assert evaluation.total == len(ORIGINAL_LABELS) + 1 and not evaluation.skipped
     rows = np.asarray(evaluation.confusion_matrix).sum(axis=1).tolist()
     assert rows == [8, 9, 8]  # upper, lower (+ the WebP), shoes
-    assert evaluation.balanced_accuracy == pytest.approx(np.mean(list(evaluation.recall.values())))
     written = photo_eval.write_report(evaluation, str(tmp_path), photos, model)
     assert [os.path.basename(p) for p in written] == [
         photo_eval.REPORT_JSON, photo_eval.CONFUSION_PNG, photo_eval.CONTACT_SHEET_PNG]
@@ -57,6 +56,11 @@ def test_local_evaluation_counts_every_photo_and_writes_its_report(pipeline_run,
         assert row["predicted"] == max(row["probabilities"], key=row["probabilities"].get)
         assert 0.0 <= row["lit_fraction"] <= 1.0
         assert row["near_empty"] == (row["lit_fraction"] < photo_eval.NEAR_EMPTY_LIT_FRACTION)
+    # Recall and balanced accuracy counted again from the rows per photo.
+    recall = {name: np.mean([r["predicted"] == name for r in report["photos"] if r["true"] == name])
+              for name in features.SUPER_CLASS_NAMES}
+    assert report["recall"] == pytest.approx(recall)
+    assert report["balanced_accuracy"] == pytest.approx(np.mean(list(recall.values())))
     assert report["near_empty_share"] == pytest.approx(
         np.mean([r["near_empty"] for r in report["photos"]]))
     for png in written[1:]:
@@ -161,3 +165,26 @@ def test_a_class_the_model_does_not_know_is_named(pipeline_run, photos, tmp_path
     code = cli.main(["evaluate", "--photos", str(tmp_path), "--model-dir",
                      summary.pushed_destination, "--output", str(tmp_path / "out")])
     assert code == 2 and "['hats'] are not classes of the model" in capsys.readouterr().err
+
+
+def test_recall_per_source_folder_is_the_folders_row_of_the_unmerged_matrix(pipeline_run,
+                                                                           photos, tmp_path):
+    """A class map that puts the shoes folder into upper: the shoes folder's predictions
+    are the shoes row of the confusion matrix without the class map."""
+    _, summary = pipeline_run
+    model = photo_eval.local_model(summary.pushed_destination)
+    plain = photo_eval.evaluate(photos, model)
+    class_map = tmp_path / "merged.json"
+    class_map.write_text(json.dumps({"upper": ["upper", "shoes"], "lower": "lower"}))
+    merged = photo_eval.evaluate(photos, model, str(class_map))
+    assert merged.merges_folders and not plain.merges_folders
+    folders = {entry.folder: entry for entry in merged.folders()}
+    assert [(f.folder, f.true_class) for f in folders.values()] == [
+        ("shoes", "upper"), ("upper", "upper"), ("lower", "lower")]
+    for folder in ("upper", "lower", "shoes"):
+        row = plain.confusion_matrix[plain.class_names.index(folder)]
+        assert list(folders[folder].predicted.values()) == row
+    assert folders["upper"].recall == pytest.approx(plain.recall["upper"])
+    assert folders["lower"].recall == pytest.approx(plain.recall["lower"])
+    assert "recall per source folder" in photo_eval.format_evaluation(merged)
+    assert "recall per source folder" not in photo_eval.format_evaluation(plain)
