@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import textwrap
 from typing import Optional
 
 import numpy as np
@@ -14,10 +15,14 @@ from imagepipe.pipeline.photo_eval.evaluation import servable_bytes
 from imagepipe.pipeline.photo_eval.models import EvaluatedModel
 
 
+TITLE_WIDTH = 64  # characters a title line holds on the smallest matrix (3 classes)
+
+
 def _title(evaluation: metrics.PhotoEvaluation) -> str:
-    return (f"{evaluation.model}\nclass map: {evaluation.class_map}\n"
-            f"accuracy {100 * evaluation.accuracy:.2f}%, balanced "
-            f"{100 * evaluation.balanced_accuracy:.2f}% on {evaluation.total} photos")
+    lines = [evaluation.model, f"class map: {evaluation.class_map}",
+             f"accuracy {100 * evaluation.accuracy:.2f}%, balanced "
+             f"{100 * evaluation.balanced_accuracy:.2f}% on {evaluation.total} photos"]
+    return "\n".join(textwrap.fill(line, TITLE_WIDTH, break_on_hyphens=False) for line in lines)
 
 
 def confusion_matrix_png(evaluation: metrics.PhotoEvaluation) -> bytes:
