@@ -190,9 +190,9 @@ def main() -> int:
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 32])
     parser.add_argument("--json-out", default=None, help="also write the figures to this file")
     args = parser.parse_args()
-    from imagepipe.serving import repository  # pylint: disable=g-import-not-at-top
+    from imagepipe.components import features  # pylint: disable=g-import-not-at-top
     model_dir = args.model_dir or tiny_pushed_model(tempfile.mkdtemp(prefix="serving-bench-"))
-    versions = repository.list_versions(model_dir)
+    versions = features.serving_versions(model_dir)
     if not versions:
         print(f"error: no version folders in {model_dir}", file=sys.stderr)
         return 2

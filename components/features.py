@@ -6,7 +6,7 @@ serving. Nobody else spells a feature key or a class name.
 
 from __future__ import annotations
 
-from typing import Dict, Mapping, Sequence, Tuple
+from typing import Dict, List, Mapping, Sequence, Tuple
 
 # Raw features, as written by the ExampleGen components.
 IMAGE_KEY = "image"  # encoded image bytes that Transform decodes (PNG, JPEG, GIF, BMP)
@@ -122,3 +122,17 @@ def super_class_members(class_map: Mapping[int, int] = FASHION_MNIST_CLASS_MAP,
         members[super_name] = tuple(
             label_names[label] for label, target in sorted(class_map.items()) if target == super_id)
     return members
+
+
+def serving_versions(base_path: str) -> List[int]:
+    """The numeric version folders of a served model's folder, sorted; [] when it is missing.
+
+    The Pusher writes ``<base_path>/<version>/``; serving loads them and
+    ``imagepipe evaluate`` reads the latest. Anything else there (the Pusher's
+    hidden staging folders) is not a version.
+    """
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    if not tf.io.gfile.isdir(base_path):
+        return []
+    names = [name.rstrip("/") for name in tf.io.gfile.listdir(base_path)]
+    return sorted(int(name) for name in names if name.isdigit())

@@ -25,20 +25,14 @@ from tfx.proto import pusher_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, proto_utils
 
+from imagepipe.components import features
+
 PUSH_RECORD = os.path.join("assets.extra", "imagepipe_push.json")
-
-
-def existing_versions(base_directory: str) -> List[int]:
-    """Returns the numeric version folders under ``base_directory``, sorted."""
-    if not tf.io.gfile.isdir(base_directory):
-        return []
-    names = [name.rstrip("/") for name in tf.io.gfile.listdir(base_directory)]
-    return sorted(int(name) for name in names if name.isdigit())
 
 
 def next_version(base_directory: str, now: Optional[float] = None) -> int:
     """Returns a version above every existing one: the Unix time, or latest + 1."""
-    versions = existing_versions(base_directory)
+    versions = features.serving_versions(base_directory)
     candidate = int(now if now is not None else time.time())
     return max([candidate] + [v + 1 for v in versions])
 
@@ -70,7 +64,7 @@ def publish(model_path: str, base_directory: str, source: Dict[str, Any]) -> str
     if not tf.io.gfile.exists(os.path.join(model_path, "saved_model.pb")):
         raise FileNotFoundError(f"{model_path} is not a SavedModel (no saved_model.pb); "
                                 f"nothing was published")
-    versions = existing_versions(base_directory)
+    versions = features.serving_versions(base_directory)
     if versions:
         latest = os.path.join(base_directory, str(versions[-1]))
         if _push_record(latest).get("source") == source:

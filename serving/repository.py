@@ -26,18 +26,11 @@ from absl import logging
 from google.protobuf import json_format
 from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2, model_pb2
 
+from imagepipe.components import features
 from imagepipe.serving.servable import Servable
 from imagepipe.serving.status import ServingError, invalid_argument, not_found
 
 DEFAULT_NUM_VERSIONS = 2
-
-
-def list_versions(base_path: str) -> List[int]:
-    """Returns the numeric version folders under ``base_path``, sorted; [] when it is missing."""
-    if not tf.io.gfile.isdir(base_path):
-        return []
-    names = [name.rstrip("/") for name in tf.io.gfile.listdir(base_path)]
-    return sorted(int(name) for name in names if name.isdigit())
 
 
 def folder_fingerprint(path: str) -> Tuple:
@@ -133,7 +126,7 @@ class ModelRepository:
         broken newer folder never unloads a serving version.
         """
         with self._refresh_lock:
-            on_disk = list_versions(self.base_path)
+            on_disk = features.serving_versions(self.base_path)
             window: List[int] = []
             for version in reversed(on_disk):  # the latest first
                 if self.num_versions and len(window) == self.num_versions:

@@ -149,10 +149,10 @@ def served_model(client, name: str) -> EvaluatedModel:
 def latest_version(model_dir: str) -> str:
     """``model_dir`` itself when it holds saved_model.pb, else its highest numeric version."""
     import tensorflow as tf  # pylint: disable=g-import-not-at-top
-    from imagepipe.serving import repository  # pylint: disable=g-import-not-at-top
+    from imagepipe.components import features  # pylint: disable=g-import-not-at-top
     if tf.io.gfile.exists(os.path.join(model_dir, "saved_model.pb")):
         return model_dir
-    versions = repository.list_versions(model_dir)
+    versions = features.serving_versions(model_dir)
     if not versions:
         raise FileNotFoundError(f"{model_dir} holds neither saved_model.pb nor version folders")
     return os.path.join(model_dir, str(versions[-1]))

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from imagepipe.components import pusher
+from imagepipe.components import features, pusher
 
 
 def _fake_saved_model(path, content=b"graph"):
@@ -25,7 +25,7 @@ def test_versions_only_grow_and_appear_complete(tmp_path):
     second = pusher.publish(str(tmp_path / "m2"), base, {"model_uri": "m2"})
     assert int(os.path.basename(first)) == 10000000000
     assert int(os.path.basename(second)) == 10000000001
-    assert pusher.existing_versions(base) == [9999999999, 10000000000, 10000000001]
+    assert features.serving_versions(base) == [9999999999, 10000000000, 10000000001]
     assert os.path.exists(os.path.join(second, "saved_model.pb"))
     record = json.load(open(os.path.join(second, pusher.PUSH_RECORD)))
     assert record["source"] == {"model_uri": "m2"}
@@ -37,7 +37,7 @@ def test_the_same_model_is_not_published_twice(tmp_path):
     _fake_saved_model(str(tmp_path / "m1"))
     first = pusher.publish(str(tmp_path / "m1"), base, {"model_uri": "m1"})
     again = pusher.publish(str(tmp_path / "m1"), base, {"model_uri": "m1"})
-    assert first == again and len(pusher.existing_versions(base)) == 1
+    assert first == again and len(features.serving_versions(base)) == 1
 
 
 def test_a_failed_copy_leaves_no_version_and_no_staging(tmp_path):
@@ -46,7 +46,7 @@ def test_a_failed_copy_leaves_no_version_and_no_staging(tmp_path):
     good = pusher.publish(str(tmp_path / "good"), base, {"model_uri": "good"})
     with pytest.raises(FileNotFoundError, match="missing is not a SavedModel"):
         pusher.publish(str(tmp_path / "missing"), base, {"model_uri": "missing"})
-    assert pusher.existing_versions(base) == [int(os.path.basename(good))]
+    assert features.serving_versions(base) == [int(os.path.basename(good))]
     assert os.listdir(base) == [os.path.basename(good)]
 
 
