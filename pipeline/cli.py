@@ -6,9 +6,11 @@
     imagepipe models
     imagepipe experiment architectures|data-size|cross-validation|transfer-grid ...
     imagepipe compile --target kubeflow|vertex --image IMAGE --pipeline-root URI ...
-    imagepipe submit --project P --region R [--spec FILE] [--dry-run] ...
+    imagepipe submit --project P --region R [--spec FILE] [--dry-run] [--preflight] ...
+    imagepipe preflight SPEC [--pipeline-root DIR] [--param NAME=VALUE ...]
     imagepipe serve --model-dir DIR [--port 8501] ...
     imagepipe predict [--server URL] [--model NAME] PATH...
+    imagepipe classify-folder PATH --model-dir DIR [--output FILE_PREFIX] ...
 
 Each command lives in ``imagepipe.pipeline.commands``; this module only
 assembles them.
@@ -36,10 +38,12 @@ COMMAND_MODULES = (
     "imagepipe.pipeline.commands.experiment",
     "imagepipe.pipeline.commands.compile",
     "imagepipe.pipeline.commands.submit",
+    "imagepipe.pipeline.commands.preflight",
     "imagepipe.pipeline.commands.inspect",
     "imagepipe.pipeline.commands.serve",
     "imagepipe.pipeline.commands.predict",
     "imagepipe.pipeline.commands.evaluate",
+    "imagepipe.pipeline.commands.classify",
 )
 
 

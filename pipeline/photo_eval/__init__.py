@@ -19,7 +19,8 @@ Modules, one job each:
 
 from imagepipe.pipeline.photo_eval.comparison import (
     COMPARISON_JSON, comparison_dict, format_comparison, write_comparison)
-from imagepipe.pipeline.photo_eval.evaluation import evaluate, evaluate_all, servable_bytes
+from imagepipe.pipeline.photo_eval.evaluation import (
+    evaluate, evaluate_all, servable, servable_bytes)
 from imagepipe.pipeline.photo_eval.metrics import (
     LIT_LEVEL, NEAR_EMPTY_LIT_FRACTION, WORST_SHOWN, FolderRecall, PhotoEvaluation, PhotoResult,
     lit_fraction)
@@ -35,5 +36,5 @@ __all__ = [
     "PhotoEvaluation", "PhotoResult", "comparison_dict", "confusion_matrix_png",
     "contact_sheet_png", "evaluate", "evaluate_all", "format_comparison", "format_evaluation",
     "latest_version", "lit_fraction", "local_model", "model_class_names", "served_model",
-    "servable_bytes", "write_comparison", "write_report",
+    "servable", "servable_bytes", "write_comparison", "write_report",
 ]

@@ -27,7 +27,11 @@ _SERVABLE_FORMATS = ("JPEG", "PNG", "GIF", "BMP")
 
 def servable_bytes(path: str, image_format: str) -> bytes:
     """Returns a photo's bytes in a format the served graph decodes (PNG when converted)."""
-    data = photo_folder.read_file(path)
+    return servable(photo_folder.read_file(path), image_format)
+
+
+def servable(data: bytes, image_format: str) -> bytes:
+    """``data`` as it is when the served graph decodes ``image_format``, else as a PNG."""
     if image_format in _SERVABLE_FORMATS:
         return data
     from PIL import Image, ImageOps  # pylint: disable=g-import-not-at-top
