@@ -44,6 +44,7 @@ def _run_mode(base, mode: str, output: str) -> dict:
 def main() -> int:
     """Runs every mode and prints the comparison table."""
     from imagepipe.components import settings  # pylint: disable=g-import-not-at-top
+    from imagepipe.components.sources.fashion_mnist import FashionMnistSettings  # pylint: disable=g-import-not-at-top
     from imagepipe.data import fashion_mnist  # pylint: disable=g-import-not-at-top
     from imagepipe.pipeline import config as config_lib, local_runner  # noqa
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -57,7 +58,7 @@ def main() -> int:
     base = config_lib.PipelineConfig(
         pipeline_name="imagepipe-balance-bench", pipeline_root=f"{output}/pipeline_root",
         serving_dir=f"{output}/serving", metadata_path=f"{output}/metadata.sqlite",
-        data=settings.FashionMnistSettings(source="idx", data_dir=args.data_dir),
+        data=FashionMnistSettings(source="idx", data_dir=args.data_dir),
         training=settings.TrainingSettings(model_name=args.model, epochs=args.epochs,
                                            early_stopping_patience=args.epochs),
         evaluation=settings.EvaluationSettings(min_accuracy=0.0, max_accuracy_drop=1.0),

@@ -67,7 +67,7 @@ def run_data_components(data_dir: str, beam_args: Tuple[str, ...]) -> dict:
     from tfx.dsl.compiler import compiler  # pylint: disable=g-import-not-at-top
     from tfx.orchestration.local import local_dag_runner  # pylint: disable=g-import-not-at-top
     from tfx.proto.orchestration import pipeline_pb2  # pylint: disable=g-import-not-at-top
-    from imagepipe.components.settings import FashionMnistSettings  # noqa
+    from imagepipe.components.sources.fashion_mnist import FashionMnistSettings  # noqa
     from imagepipe.pipeline import config as config_lib, local_runner  # noqa
     from imagepipe.pipeline.pipeline import create_pipeline  # noqa
     output = tempfile.mkdtemp(prefix="imagepipe-beam-bench-")

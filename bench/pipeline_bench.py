@@ -111,12 +111,13 @@ def run_pipeline(args) -> dict:
     """Runs the TFX pipeline once, cache off; returns per-component figures."""
     import logging  # pylint: disable=g-import-not-at-top
     from imagepipe.components import settings  # pylint: disable=g-import-not-at-top
+    from imagepipe.components.sources.fashion_mnist import FashionMnistSettings  # pylint: disable=g-import-not-at-top
     from imagepipe.pipeline import config as config_lib, local_runner, results  # noqa
     output = tempfile.mkdtemp(prefix="imagepipe-bench-")
     config = config_lib.PipelineConfig(
         pipeline_name="imagepipe-bench", pipeline_root=f"{output}/pipeline_root",
         serving_dir=f"{output}/serving", metadata_path=f"{output}/metadata.sqlite",
-        data=settings.FashionMnistSettings(source="idx", data_dir=args.data_dir),
+        data=FashionMnistSettings(source="idx", data_dir=args.data_dir),
         training=settings.TrainingSettings(model_name=args.model, epochs=args.epochs,
                                            batch_size=args.batch_size,
                                            early_stopping_patience=args.epochs,

@@ -42,6 +42,7 @@ def tiny_pushed_model(workdir: str) -> str:
     from absl import logging  # pylint: disable=g-import-not-at-top
     from imagepipe.testing import fixtures  # pylint: disable=g-import-not-at-top
     from imagepipe.components import settings  # pylint: disable=g-import-not-at-top
+    from imagepipe.components.sources.fashion_mnist import FashionMnistSettings  # pylint: disable=g-import-not-at-top
     from imagepipe.pipeline import config as config_lib, local_runner  # noqa
     logging.set_verbosity(logging.ERROR)
     data_dir = os.path.join(workdir, "data")
@@ -49,7 +50,7 @@ def tiny_pushed_model(workdir: str) -> str:
     config = config_lib.PipelineConfig(
         pipeline_name="imagepipe-serving-bench", pipeline_root=f"{workdir}/pipeline_root",
         serving_dir=f"{workdir}/serving", metadata_path=f"{workdir}/metadata.sqlite",
-        data=settings.FashionMnistSettings(source="idx", data_dir=data_dir),
+        data=FashionMnistSettings(source="idx", data_dir=data_dir),
         evaluation=settings.EvaluationSettings(min_accuracy=0.0), code_fingerprint="bench")
     print(f"training a tiny model with the pipeline in {workdir} ...", flush=True)
     local_runner.run(config)

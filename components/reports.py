@@ -8,7 +8,7 @@
   the settings applied, what training measured (the stream per epoch, the
   optimizer's learning rate, early stopping), the balance report.
 
-Each is a :class:`imagepipe.components.settings.Record`: ``write(path)`` and
+Each is a :class:`imagepipe.components.record.Record`: ``write(path)`` and
 ``read(path)`` are the only ways in and out, and reading is strict (a key too
 many or too few names the file and the key). Everything that shows a report
 (the run summary, ``imagepipe inspect``, the experiments) reads these fields,
@@ -22,7 +22,8 @@ import dataclasses
 import posixpath
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from imagepipe.components.settings import Record, TrainingSettings
+from imagepipe.components.record import Record
+from imagepipe.components.settings import TrainingSettings
 from imagepipe.data import photo_folder
 
 INGEST_REPORT_FILE = "ingest_report.json"

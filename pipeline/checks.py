@@ -13,7 +13,8 @@ import os
 from typing import Any, List
 
 from imagepipe.components import sources
-from imagepipe.components.settings import ModelOptions, TrainingSettings, flag_name
+from imagepipe.components.record import flag_name
+from imagepipe.components.settings import ModelOptions, TrainingSettings
 from imagepipe.pipeline.config import PipelineConfig
 
 

@@ -23,13 +23,14 @@ def tiny_fashion_mnist(tmp_path_factory) -> str:
 def tiny_config(data_dir: str, output: str, **overrides):
     """The PipelineConfig the CLI would build, for a tiny, fast run."""
     from imagepipe.components import settings
+    from imagepipe.components.sources.fashion_mnist import FashionMnistSettings
     from imagepipe.pipeline import config
     values = dict(
         pipeline_name="imagepipe-test",
         pipeline_root=os.path.join(output, "pipeline_root"),
         serving_dir=os.path.join(output, "serving"),
         metadata_path=os.path.join(output, "metadata.sqlite"),
-        data=settings.FashionMnistSettings(source="idx", data_dir=data_dir),
+        data=FashionMnistSettings(source="idx", data_dir=data_dir),
         training=settings.TrainingSettings(model_name="arch5", epochs=3, batch_size=32),
         evaluation=settings.EvaluationSettings(min_accuracy=0.8),
         code_fingerprint="test")

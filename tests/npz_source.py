@@ -23,7 +23,8 @@ from tfx.types import standard_component_specs
 from tfx.utils import proto_utils
 
 from imagepipe.components import features, ingest, preprocessing, reports, sources
-from imagepipe.components.settings import FASHION_MNIST_INPUTS, DataSettings, setting
+from imagepipe.components.record import setting
+from imagepipe.components.settings import FASHION_MNIST_INPUTS, DataSettings
 
 NAME = "npz"
 FILE = "images.npz"

@@ -7,14 +7,31 @@ upper/lower/shoes) and the same report, under ``imagepipe run fashion-mnist``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import List, Mapping, Tuple
 
 from imagepipe.components import features, reports
-from imagepipe.components.settings import FASHION_MNIST_INPUTS, FashionMnistSettings
+from imagepipe.components.record import setting
+from imagepipe.components.settings import (FASHION_MNIST_INPUTS, DataSettings, SourceDefaults,
+                                           TrainingSettings)
 from imagepipe.components.sources.registry import DataSource, register
 
 PREPROCESSING_FN = "imagepipe.components.preprocessing.preprocessing_fn"
+
+
+@dataclasses.dataclass(frozen=True)
+class FashionMnistSettings(DataSettings):
+    """Fashion-MNIST: the canonical IDX files (``idx``) or TFDS (``tfds``)."""
+
+    KIND = "Fashion-MNIST data settings"
+
+    source: str = setting("idx", "idx: the canonical IDX files; tfds: TFDS fashion_mnist",
+                          metavar="SOURCE")
+    data_dir: str = setting("", "folder of the IDX files (default: "
+                                "$IMAGEPIPE_FASHION_MNIST_DIR, the Debian package's folder or "
+                                "~/.cache/imagepipe/fashion-mnist), or the TFDS data dir with "
+                                "--source tfds", metavar="DIR")
 
 
 class _FashionMnist(DataSource):
@@ -24,7 +41,7 @@ class _FashionMnist(DataSource):
     preprocessing_fn = PREPROCESSING_FN
     model_inputs = FASHION_MNIST_INPUTS
     photo_augmentation = True
-    defaults = {"training": {"photo_augmentation": 0.25, "epochs": 10}}
+    defaults = SourceDefaults(training=TrainingSettings(epochs=10, photo_augmentation=0.25))
     pipeline_name = "imagepipe-fashion-mnist"
     serving_name = "fashion_mnist"
 

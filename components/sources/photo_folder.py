@@ -8,16 +8,74 @@ reports every skipped file.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from typing import Any, Dict, List, Mapping, Tuple
 
 from imagepipe.components import reports
-from imagepipe.components.settings import (PHOTO_INPUTS, WEIGHTS_IMAGENET, FolderSettings,
-                                           ModelOptions, PhotoTransformSettings)
+from imagepipe.components.features import PHOTO_IMAGE_SIZE
+from imagepipe.components.record import SettingsError, setting
+from imagepipe.components.settings import (PHOTO_INPUTS, RESIZE_MODES, RESIZE_PAD,
+                                           WEIGHTS_IMAGENET, DataSettings, EvaluationSettings,
+                                           ModelOptions, PhotoTransformSettings, SourceDefaults,
+                                           TrainingSettings)
 from imagepipe.components.sources.registry import DataSource, register
+from imagepipe.data import class_map as class_map_lib
+from imagepipe.data.folder_walk import DEFAULT_MAX_FILE_MB
+from imagepipe.data.images import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE
 
 PREPROCESSING_FN = "imagepipe.components.photo_preprocessing.preprocessing_fn"
+
+
+def _load_class_map(path: str) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
+    """The class map file ``--class-map`` names, as the settings hold it."""
+    return tuple(class_map_lib.load(path))
+
+
+@dataclasses.dataclass(frozen=True)
+class FolderSettings(DataSettings):
+    """A photo folder: where it is, its classes, and how photos become model inputs.
+
+    Attributes:
+      data_dir: the photo folder, local or ``gs://``.
+      class_map: (class name, (sub-folder, ...)) pairs in class id order; empty
+        until the source completes it (one class per sub-folder).
+    """
+
+    KIND = "photo folder settings"
+
+    source: str = setting("folder", "data source", cli=False)
+    data_dir: str = setting("", "the photo folder, local or gs://", metavar="PATH")
+    class_map: Tuple[Tuple[str, Tuple[str, ...]], ...] = setting(
+        (), "JSON or YAML {class: [sub-folder, ...]}; sub-folders not listed are left out "
+            "(default: one class per sub-folder)", metavar="FILE", parse=_load_class_map)
+    max_pixels: int = setting(DEFAULT_MAX_PIXELS, "images with more pixels are skipped as "
+                                                  "decompression bombs", minimum=1)
+    max_file_mb: int = setting(DEFAULT_MAX_FILE_MB, "files larger than this many MiB are skipped "
+                                                    "unread", metavar="MIB", minimum=1)
+    follow_links: bool = setting(False, "follow symbolic links that lead outside the photo "
+                                        "folder (skipped by default)")
+    max_side: int = setting(DEFAULT_MAX_SIDE, "longer side of the normalised copy stored for "
+                                              "Transform", cli=False)
+    image_size: int = setting(PHOTO_IMAGE_SIZE, "model input side in pixels (photos become "
+                                                "SIZE x SIZE x 3); a pretrained model's "
+                                                "default is its native side "
+                                                "(efficientnet_lite2: 260)", minimum=8)
+    resize_mode: str = setting(RESIZE_PAD, "keep the aspect ratio by padding or by "
+                                           "centre-cropping", flag="--resize",
+                               choices=RESIZE_MODES)
+
+    def check(self) -> None:
+        super().check()
+        if self.max_side < self.image_size:
+            raise SettingsError(f"max_side ({self.max_side}) must be at least image_size "
+                                f"({self.image_size}): the stored copy would be upscaled")
+
+    @property
+    def class_names(self) -> Tuple[str, ...]:
+        """The class names, in class id order."""
+        return tuple(name for name, _ in self.class_map)
 
 
 def serving_name(path: str) -> str:
@@ -49,10 +107,11 @@ class FolderSource(DataSource):
     # EfficientNet-Lite0 with its ImageNet weights (installed, offline) measured best on real
     # photos (docs/decisions/0001-efficientnet-lite0-default.md); a frozen base's head trains
     # on features computed once, so 30 epochs cost seconds.
-    defaults = {"training": {"model_name": "efficientnet_lite0",
-                             "model_options": ModelOptions(weights=WEIGHTS_IMAGENET),
-                             "epochs": 30, "early_stopping_patience": 5},
-                "evaluation": {"min_accuracy": 0.8}}
+    defaults = SourceDefaults(
+        training=TrainingSettings(model_name="efficientnet_lite0",
+                                  model_options=ModelOptions(weights=WEIGHTS_IMAGENET),
+                                  epochs=30, early_stopping_patience=5),
+        evaluation=EvaluationSettings(min_accuracy=0.8))
     pipeline_name = "imagepipe-folder"
     serving_name = "photos"
     needs_data_dir = True
@@ -78,13 +137,13 @@ class FolderSource(DataSource):
         Raises:
           ValueError: the folder is missing or has no sub-folder (FolderError).
         """
-        from imagepipe.data import images, photo_folder  # pylint: disable=g-import-not-at-top
+        from imagepipe.data import photo_folder  # pylint: disable=g-import-not-at-top
         path = settings.data_dir
         if path and "://" not in path:
             path = os.path.abspath(path)
         class_map = settings.class_map or photo_folder.default_class_map(path)
         return settings.replace(data_dir=path, class_map=class_map,
-                                max_side=max(images.DEFAULT_MAX_SIDE, settings.image_size))
+                                max_side=max(DEFAULT_MAX_SIDE, settings.image_size))
 
     def problems(self, settings: FolderSettings) -> List[str]:
         """Fewer than two classes stops the run now; what needs the photos (a class without

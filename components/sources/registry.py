@@ -10,10 +10,11 @@ and the CLI never ask "which source is this?":
 * its Transform ``preprocessing_fn`` and that function's settings;
 * its class names, and what kind of model input its images become;
 * the CLI target it belongs to (``imagepipe run TARGET``), its defaults for
-  training and evaluation, and the checks that refuse a run before it starts.
+  training and evaluation (a typed :class:`~imagepipe.components.settings.SourceDefaults`),
+  and the checks that refuse a run before it starts.
 
-Adding a source is one module: a :class:`DataSource` subclass and a call to
-:func:`register`. Nothing here imports TensorFlow; ExampleGens are built by
+Adding a source is one module: its settings class, a :class:`DataSource`
+subclass and a call to :func:`register`. Nothing here imports TensorFlow; ExampleGens are built by
 the source's own module when a pipeline is made.
 """
 
@@ -23,7 +24,7 @@ import json
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Type
 
 from imagepipe.components import reports
-from imagepipe.components.settings import DataSettings, TrainingSettings
+from imagepipe.components.settings import DataSettings, SourceDefaults, TrainingSettings
 
 
 class UnknownSourceError(KeyError):
@@ -49,8 +50,7 @@ class DataSource:
       positional: a settings field given as the target's positional argument
         (the photo folder), or None.
       photo_augmentation: whether training may render its images as photos.
-      defaults: per settings group (``training``, ``evaluation``) the
-        defaults of this source that differ from the settings classes'.
+      defaults: the training and evaluation settings its runs start from.
       pipeline_name: name of its pipeline in ML Metadata and orchestrators.
       serving_name: the model name under the serving folder.
       needs_data_dir: its settings' ``data_dir`` must be given where no local
@@ -66,7 +66,7 @@ class DataSource:
     model_inputs: str = ""
     positional: Optional[str] = None
     photo_augmentation: bool = False
-    defaults: Mapping[str, Mapping[str, Any]] = {}
+    defaults: SourceDefaults = SourceDefaults()
     pipeline_name: str = ""
     serving_name: str = ""
     needs_data_dir: bool = False
@@ -104,10 +104,6 @@ class DataSource:
         """The pipeline's name and the served model's name for ``settings``."""
         del settings
         return self.pipeline_name, self.serving_name
-
-    def default(self, group: str, name: str, fallback: Any) -> Any:
-        """This source's default of setting ``group.name``, or ``fallback``."""
-        return self.defaults.get(group, {}).get(name, fallback)
 
 
 _SOURCES: Dict[str, DataSource] = {}

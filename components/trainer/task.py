@@ -22,8 +22,8 @@ from absl import logging
 from tfx.components.trainer.fn_args_utils import FnArgs
 
 from imagepipe.components import augment, models, reports
-from imagepipe.components.settings import (CLASS_BIAS_NONE, SettingsError, TrainerCustomConfig,
-                                           TrainingSettings)
+from imagepipe.components.record import SettingsError
+from imagepipe.components.settings import CLASS_BIAS_NONE, TrainerCustomConfig, TrainingSettings
 from imagepipe.components.trainer import balance as balance_lib
 from imagepipe.components.trainer import class_bias as class_bias_lib
 from imagepipe.components.trainer import data, export, frozen_features, keras_autograph, subset

@@ -1,15 +1,16 @@
 """Command-line options derived from the settings, and settings built back from them.
 
 Every option a command offers for data, training, tuning or evaluation comes
-from a field of ``imagepipe.components.settings`` (its metadata gives the flag,
+from a field of ``imagepipe.components.settings`` or of a data source's settings
+(its :func:`~imagepipe.components.record.setting` metadata gives the flag,
 help, choices and range), so ``run``, ``experiment``, ``compile`` and ``submit``
 offer the same options with the same names, defaults and checks, and the
 option tables of docs/cli.md are generated from the same parsers
 (``scripts/option_tables.py``, which walks them with :func:`command_parsers`).
 
 An option's value lands in the namespace only when it is given (argparse's
-``SUPPRESS`` default): :func:`build` starts from the defaults (the settings
-class's, or the data source's) and applies what was given, and
+``SUPPRESS`` default): :func:`build` starts from the defaults (the data
+source's ``SourceDefaults``) and applies what was given, and
 :func:`needs_problems` refuses an option that means nothing without another
 (``--patience`` with ``--no-early-stopping``).
 """
@@ -22,7 +23,7 @@ import typing
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Type
 
 from imagepipe.components import settings as settings_lib
-from imagepipe.components.settings import Record, flag_name
+from imagepipe.components.record import Record, flag_name
 
 SEPARATOR = "."
 
@@ -167,12 +168,6 @@ def needs_problems(options: Sequence[Option], args: argparse.Namespace,
     return problems
 
 
-def settings_defaults(cls: Type[Record], source: Any, group: str) -> Record:
-    """The settings class's defaults, with the data source's own defaults for ``group``."""
-    overrides = dict(source.defaults.get(group, {})) if source is not None else {}
-    return cls(**overrides)
-
-
 def untaken_defaults_dropped(training: settings_lib.TrainingSettings,
                              values: Mapping[str, Any]) -> settings_lib.TrainingSettings:
     """``training`` without the source's default model options that its model does not take.
@@ -266,7 +261,7 @@ class Offered:
     def training_options(self) -> List[Option]:
         if not self.training:
             return []
-        defaults = settings_defaults(settings_lib.TrainingSettings, self.source, TRAINING)
+        defaults = self.source.defaults.training
         exclude = tuple(self.training_exclude)
         if not any(source.photo_augmentation for source in self.sources):
             exclude += ("photo_augmentation",)  # the source's images are photos already
@@ -280,7 +275,7 @@ class Offered:
     def evaluation_options(self) -> List[Option]:
         if not self.evaluation:
             return []
-        defaults = settings_defaults(settings_lib.EvaluationSettings, self.source, EVALUATION)
+        defaults = self.source.defaults.evaluation
         return options_of(settings_lib.EvaluationSettings, defaults, EVALUATION)
 
     def all_options(self) -> List[Option]:
@@ -333,11 +328,9 @@ def command_settings(args: argparse.Namespace) -> CommandSettings:
         data = source.complete(build(source.settings_type(source=source.name), data_values))
         training_values = given(args, TRAINING)
         training = untaken_defaults_dropped(
-            build(settings_defaults(settings_lib.TrainingSettings, source, TRAINING),
-                  training_values), training_values)
+            build(source.defaults.training, training_values), training_values)
         data = native_image_size(data, training.model_name, data_values)
-        evaluation = build(settings_defaults(settings_lib.EvaluationSettings, source,
-                                             EVALUATION), given(args, EVALUATION))
+        evaluation = build(source.defaults.evaluation, given(args, EVALUATION))
         tuning_values = given(args, TUNING)
         tuning = build(settings_lib.TuningSettings(), tuning_values) \
             if getattr(args, TUNE_DEST, False) else None

@@ -33,8 +33,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import tensorflow as tf
 
-from imagepipe.components.settings import (WEIGHTS_IMAGENET, WEIGHTS_NONE, FolderSettings,
-                                           TrainingSettings)
+from imagepipe.components.settings import WEIGHTS_IMAGENET, WEIGHTS_NONE, TrainingSettings
+from imagepipe.components.sources.photo_folder import FolderSettings
 from imagepipe.pipeline.experiments import common, report as report_lib
 
 NAME = "transfer-grid"

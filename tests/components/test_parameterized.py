@@ -5,6 +5,8 @@ import json
 import pytest
 
 from imagepipe.components import parameterized, settings
+from imagepipe.components.record import SettingsError
+from imagepipe.components.sources.fashion_mnist import FashionMnistSettings
 from imagepipe.pipeline import config as config_lib
 from imagepipe.pipeline.pipeline import eval_config, run_settings
 
@@ -12,7 +14,7 @@ from imagepipe.pipeline.pipeline import eval_config, run_settings
 def _config(**overrides):
     return config_lib.PipelineConfig(
         pipeline_name="p", pipeline_root="/r", serving_dir="/s",
-        data=settings.FashionMnistSettings(source="idx", data_dir="/d"),
+        data=FashionMnistSettings(source="idx", data_dir="/d"),
         training=settings.TrainingSettings(model_name="proposed", epochs=4, balance="none"),
         evaluation=settings.EvaluationSettings(min_accuracy=0.9), **overrides)
 
@@ -50,7 +52,7 @@ def test_what_the_components_carry_merges_back_into_strict_settings():
         "custom_config": json.dumps(lifted), "epochs": 7, "model_name": "arch5",
         "balance": "oversample"})
     assert settings.TrainerCustomConfig.from_json(merged).training == training
-    with pytest.raises(settings.SettingsError, match="missing keys 'model_name', 'epochs'"):
+    with pytest.raises(SettingsError, match="missing keys 'model_name', 'epochs'"):
         settings.TrainerCustomConfig.from_dict(lifted)
 
 

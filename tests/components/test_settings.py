@@ -5,8 +5,10 @@ import dataclasses
 import pytest
 
 from imagepipe.components import reports, settings
-from imagepipe.components.settings import (ModelOptions, SettingsError, TrainerCustomConfig,
-                                           TrainingSettings)
+from imagepipe.components.record import SettingsError
+from imagepipe.components.settings import ModelOptions, TrainerCustomConfig, TrainingSettings
+from imagepipe.components.sources.fashion_mnist import FashionMnistSettings
+from imagepipe.components.sources.photo_folder import FolderSettings
 
 
 def test_settings_round_trip_through_json():
@@ -52,9 +54,9 @@ def test_ranges_are_checked_when_settings_are_made():
     with pytest.raises(SettingsError, match="min_accuracy must be at most 1"):
         settings.EvaluationSettings(min_accuracy=1.5)
     with pytest.raises(SettingsError, match=r"max_side \(64\) must be at least image_size"):
-        settings.FolderSettings(data_dir="d", image_size=96, max_side=64)
+        FolderSettings(data_dir="d", image_size=96, max_side=64)
     with pytest.raises(SettingsError, match="split 'train' needs a positive relative size"):
-        settings.FashionMnistSettings(splits=(("train", 0), ("eval", 1), ("test", 1)))
+        FashionMnistSettings(splits=(("train", 0), ("eval", 1), ("test", 1)))
 
 
 def test_replace_refuses_names_that_are_no_setting():

@@ -20,7 +20,8 @@ import tf_keras as keras
 
 from imagepipe.components import features, models
 from imagepipe.components.models import resnet
-from imagepipe.components.settings import ModelOptions, SettingsError, TrainingSettings
+from imagepipe.components.record import SettingsError
+from imagepipe.components.settings import ModelOptions, TrainingSettings
 from imagepipe.components.trainer import task
 from tests import trainer_util
 

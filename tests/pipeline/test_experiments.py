@@ -7,6 +7,8 @@ import pytest
 import tensorflow as tf
 
 from imagepipe.components import settings
+from imagepipe.components.sources.fashion_mnist import FashionMnistSettings
+from imagepipe.components.sources.photo_folder import FolderSettings
 from imagepipe.pipeline import pipeline, results
 from imagepipe.pipeline.experiments import (architectures, common, cross_validation, data_size,
                                             report as report_lib)
@@ -22,7 +24,7 @@ def _experiment(name, tmp_path):
 
 
 def _data(directory):
-    return settings.FashionMnistSettings(source="idx", data_dir=directory)
+    return FashionMnistSettings(source="idx", data_dir=directory)
 
 
 def _check_written(report, folder, runs):
@@ -153,7 +155,7 @@ def test_transfer_grid_runs_the_four_cells_on_a_photo_folder(model, unfrozen, tm
     weights = _grid_weights(model, tmp_path)
     experiment, lines = _experiment("transfer-grid", tmp_path)
     training = settings.TrainingSettings(epochs=1, batch_size=8, fine_tune_epochs=1)
-    data = folder_source.FOLDER.complete(settings.FolderSettings(data_dir=folder, image_size=32))
+    data = folder_source.FOLDER.complete(FolderSettings(data_dir=folder, image_size=32))
     report = transfer_grid.run(experiment, data, training, weights, model)
     html_path = report.write(experiment.report_dir)
     _check_grid_tables(report, transfer_grid)

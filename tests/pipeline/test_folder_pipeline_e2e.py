@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 
 from imagepipe.components import features, reports, settings
+from imagepipe.components.sources.photo_folder import FolderSettings
 from imagepipe.data import class_map, photo_folder
 from imagepipe.testing import photo_fixtures
 from imagepipe.pipeline import config, local_runner, results, summary as summary_lib
@@ -32,7 +33,7 @@ def folder_config(folder, output: str) -> config.PipelineConfig:
     return tiny_config(
         folder.root, output, pipeline_name="imagepipe-folder-test",
         serving_model_name="writing-things",
-        data=settings.FolderSettings(data_dir=folder.root,
+        data=FolderSettings(data_dir=folder.root,
                                      class_map=class_map.from_folders(folder.class_names),
                                      image_size=64, max_side=128, resize_mode="crop"),
         training=settings.TrainingSettings(model_name="arch5", epochs=10, batch_size=16,

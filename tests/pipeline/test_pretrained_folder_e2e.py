@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 
 from imagepipe.components import features, settings
+from imagepipe.components.sources.photo_folder import FolderSettings
 from imagepipe.data import class_map
 from imagepipe.pipeline import local_runner, results, summary as summary_lib
 from tests.conftest import tiny_config
@@ -32,7 +33,7 @@ def pretrained_run(tmp_path_factory):
     pipeline_config = tiny_config(
         str(root), output, pipeline_name="imagepipe-pretrained-test",
         serving_model_name="clothes",
-        data=settings.FolderSettings(data_dir=str(root),
+        data=FolderSettings(data_dir=str(root),
                                      class_map=class_map.from_folders(FOLDERS),
                                      image_size=96, max_side=128),
         training=settings.TrainingSettings(

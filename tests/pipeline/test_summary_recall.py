@@ -10,6 +10,7 @@ import pytest
 import tensorflow_model_analysis as tfma
 
 from imagepipe.components import settings
+from imagepipe.components.sources.fashion_mnist import FashionMnistSettings
 from imagepipe.pipeline import config as config_lib
 from imagepipe.pipeline import pipeline, results, summary
 
@@ -23,7 +24,7 @@ def _eval_config(tmp_path):
     config = config_lib.PipelineConfig(
         pipeline_name="p", pipeline_root=str(tmp_path), serving_dir=str(tmp_path),
         metadata_path=str(tmp_path / "m.sqlite"), code_fingerprint="test",
-        data=settings.FashionMnistSettings(source="idx", data_dir=str(tmp_path)),
+        data=FashionMnistSettings(source="idx", data_dir=str(tmp_path)),
         evaluation=settings.EvaluationSettings(min_accuracy=0.0,
                                                compare_with_latest_blessed=False))
     eval_config = pipeline.eval_config(config)
