@@ -1,0 +1,101 @@
+"""The foreground of photos: the pixels that stand out, opened, and its main connected regions.
+
+Every function takes a batch of equal-sized masks or distances, [N, H, W]; one
+photo is a batch of one.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from imagepipe.components.normalize.ops import (as_channels, batch_quantile, from_channels,
+                                                histogram_quantile, histograms, max_filter,
+                                                otsu_threshold, ring)
+from imagepipe.components.normalize.parameters import DEFAULT, Parameters
+
+
+def foreground(distance: tf.Tensor, params: Parameters = DEFAULT) -> tf.Tensor:
+    """[N, H, W] bool: the pixels of each photo that stand out from its background.
+
+    Otsu's threshold on the distances (glare clipped), at least as high as
+    most of the border's own (a patterned or wooden background's texture is
+    as strong all over the photo as on its border); when that leaves an
+    implausibly small or large share of the photo, quantiles of the distances
+    take over, so the foreground never collapses to nothing while anything
+    differs from the background.
+    """
+    bins = params.histogram_bins
+    high = tf.maximum(tf.reduce_max(distance, axis=[1, 2]), 1e-6)
+    counts = histograms(distance, high, bins)
+
+    def quantile(q):
+        return histogram_quantile(counts, high, q)
+
+    clip = tf.maximum(quantile(params.glare_quantile), 0.5 * high)
+    clipped = tf.minimum(distance, clip[:, None, None])
+    texture = batch_quantile(ring(clipped), params.border_texture_quantile)
+    threshold = tf.maximum(otsu_threshold(histograms(clipped, clip, bins), clip), texture)
+    share = tf.reduce_mean(tf.cast(clipped > threshold[:, None, None], tf.float32), axis=[1, 2])
+    low, high_share = params.foreground_share
+    threshold = tf.where(share < low, tf.minimum(threshold, tf.minimum(quantile(0.9), clip)),
+                         threshold)
+    threshold = tf.where(share > high_share,
+                         tf.maximum(threshold, tf.minimum(quantile(0.5), clip)), threshold)
+    return opened(clipped > threshold[:, None, None], params)
+
+
+def opened(mask: tf.Tensor, params: Parameters = DEFAULT) -> tf.Tensor:
+    """[N, H, W] ``mask`` without lines and specks thinner than ``opening`` pixels (seams, folds).
+
+    A photo's mask stays as it was when opening would leave nothing of it.
+    """
+    eroded = -max_filter(-tf.cast(mask, tf.float32), params.opening)
+    result = max_filter(eroded, params.opening) > 0.0
+    return tf.where(tf.reduce_any(result, axis=[1, 2])[:, None, None], result, mask)
+
+
+def region_labels(cells: tf.Tensor, params: Parameters = DEFAULT) -> tf.Tensor:
+    """int32 [N, G, G]: one id per connected region of float [N, G, G] cells (0 off them)."""
+    grid = cells.shape[1]
+    cells = as_channels(cells)
+    ids = tf.reshape(tf.range(1, grid * grid + 1, dtype=tf.float32), [1, grid, grid, 1]) * cells
+
+    def grow(labels, _):
+        grown = labels
+        for _ in range(params.grow_steps):  # several steps per turn: a turn costs more than a step
+            grown = tf.nn.max_pool2d(grown, 3, 1, "SAME") * cells
+        return grown, tf.reduce_any(tf.not_equal(grown, labels))
+
+    labels, _ = tf.while_loop(lambda labels, changed: changed, grow, (ids, tf.constant(True)),
+                              maximum_iterations=2 * grid // params.grow_steps)
+    return tf.cast(from_channels(labels), tf.int32)
+
+
+def to_grid(mask: tf.Tensor, grid: int) -> tf.Tensor:
+    """float [N, grid, grid]: the share of each grid cell's pixels that are set in [N, H, W]."""
+    return tf.image.resize(tf.cast(mask, tf.float32)[..., tf.newaxis],
+                           [grid, grid], method="area")[..., 0]
+
+
+def main_regions(mask: tf.Tensor, params: Parameters = DEFAULT) -> tf.Tensor:
+    """[N, H, W] bool: the cells of each mask's largest connected region and of those nearly as big.
+
+    Regions are found on a ``region_grid`` square grid (a cell is set when any
+    of its pixels is), grown by one cell so that pieces a few pixels apart stay
+    one object, by propagating the largest cell id through each region; those
+    at least ``keep_region_share`` of the largest are kept. Folds, sheet edges
+    and spots apart from the object are dropped.
+    """
+    rows = tf.shape(mask)[0]
+    segments = params.region_grid * params.region_grid + 1  # id 0 is the background
+    cells = tf.cast(to_grid(mask, params.region_grid) > 0.0, tf.float32)
+    labels = region_labels(max_filter(cells, 3), params)
+    offsets = segments * tf.range(rows)[:, None, None]
+    sizes = tf.reshape(tf.math.unsorted_segment_sum(cells, labels + offsets,
+                                                    rows * segments), [rows, segments])
+    sizes = sizes * tf.cast(tf.range(segments) > 0, tf.float32)[None, :]
+    largest = tf.reduce_max(sizes, axis=1, keepdims=True)
+    kept = tf.logical_and(sizes > 0.0, sizes >= params.keep_region_share * largest)
+    kept_cells = tf.cast(tf.gather(kept, labels, batch_dims=1), tf.float32)[..., tf.newaxis]
+    kept_pixels = tf.image.resize(kept_cells, tf.shape(mask)[1:3], method="nearest")[..., 0]
+    return kept_pixels > 0.5
