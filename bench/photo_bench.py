@@ -10,7 +10,7 @@ out) as photo-like JPEGs into labelled folders, one per renderer family:
   a wooden floor, bed-sheet folds, pairs of shoes from above, a garment on a
   hanger, a garment worn), in turn.
 
-Neither is the training-time rendering (``components/augment.py``). Each given
+Neither is the training-time rendering (``components/photo_render.py``). Each given
 model is evaluated, side by side, through its own ``serving_default``
 signature: balanced accuracy, accuracy, per-class recall and the near-empty
 share (normalized images under 5% lit) on each family, accuracy per hard mode,

@@ -3,13 +3,13 @@
 Streams the same Fashion-MNIST training images three ways in one run, one after the other:
 
 * ``no photos``: ``--photo-augmentation 0``, the baseline;
-* ``one by one``: a quarter of the images rendered (``augment.render_photo``)
+* ``one by one``: a quarter of the images rendered (``photo_render.render_photo``)
   and normalized (``normalize.fashion_mnist_like``) element by element, as the
   stream did before;
 * ``batched``: the Trainer's stream (``balance.photo_like``): the chosen images
   of every ``RENDER_GROUP`` elements rendered and normalized as one batch;
 * ``staged``: the same, staged by garment kind as the Trainer stages
-  Fashion-MNIST (``augment.garment_kinds``: pairs of shoes, hangers, worn).
+  Fashion-MNIST (``photo_scene.garment_kinds``: pairs of shoes, hangers, worn).
 
 Prints elements/s, the photo path's cost per photo beside the baseline, and
 how far the batched photos are from the one-by-one normalization of the same
@@ -29,7 +29,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from imagepipe.components import augment, features, normalize  # noqa: E402
+from imagepipe.components import features, normalize, photo_render, photo_scene  # noqa: E402
 from imagepipe.components.trainer import balance, data  # noqa: E402
 from imagepipe.data import fashion_mnist  # noqa: E402
 
@@ -45,8 +45,8 @@ def _examples(data_dir: str, count: int) -> tuple:
 
 def _raw_label_kinds() -> tuple:
     """The garment kind of each raw Fashion-MNIST label, through its super-class (bags: none)."""
-    kinds = augment.garment_kinds(features.SUPER_CLASS_NAMES)
-    return tuple(augment.NO_KIND if super_class == features.UNMAPPED_CLASS else kinds[super_class]
+    kinds = photo_scene.garment_kinds(features.SUPER_CLASS_NAMES)
+    return tuple(photo_scene.NO_KIND if super_class == features.UNMAPPED_CLASS else kinds[super_class]
                  for super_class in features.class_map_table())
 
 
@@ -56,7 +56,7 @@ def _one_by_one(stream: tf.data.Dataset, fraction: float, seed: int) -> tf.data.
         chosen = tf.random.stateless_uniform([], [seed, index]) < fraction
         image = element[data.IMAGE_XF]
         image = tf.cond(chosen, lambda: normalize.fashion_mnist_like(
-            augment.render_photo(image, tf.stack([seed, index])), 28), lambda: image)
+            photo_render.render_photo(image, tf.stack([seed, index])), 28), lambda: image)
         return {**element, data.IMAGE_XF: image}
 
     return stream.enumerate().map(maybe_render, num_parallel_calls=tf.data.AUTOTUNE)
@@ -94,7 +94,7 @@ def main() -> None:
         extra = (1 / rate - 1 / base) / args.fraction * 1e3 if name != "no photos" else 0.0
         print(f"  {name:<11} {rate:9.0f} elements/s   {extra:6.3f} ms per photo beyond the baseline")
     print(f"  batched vs one by one: {rates['batched'] / rates['one by one']:.2f}x the elements/s")
-    rendered = augment.render_photos(next(iter(examples.batch(64)))[data.IMAGE_XF], [1, 2])
+    rendered = photo_render.render_photos(next(iter(examples.batch(64)))[data.IMAGE_XF], [1, 2])
     batched = normalize.fashion_mnist_like_batch(rendered).numpy()
     single = np.stack([normalize.fashion_mnist_like(photo).numpy() for photo in rendered])
     print(f"  largest pixel difference, batched vs one by one on 64 photos: "

@@ -2,7 +2,7 @@
 
 Each failure mode seen on real shop and phone photos has a renderer here
 (numpy and Pillow, apart from the training-time rendering in
-``components/augment.py``, so that neither benchmark nor tests measure the
+``components/photo_render.py``, so that neither benchmark nor tests measure the
 training distribution):
 
 - ``half_border``: the garment runs off the frame and makes up half the border;

@@ -3,7 +3,7 @@
 Fashion-MNIST images are the negatives of product photos, trimmed and fitted
 into 28x28. This module goes the other way, with Pillow and numpy (a
 different implementation and different ranges than the training-time
-rendering in ``components/augment.py``, so the benchmark is not the training
+rendering in ``components/photo_render.py``, so the benchmark is not the training
 distribution): each image becomes a larger, non-square JPEG with a light,
 coloured, textured or gradient background, a coloured object at a random
 place and size with margins, and JPEG artefacts. The pictures are written into

@@ -29,7 +29,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from imagepipe.components import augment, features, normalize, reports, settings
+from imagepipe.components import augment, features, normalize, photo_render, reports, settings
 from imagepipe.components.trainer import data
 from imagepipe.components.trainer.data import plain
 
@@ -229,7 +229,7 @@ def photo_like(stream: tf.data.Dataset, fraction: float, seed: int, epoch_size: 
     :func:`normalize.fashion_mnist_like` makes of real photos (off-centre,
     coloured, light backgrounds, blur, noise, JPEG). Elements carry ``is_photo``
     (with ``fraction`` 0 the stream is returned as it is). The chosen images of
-    each RENDER_GROUP elements are rendered (:func:`augment.render_photos`) and
+    each RENDER_GROUP elements are rendered (:func:`photo_render.render_photos`) and
     normalized (:func:`normalize.fashion_mnist_like_batch`, the served graph's
     pixels) as one batch.
 
@@ -239,7 +239,7 @@ def photo_like(stream: tf.data.Dataset, fraction: float, seed: int, epoch_size: 
       seed: seed of the choice and of the rendering.
       epoch_size: the number of elements in one epoch of ``stream``.
       garment_kinds: the garment kind of each class id
-        (:func:`augment.garment_kinds`): shoes may be rendered as a pair, tops
+        (:func:`~imagepipe.components.photo_scene.garment_kinds`): shoes may be rendered as a pair, tops
         and bottoms on a hanger, any of them worn; none staged when empty.
     """
     if fraction <= 0.0 or epoch_size <= 0:
@@ -259,7 +259,7 @@ def photo_like(stream: tf.data.Dataset, fraction: float, seed: int, epoch_size: 
                  if garment_kinds else None)
         photos = tf.cond(
             tf.size(positions) > 0,
-            lambda: normalize.fashion_mnist_like_batch(augment.render_photos(
+            lambda: normalize.fashion_mnist_like_batch(photo_render.render_photos(
                 tf.gather(images, positions), group_seed, kinds=kinds), images.shape[1]),
             lambda: tf.zeros([0, *images.shape[1:]]))
         images = tf.tensor_scatter_nd_update(images, positions[:, None], photos)

@@ -21,7 +21,7 @@ import tf_keras as keras
 from absl import logging
 from tfx.components.trainer.fn_args_utils import FnArgs
 
-from imagepipe.components import augment, models, reports
+from imagepipe.components import models, photo_scene, reports
 from imagepipe.components.record import SettingsError
 from imagepipe.components.settings import CLASS_BIAS_NONE, TrainerCustomConfig, TrainingSettings
 from imagepipe.components.trainer import balance as balance_lib
@@ -233,7 +233,7 @@ def datasets(settings: TrainingSettings, fn_args: FnArgs,
     train = balance_lib.balanced_training_stream(
         examples, settings.balance, counts, settings.batch_size, settings.seed,
         photo_fraction=settings.photo_augmentation, counters=counters,
-        garment_kinds=augment.garment_kinds(settings.class_names),
+        garment_kinds=photo_scene.garment_kinds(settings.class_names),
         augment_copies=extractor is None)
     return Streams(train, data.evaluation_stream(validation, settings.batch_size), counts,
                    counts_from, counters, seconds)

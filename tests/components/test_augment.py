@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from imagepipe.components import augment
+from imagepipe.components import augment, photo_render, photo_scene
 from imagepipe.testing import fixtures
 
 
@@ -66,26 +66,26 @@ def _sources(count: int = 6) -> tf.Tensor:
 
 def test_rendered_photos_are_reproducible_and_drawn_per_photo():
     sources = _sources()
-    photos = augment.render_photos(sources, tf.constant([1, 2])).numpy()
-    np.testing.assert_array_equal(photos, augment.render_photos(sources, tf.constant([1, 2])))
-    other = augment.render_photos(sources, tf.constant([3, 4])).numpy()
+    photos = photo_render.render_photos(sources, tf.constant([1, 2])).numpy()
+    np.testing.assert_array_equal(photos, photo_render.render_photos(sources, tf.constant([1, 2])))
+    other = photo_render.render_photos(sources, tf.constant([3, 4])).numpy()
     assert photos.shape != other.shape or not np.allclose(photos, other)
     side = photos.shape[1]
-    config = augment.PhotoConfig()
+    config = photo_render.PhotoConfig()
     assert photos.shape == (6, side, side, 3) and config.canvas[0] <= side <= config.canvas[1]
     assert 0.0 <= photos.min() and photos.max() <= 1.0
     # Backgrounds, colours and placements are drawn per photo: the same source twice differs.
-    twice = augment.render_photos(tf.stack([sources[0], sources[0]]), tf.constant([1, 2])).numpy()
+    twice = photo_render.render_photos(tf.stack([sources[0], sources[0]]), tf.constant([1, 2])).numpy()
     assert np.abs(twice[0] - twice[1]).mean() > 0.02
 
 
 def test_the_object_lies_inside_the_canvas_at_its_scale():
-    config = augment.PhotoConfig(object_fraction=(0.5, 0.5), light_on_light=0.0,
+    config = photo_render.PhotoConfig(object_fraction=(0.5, 0.5), light_on_light=0.0,
                                  **PLAIN)
     square = np.zeros((1, 28, 28, 1), np.float32)
     square[0, 4:24, 4:24] = 1.0
     for seed in range(5):
-        photo = augment.render_photos(tf.constant(square), tf.constant([seed, 9]), config)[0]
+        photo = photo_render.render_photos(tf.constant(square), tf.constant([seed, 9]), config)[0]
         photo = photo.numpy()
         side = photo.shape[0]
         corner = photo[0, 0]
@@ -100,13 +100,13 @@ def test_the_object_lies_inside_the_canvas_at_its_scale():
 
 def test_one_photo_is_a_batch_of_one():
     source = _sources(1)[0]
-    np.testing.assert_array_equal(augment.render_photo(source, tf.constant([5, 6])),
-                                  augment.render_photos(source[None], tf.constant([5, 6]))[0])
+    np.testing.assert_array_equal(photo_render.render_photo(source, tf.constant([5, 6])),
+                                  photo_render.render_photos(source[None], tf.constant([5, 6]))[0])
 
 
 def _render(images: np.ndarray, seed: int, kinds=None, **config) -> np.ndarray:
-    return augment.render_photos(tf.constant(images), tf.constant([seed, 1]),
-                                 augment.PhotoConfig(**{**PLAIN, **config}),
+    return photo_render.render_photos(tf.constant(images), tf.constant([seed, 1]),
+                                 photo_render.PhotoConfig(**{**PLAIN, **config}),
                                  kinds=kinds).numpy()
 
 
@@ -142,7 +142,7 @@ def _dark_runs(row: np.ndarray) -> int:
 def test_shoes_may_be_shown_as_a_pair_from_above():
     bar = np.zeros((6, 28, 28, 1), np.float32)
     bar[:, 2:26, 10:18] = 1.0  # a side view, long and low once turned a quarter
-    shoes = tf.fill([6], augment.SHOE)
+    shoes = tf.fill([6], photo_scene.SHOE)
     for pair, runs in ((1.0, 2), (0.0, 1)):
         photos = _render(bar, 5, kinds=shoes, pair=pair, worn=0.0, light_background=1.0,
                          light_on_light=0.0)
@@ -156,22 +156,22 @@ def test_a_class_of_no_known_kind_is_never_staged():
     bar = np.zeros((6, 28, 28, 1), np.float32)
     bar[:, 2:26, 10:18] = 1.0
     staged = dict(pair=1.0, hanger=1.0, worn=1.0)
-    np.testing.assert_array_equal(_render(bar, 5, kinds=tf.fill([6], augment.NO_KIND), **staged),
+    np.testing.assert_array_equal(_render(bar, 5, kinds=tf.fill([6], photo_scene.NO_KIND), **staged),
                                   _render(bar, 5, **staged))
 
 
 def _held_rows(kind: int, **config) -> np.ndarray:
     """Per photo: [rows above, rows below] a garment square where what holds it shows.
 
-    From the scene of :func:`augment.render_photos`: the garment's coverage and
+    From the scene of :func:`photo_render.render_photos`: the garment's coverage and
     its holder's (a hanger, a body) where the garment does not cover it.
     """
     square = np.zeros((6, 28, 28, 1), np.float32)
     square[:, 4:24, 4:24] = 1.0
     seeds = tf.random.experimental.stateless_split(tf.constant([9, 1], tf.int64), 16)
-    garments, holders, _ = augment._scenes(  # pylint: disable=protected-access
+    garments, holders, _ = photo_scene.scenes(
         tf.constant(square), tf.fill([6], kind), seeds, tf.constant(60),
-        augment.PhotoConfig(**config))
+        photo_render.PhotoConfig(**config))
     counts = []
     for garment, holder in zip(garments.numpy()[..., 0], holders.numpy()[..., 0]):
         rows = np.flatnonzero((garment > 0.5).any(axis=1))
@@ -181,16 +181,16 @@ def _held_rows(kind: int, **config) -> np.ndarray:
 
 
 def test_tops_and_bottoms_may_hang_on_a_hanger_above_them():
-    for kind in (augment.TOP, augment.BOTTOM):
+    for kind in (photo_scene.TOP, photo_scene.BOTTOM):
         hung = _held_rows(kind, hanger=1.0, worn=0.0)
         plain = _held_rows(kind, hanger=0.0, worn=0.0)
         assert (hung[:, 0] >= 3).all() and (plain[:, 0] == 0).all(), (hung, plain)
-    shoes = _held_rows(augment.SHOE, hanger=1.0, pair=0.0, worn=0.0)
+    shoes = _held_rows(photo_scene.SHOE, hanger=1.0, pair=0.0, worn=0.0)
     assert (shoes == 0).all()  # shoes never hang
 
 
 def test_worn_garments_show_the_body_where_it_is():
-    above = {augment.TOP: 0, augment.BOTTOM: 1, augment.SHOE: 0}
+    above = {photo_scene.TOP: 0, photo_scene.BOTTOM: 1, photo_scene.SHOE: 0}
     for kind, side in above.items():
         worn = _held_rows(kind, hanger=0.0, pair=0.0, worn=1.0)
         # A head above a top, legs below a bottom, an ankle above a shoe; nothing elsewhere.
@@ -198,6 +198,6 @@ def test_worn_garments_show_the_body_where_it_is():
 
 
 def test_garment_kinds_follow_the_class_names():
-    assert augment.garment_kinds(["upper", "lower", "shoes"]) == (
-        augment.TOP, augment.BOTTOM, augment.SHOE)
-    assert augment.garment_kinds(["pens", "shoes"]) == (augment.NO_KIND, augment.SHOE)
+    assert photo_scene.garment_kinds(["upper", "lower", "shoes"]) == (
+        photo_scene.TOP, photo_scene.BOTTOM, photo_scene.SHOE)
+    assert photo_scene.garment_kinds(["pens", "shoes"]) == (photo_scene.NO_KIND, photo_scene.SHOE)

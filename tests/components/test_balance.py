@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from imagepipe.components import augment, reports
+from imagepipe.components import photo_scene, reports
 from imagepipe.components.trainer import balance, data
 from imagepipe.testing import fixtures
 
@@ -164,7 +164,7 @@ def test_only_the_classes_of_a_known_garment_kind_are_staged():
         return _epoch(stream)
 
     plain = photos(())
-    shoes = photos((augment.NO_KIND, augment.NO_KIND, augment.SHOE))
+    shoes = photos((photo_scene.NO_KIND, photo_scene.NO_KIND, photo_scene.SHOE))
     changed = collections.Counter(
         int(a[data.LABEL_XF]) for a, b in zip(plain, shoes)
         if not np.array_equal(a[data.IMAGE_XF], b[data.IMAGE_XF]))

@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from imagepipe.components import augment, features, normalize
+from imagepipe.components import features, normalize, photo_render
 from imagepipe.testing import fixtures, hard_photos
 
 LIT = 0.3  # a pixel is lit above this (Fashion-MNIST garments are mostly far above it)
@@ -137,7 +137,7 @@ def test_a_uniform_photo_stays_dark_and_anything_on_it_is_found():
 def test_a_batch_of_photos_gets_each_photo_s_own_pixels():
     """The training stream normalizes rendered photos in batches; serving one at a time."""
     sources = fixtures.generate_images(np.array([0, 1, 3, 5, 7, 9]), seed=2)
-    photos = augment.render_photos(tf.constant(sources[..., None] / 255.0, tf.float32),
+    photos = photo_render.render_photos(tf.constant(sources[..., None] / 255.0, tf.float32),
                                    tf.constant([4, 2])).numpy()
     # A light-on-black picture in the same batch takes the direct path, the photos theirs.
     side = photos.shape[1]
