@@ -36,11 +36,11 @@ from imagepipe.testing import hard_photos, photo_render  # noqa: E402  pylint: d
 
 def _test_split(data_dir: str, limit: int):
     import numpy as np  # pylint: disable=g-import-not-at-top
-    from imagepipe.components import features, ingest  # pylint: disable=g-import-not-at-top
-    from imagepipe.data import fashion_mnist# pylint: disable=g-import-not-at-top
+    from imagepipe.components import features  # pylint: disable=g-import-not-at-top
+    from imagepipe.data import fashion_mnist, splits  # pylint: disable=g-import-not-at-top
     data = fashion_mnist.read_idx_directory(data_dir)
     kept = np.isin(data.labels, list(features.FASHION_MNIST_CLASS_MAP))
-    assignment = ingest.split_assignment(int(kept.sum()), [14, 3, 3], 1001)
+    assignment = splits.split_assignment(int(kept.sum()), [14, 3, 3], 1001)
     test = np.flatnonzero(kept)[assignment == 2][:limit]
     labels = np.asarray(features.class_map_table())[data.labels[test]]
     ids = [data.ids[i].replace("/", "-") for i in test]
@@ -48,10 +48,11 @@ def _test_split(data_dir: str, limit: int):
 
 
 def _fashion_mnist_accuracy(predict, images, labels) -> float:
-    from imagepipe.components import features, ingest  # pylint: disable=g-import-not-at-top
+    from imagepipe.components import features  # pylint: disable=g-import-not-at-top
+    from imagepipe.data import png  # pylint: disable=g-import-not-at-top
     correct = 0
     for start in range(0, len(images), 256):
-        names = predict([ingest.encode_png(im) for im in images[start:start + 256]])
+        names = predict([png.encode_gray(im) for im in images[start:start + 256]])
         correct += sum(features.SUPER_CLASS_NAMES[int(label)] == name
                        for label, name in zip(labels[start:start + 256], names))
     return correct / len(images)

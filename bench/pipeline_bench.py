@@ -169,9 +169,9 @@ def run_keras(args) -> dict:
     """The report's way: numpy arrays in memory, model.fit, same model and split."""
     import numpy as np  # pylint: disable=g-import-not-at-top
     import tf_keras as keras  # pylint: disable=g-import-not-at-top
-    from imagepipe.components import features, ingest, models  # noqa
+    from imagepipe.components import features, models  # noqa
     from imagepipe.components.trainer import task  # pylint: disable=g-import-not-at-top
-    from imagepipe.data import fashion_mnist  # pylint: disable=g-import-not-at-top
+    from imagepipe.data import fashion_mnist, splits  # pylint: disable=g-import-not-at-top
 
     with PeakMemory() as memory:
         memory.phase = "load"
@@ -180,7 +180,7 @@ def run_keras(args) -> dict:
         kept = np.isin(data.labels, list(features.FASHION_MNIST_CLASS_MAP))
         x = data.images[kept][..., None].astype(np.float32) / 255.0
         y = np.asarray(features.class_map_table())[data.labels[kept]]
-        split = ingest.split_assignment(len(y), [14, 3, 3], 1001)
+        split = splits.split_assignment(len(y), [14, 3, 3], 1001)
         load_seconds = time.perf_counter() - start
         memory.phase = "train"
         keras.utils.set_random_seed(1001)

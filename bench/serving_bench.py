@@ -59,10 +59,10 @@ def tiny_pushed_model(workdir: str) -> str:
 
 def sample_images(count: int = 64) -> List[bytes]:
     """Encoded PNGs of the generated Fashion-MNIST stand-in, every class."""
-    from imagepipe.components import ingest  # pylint: disable=g-import-not-at-top
+    from imagepipe.data import png  # pylint: disable=g-import-not-at-top
     from imagepipe.testing import fixtures  # pylint: disable=g-import-not-at-top
     labels = np.arange(count) % 10
-    return [ingest.encode_png(image) for image in fixtures.generate_images(labels, seed=11)]
+    return [png.encode_gray(image) for image in fixtures.generate_images(labels, seed=11)]
 
 
 class Server:

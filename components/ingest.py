@@ -20,8 +20,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import struct
-import zlib
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence
 
 import apache_beam as beam
@@ -37,7 +35,8 @@ from tfx.types.component_spec import ExecutionParameter
 from tfx.utils import proto_utils
 
 from imagepipe.components import features, reports
-from imagepipe.data import fashion_mnist
+from imagepipe.data import fashion_mnist, png
+from imagepipe.data.splits import split_assignment
 
 SOURCE_IDX = "idx"
 SOURCE_TFDS = "tfds"
@@ -54,59 +53,13 @@ _EXTRA_PARAMETERS = {
 }
 
 
-def split_assignment(num_examples: int, ratios: Sequence[int], seed: int) -> np.ndarray:
-    """Assigns each example to a split, in exact proportions, by a seeded permutation.
-
-    Args:
-      num_examples: how many examples to assign.
-      ratios: relative size of each split, e.g. (14, 3, 3) for 70/15/15.
-      seed: seed of the permutation.
-
-    Returns:
-      int array [num_examples]: the split index of each example.
-    """
-    weights = np.asarray(ratios, np.float64)
-    bounds = np.round(np.cumsum(weights) / weights.sum() * num_examples).astype(np.int64)
-    order = np.random.RandomState(seed).permutation(num_examples)
-    assignment = np.empty(num_examples, np.int64)
-    start = 0
-    for split_index, end in enumerate(bounds):
-        assignment[order[start:end]] = split_index
-        start = end
-    return assignment
-
-
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return (struct.pack(">I", len(data)) + kind + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-
-
-def encode_png(image: np.ndarray) -> bytes:
-    """Encodes a uint8 [H, W] grayscale image as PNG bytes (lossless, 8-bit gray).
-
-    Written directly (signature, IHDR, one zlib IDAT with no row filters,
-    IEND): five times faster than through Pillow for Fashion-MNIST's small
-    images, and decoded to the same pixels by every PNG reader.
-    """
-    image = np.ascontiguousarray(image, dtype=np.uint8)
-    height, width = image.shape
-    rows = np.zeros((height, width + 1), np.uint8)  # a 0 (no filter) byte before each row
-    rows[:, 1:] = image
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit grayscale
-    return (_PNG_SIGNATURE + _png_chunk(b"IHDR", header)
-            + _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), 6)) + _png_chunk(b"IEND", b""))
-
-
 def make_example(image: np.ndarray, label: int, example_id: str) -> tf.train.Example:
     """Builds the raw tf.Example of one Fashion-MNIST image."""
     def bytes_feature(value: bytes) -> tf.train.Feature:
         return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
 
     return tf.train.Example(features=tf.train.Features(feature={
-        features.IMAGE_KEY: bytes_feature(encode_png(image)),
+        features.IMAGE_KEY: bytes_feature(png.encode_gray(image)),
         features.LABEL_KEY: tf.train.Feature(int64_list=tf.train.Int64List(value=[label])),
         features.LABEL_NAME_KEY: bytes_feature(
             features.FASHION_MNIST_LABEL_NAMES[label].encode()),

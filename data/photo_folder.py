@@ -50,12 +50,12 @@ import collections
 import concurrent.futures
 import dataclasses
 import hashlib
-import math
 import os
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import class_map as class_map_lib
 from . import images
+from .splits import split_counts
 # Walking and reading live in folder_walk; callers know these names from here too.
 from .folder_walk import (BROKEN_SYMLINK, HIDDEN, INVALID_NAME, NOT_A_FILE,  # noqa: F401
                           OUTSIDE_FOLDER, SYMLINK_LOOP, TOO_LARGE, UNREADABLE, Candidate,
@@ -389,29 +389,6 @@ def _check_all(placed: Sequence[Tuple[Candidate, str]],
 
 
 # ---------------------------------------------------------------- splits
-
-
-def split_counts(total: int, ratios: Sequence[int]) -> List[int]:
-    """Cuts ``total`` items in the proportions ``ratios``, at least one per split.
-
-    Largest remainders decide the rounding; ties go to the earlier split.
-
-    Raises:
-      ValueError: fewer items than splits.
-    """
-    if total < len(ratios):
-        raise ValueError(f"{total} items cannot fill {len(ratios)} splits")
-    weight = float(sum(ratios))
-    quotas = [total * r / weight for r in ratios]
-    counts = [max(1, math.floor(q)) for q in quotas]
-    while sum(counts) > total:  # the minimum of one pushed the total over
-        index = max((i for i, c in enumerate(counts) if c > 1),
-                    key=lambda i: (counts[i] - quotas[i], -i))
-        counts[index] -= 1
-    while sum(counts) < total:
-        index = max(range(len(counts)), key=lambda i: (quotas[i] - counts[i], -i))
-        counts[index] += 1
-    return counts
 
 
 def _order_key(seed: int, photo: Photo) -> str:

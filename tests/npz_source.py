@@ -23,6 +23,8 @@ from tfx.types import standard_component_specs
 from tfx.utils import proto_utils
 
 from imagepipe.components import features, ingest, preprocessing, reports, sources
+from imagepipe.data import png
+from imagepipe.data.splits import split_assignment
 from imagepipe.components.record import setting
 from imagepipe.components.settings import FASHION_MNIST_INPUTS, DataSettings
 
@@ -72,7 +74,7 @@ def _example(image: np.ndarray, label: int, name: str, example_id: str) -> tf.tr
     def raw(value: bytes) -> tf.train.Feature:
         return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
     return tf.train.Example(features=tf.train.Features(feature={
-        features.IMAGE_KEY: raw(ingest.encode_png(image)),
+        features.IMAGE_KEY: raw(png.encode_gray(image)),
         features.LABEL_KEY: tf.train.Feature(int64_list=tf.train.Int64List(value=[label])),
         features.LABEL_NAME_KEY: raw(name.encode()),
         features.EXAMPLE_ID_KEY: raw(example_id.encode()),
@@ -91,7 +93,7 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
         proto_utils.json_to_proto(exec_properties[standard_component_specs.OUTPUT_CONFIG_KEY],
                                   output_config)
         splits = output_config.split_config.splits
-        assignment = ingest.split_assignment(len(labels), [s.hash_buckets for s in splits], 1)
+        assignment = split_assignment(len(labels), [s.hash_buckets for s in splits], 1)
         self._report = NpzIngestReport(source=NAME, images=len(labels), splits={
             s.name: int(np.sum(assignment == i)) for i, s in enumerate(splits)})
         result = {}

@@ -11,7 +11,8 @@ import tensorflow_transform as tft
 import tensorflow_transform.beam as tft_beam
 from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io, schema_utils
 
-from imagepipe.components import features, ingest, preprocessing
+from imagepipe.components import features, preprocessing
+from imagepipe.data import png
 
 RAW_FEATURE_SPEC = {
     features.IMAGE_KEY: tf.io.FixedLenFeature([1], tf.string),
@@ -23,7 +24,7 @@ RAW_FEATURE_SPEC = {
 
 def raw_rows(images: np.ndarray, labels: Sequence[int]) -> List[Dict[str, list]]:
     """Raw instances as ExampleGen writes them, in tf.Transform's instance-dict form."""
-    return [{features.IMAGE_KEY: [ingest.encode_png(image)], features.LABEL_KEY: [int(label)],
+    return [{features.IMAGE_KEY: [png.encode_gray(image)], features.LABEL_KEY: [int(label)],
              features.LABEL_NAME_KEY: [features.FASHION_MNIST_LABEL_NAMES[int(label)].encode()],
              features.EXAMPLE_ID_KEY: [f"id{i}".encode()]}
             for i, (image, label) in enumerate(zip(images, labels))]

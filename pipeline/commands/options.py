@@ -205,15 +205,6 @@ def native_image_size(data: settings_lib.DataSettings, model_name: str,
     return data.replace(image_size=native) if native else data
 
 
-def parse_settings(defaults: Record, args: argparse.Namespace, group: str) -> Record:
-    """Builds ``group``'s settings from ``defaults`` and the given options.
-
-    Raises:
-      SettingsError: a value out of range, naming the flag's setting.
-    """
-    return build(defaults, given(args, group))
-
-
 # ---------------------------------------------------------------- a command's settings
 
 

@@ -53,9 +53,9 @@ def test_the_serving_signature_answers_as_the_trained_model(trained):
     assert set(serving.structured_outputs) == {features.CLASS_IDS_OUTPUT,
                                                features.CLASS_NAMES_OUTPUT,
                                                features.PROBABILITIES_OUTPUT}
-    from imagepipe.components import ingest  # pylint: disable=g-import-not-at-top
+    from imagepipe.data import png  # pylint: disable=g-import-not-at-top
     served = serving(**{features.SERVING_INPUT_KEY: tf.constant(
-        [ingest.encode_png(image) for image in images])})
+        [png.encode_gray(image) for image in images])})
     expected = tf.nn.softmax(model(x, training=False)).numpy()
     np.testing.assert_allclose(served[features.PROBABILITIES_OUTPUT].numpy(), expected,
                                atol=1e-5)

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from imagepipe.components import features, ingest
-from imagepipe.data import fashion_mnist
+from imagepipe.data import fashion_mnist, png, splits
 from imagepipe.testing import fixtures
 
 
@@ -24,10 +24,10 @@ def test_transformed_name():
 
 
 def test_split_assignment_has_exact_proportions_and_is_seeded():
-    first = ingest.split_assignment(63000, [14, 3, 3], seed=1001)
+    first = splits.split_assignment(63000, [14, 3, 3], seed=1001)
     assert np.bincount(first).tolist() == [44100, 9450, 9450]
-    np.testing.assert_array_equal(first, ingest.split_assignment(63000, [14, 3, 3], seed=1001))
-    assert not np.array_equal(first, ingest.split_assignment(63000, [14, 3, 3], seed=1002))
+    np.testing.assert_array_equal(first, splits.split_assignment(63000, [14, 3, 3], seed=1001))
+    assert not np.array_equal(first, splits.split_assignment(63000, [14, 3, 3], seed=1002))
 
 
 def test_report_counts_what_was_left_out_and_each_split():
@@ -35,7 +35,7 @@ def test_report_counts_what_was_left_out_and_each_split():
     data = fashion_mnist.LabelledImages(images, labels,
                                         tuple(f"x/{i}" for i in range(len(labels))))
     kept = np.isin(labels, list(features.FASHION_MNIST_CLASS_MAP))
-    assignment = ingest.split_assignment(int(kept.sum()), [14, 3, 3], 1001)
+    assignment = splits.split_assignment(int(kept.sum()), [14, 3, 3], 1001)
     report = ingest.build_report("idx", data, features.FASHION_MNIST_CLASS_MAP,
                                  ["train", "eval", "test"], assignment, kept, 1001)
     assert report.left_out == {"bag": 10}
@@ -64,7 +64,7 @@ def test_png_encoding_is_lossless_for_pillow_and_tensorflow(shape):
     import io
     from PIL import Image
     image = np.random.default_rng(1).integers(0, 256, shape, dtype=np.uint8)
-    encoded = ingest.encode_png(image)
+    encoded = png.encode_gray(image)
     np.testing.assert_array_equal(np.array(Image.open(io.BytesIO(encoded))), image)
     np.testing.assert_array_equal(tf.io.decode_png(encoded).numpy()[..., 0], image)
     np.testing.assert_array_equal(tf.io.decode_image(encoded).numpy()[..., 0], image)

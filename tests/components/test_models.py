@@ -6,6 +6,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 
 from imagepipe.components import features, ingest, models
+from imagepipe.data import png
 from imagepipe.components.trainer import export, task
 from imagepipe.testing import fixtures
 from tests import transform_util
@@ -58,7 +59,7 @@ def test_model_builds_trains_exports_and_reloads(name, transform_output, tmp_pat
     # Serving = the Keras model applied to what the exported Transform makes of the bytes.
     expected = tf.nn.softmax(model(transformed[IMAGE_XF], training=False)).numpy()
 
-    encoded = [ingest.encode_png(im) for im in images[keep]]
+    encoded = [png.encode_gray(im) for im in images[keep]]
     served = loaded.signatures[features.SERVING_SIGNATURE](
         **{features.SERVING_INPUT_KEY: tf.constant(encoded)})
     np.testing.assert_allclose(served[features.PROBABILITIES_OUTPUT].numpy(), expected,

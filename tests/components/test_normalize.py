@@ -83,10 +83,10 @@ def test_exact_identity_on_real_fashion_mnist_when_available():
 def _encoded_batch():
     """Generated Fashion-MNIST-like PNGs with photos of other sizes and modes mixed in."""
     import io
-    from imagepipe.components import ingest
+    from imagepipe.data import png
     from imagepipe.testing import photo_fixtures
     images = fixtures.generate_images(np.arange(60) % 10, seed=3)
-    encoded = [ingest.encode_png(image) for image in images]
+    encoded = [png.encode_gray(image) for image in images]
     rng = np.random.default_rng(5)
     for index, variant in enumerate(("RGB", "L", "RGB")):
         photo, _ = photo_fixtures.draw_object(index, rng, 70 + index, 50)
@@ -94,7 +94,7 @@ def _encoded_batch():
         photo.convert(variant).save(buffer, format="PNG")
         encoded.insert(index * 20, buffer.getvalue())
     # A Fashion-MNIST-sized grayscale photo (dark garment on white): the photo path, in a batch.
-    encoded.insert(50, ingest.encode_png(255 - images[0]))
+    encoded.insert(50, png.encode_gray(255 - images[0]))
     return encoded
 
 

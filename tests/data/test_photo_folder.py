@@ -7,7 +7,7 @@ import pytest
 
 from imagepipe.components import reports
 from imagepipe.data import class_map as class_map_lib
-from imagepipe.data import images, photo_folder
+from imagepipe.data import images, photo_folder, splits
 from imagepipe.testing import photo_fixtures
 
 
@@ -176,7 +176,7 @@ def test_stratified_split_keeps_every_class_in_every_split_3x10():
 
 @pytest.mark.parametrize("total", [3, 4, 5, 7, 10, 20, 33, 34, 100, 1001])
 def test_split_counts_are_exact_with_one_at_least(total):
-    counts = photo_folder.split_counts(total, (14, 3, 3))
+    counts = splits.split_counts(total, (14, 3, 3))
     assert sum(counts) == total and min(counts) >= 1
     if total >= 7:  # every quota is at least one: plain largest-remainder rounding
         for count, ratio in zip(counts, (0.7, 0.15, 0.15)):

@@ -6,7 +6,8 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from imagepipe.components import features, ingest
+from imagepipe.components import features
+from imagepipe.data import png
 from imagepipe.testing import fixtures
 from imagepipe.pipeline import local_runner, results
 from tests.conftest import tiny_config
@@ -60,7 +61,7 @@ def test_pushed_model_answers_an_encoded_image_request(pipeline_run):
     labels = np.array([0, 1, 9, 7, 3], np.uint8)  # upper, lower, shoes, shoes, upper
     images = fixtures.generate_images(labels, seed=123)
     outputs = serve(**{features.SERVING_INPUT_KEY: tf.constant(
-        [ingest.encode_png(im) for im in images])})
+        [png.encode_gray(im) for im in images])})
     names = [n.decode() for n in outputs[features.CLASS_NAMES_OUTPUT].numpy()]
     assert names == ["upper", "lower", "shoes", "shoes", "upper"]
     np.testing.assert_allclose(outputs[features.PROBABILITIES_OUTPUT].numpy().sum(axis=1), 1.0,

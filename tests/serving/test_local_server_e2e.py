@@ -21,7 +21,8 @@ import requests
 import tensorflow as tf
 from tensorflow_serving.apis import prediction_log_pb2
 
-from imagepipe.components import features, ingest, pusher
+from imagepipe.components import features, pusher
+from imagepipe.data import png
 from imagepipe.components.trainer import export
 from imagepipe.testing import fixtures
 from imagepipe.pipeline import cli
@@ -53,7 +54,7 @@ def version_states(client) -> dict:
 
 @pytest.fixture(scope="module")
 def images():
-    return [ingest.encode_png(image) for image in fixtures.generate_images(LABELS, seed=321)]
+    return [png.encode_gray(image) for image in fixtures.generate_images(LABELS, seed=321)]
 
 
 @pytest.fixture(scope="module")
