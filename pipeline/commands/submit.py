@@ -3,13 +3,16 @@
     imagepipe submit --project P --region R [--spec FILE] [--pipeline-root gs://...]
                      [--epochs N] [--model NAME] [--balance MODE] [--min-accuracy X]
                      [--service-account SA] [--no-cache] [--dry-run]
+                     [--preflight [--preflight-root DIR]]
 
 Creates a ``google.cloud.aiplatform.PipelineJob`` from the spec that
 ``imagepipe compile TARGET --target vertex`` wrote. The runtime options are the
 settings marked ``runtime`` (the same flags, choices and checks as ``run``);
 those not given keep their compiled defaults. A spec compiled with ``--tune``
 tunes the model it is run with (the Tuner takes the same parameters as the
-Trainer). ``--dry-run`` prints the job and calls nothing.
+Trainer). ``--dry-run`` prints the job and calls nothing. ``--preflight`` first
+runs the spec on this machine with the same runtime parameters (``imagepipe
+preflight``) and submits only when every task passed.
 """
 
 from __future__ import annotations
@@ -65,7 +68,17 @@ def register(subparsers) -> None:
                         help="rerun every component instead of reusing cached results")
     parser.add_argument("--dry-run", action="store_true",
                         help="print the PipelineJob that would be created; call nothing")
+    _add_preflight_options(parser)
     parser.set_defaults(func=_submit)
+
+
+def _add_preflight_options(parser: argparse.ArgumentParser) -> None:
+    from imagepipe.pipeline.commands import preflight  # pylint: disable=g-import-not-at-top
+    parser.add_argument("--preflight", action="store_true",
+                        help="first run the spec on this machine with the same runtime "
+                             "parameters (imagepipe preflight); submit only if every task passes")
+    preflight.add_root_option(parser, "--preflight-root", default=None,
+                              shown=f"{preflight.DEFAULT_ROOT}; only with --preflight")
 
 
 def overrides(args: argparse.Namespace) -> dict:
@@ -102,9 +115,22 @@ def _submit(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if args.preflight_root and not args.preflight:
+        print("error: --preflight-root has no effect without --preflight", file=sys.stderr)
+        return 2
+    if args.preflight and not _preflight_passed(args, job):
+        print("not submitted: the pre-flight failed", file=sys.stderr)
+        return 2
     if args.dry_run:
         print("dry run: would create this Vertex AI PipelineJob (nothing was called):")
         print(json.dumps(job, indent=2, sort_keys=True))
         return 0
     print(f"submitted {kubeflow_runner.submit_vertex(job)}")
     return 0
+
+
+def _preflight_passed(args: argparse.Namespace, job: dict) -> bool:
+    """Runs the spec here with the job's runtime parameter values; whether every task passed."""
+    from imagepipe.pipeline.commands import preflight  # pylint: disable=g-import-not-at-top
+    return preflight.run_preflight(args.spec, args.preflight_root or preflight.DEFAULT_ROOT,
+                                   job["parameter_values"]) is not None
