@@ -7,6 +7,11 @@
 * A model that is already the latest version (same Trainer output) is not
   copied again; the push is recorded against that version.
 * An unblessed model is never pushed.
+* A model card (``model_card.md``, ``.html``, ``.json``) is written into the
+  staging folder with the model, from the run's records (the Pusher's
+  optional ``examples``, ``model_run`` and ``evaluation`` inputs), so a
+  version never appears without its card and a published version is never
+  written to again.
 """
 
 from __future__ import annotations
@@ -15,17 +20,19 @@ import json
 import os
 import time
 import uuid
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 import tensorflow as tf
 from absl import logging
 from tfx import types
 from tfx.components.pusher import executor as pusher_executor
+from tfx.dsl.components.base import base_component, executor_spec
 from tfx.proto import pusher_pb2
-from tfx.types import artifact_utils, standard_component_specs
+from tfx.types import artifact_utils, standard_artifacts, standard_component_specs
+from tfx.types.component_spec import ChannelParameter
 from tfx.utils import io_utils, proto_utils
 
-from imagepipe.components import features
+from imagepipe.components import features, pushed_card
 
 PUSH_RECORD = os.path.join("assets.extra", "imagepipe_push.json")
 
@@ -45,7 +52,8 @@ def _push_record(version_dir: str) -> Dict[str, Any]:
         return json.load(f)
 
 
-def publish(model_path: str, base_directory: str, source: Dict[str, Any]) -> str:
+def publish(model_path: str, base_directory: str, source: Dict[str, Any],
+            beside: Optional[Callable[[str], Mapping[str, str]]] = None) -> str:
     """Publishes a SavedModel as a new version under ``base_directory``, atomically.
 
     Args:
@@ -54,6 +62,9 @@ def publish(model_path: str, base_directory: str, source: Dict[str, Any]) -> str
       source: what is published (e.g. the model artifact's URI), recorded in
         ``assets.extra/imagepipe_push.json``; when the latest version records
         the same source, nothing is copied and that version is returned.
+      beside: the new version's number -> files (name -> text) to write in
+        the version folder beside the SavedModel (the model card); written
+        while staging, so a version appears with them or not at all.
 
     Returns:
       The published version's folder.
@@ -77,7 +88,11 @@ def publish(model_path: str, base_directory: str, source: Dict[str, Any]) -> str
         tf.io.gfile.makedirs(os.path.dirname(os.path.join(staging, PUSH_RECORD)))
         with tf.io.gfile.GFile(os.path.join(staging, PUSH_RECORD), "w") as f:
             json.dump({"source": source, "pushed_at": time.time()}, f, sort_keys=True)
-        version_dir = os.path.join(base_directory, str(next_version(base_directory)))
+        version = str(next_version(base_directory))
+        for name, text in (beside(version) if beside else {}).items():
+            with tf.io.gfile.GFile(os.path.join(staging, name), "w") as f:
+                f.write(text)
+        version_dir = os.path.join(base_directory, version)
         tf.io.gfile.rename(staging, version_dir)
     finally:
         if tf.io.gfile.exists(staging):
@@ -87,7 +102,7 @@ def publish(model_path: str, base_directory: str, source: Dict[str, Any]) -> str
 
 
 class Executor(pusher_executor.Executor):
-    """Pushes blessed models with :func:`publish`; see the module docstring."""
+    """Pushes blessed models with :func:`publish`, their model card beside them."""
 
     def Do(self, input_dict: Dict[str, List[types.Artifact]],
            output_dict: Dict[str, List[types.Artifact]], exec_properties: Dict[str, Any]) -> None:
@@ -103,8 +118,49 @@ class Executor(pusher_executor.Executor):
         if push_destination.WhichOneof("destination") != "filesystem":
             raise NotImplementedError("only a filesystem push destination is supported")
         model = artifact_utils.get_single_instance(input_dict[standard_component_specs.MODEL_KEY])
-        version_dir = publish(self.GetModelPath(input_dict),
-                              push_destination.filesystem.base_directory,
-                              {"model_uri": model.uri, "model_id": model.id})
+        base_directory = push_destination.filesystem.base_directory
+        card = pushed_card.card_files(input_dict, os.path.basename(base_directory.rstrip("/")))
+        version_dir = publish(self.GetModelPath(input_dict), base_directory,
+                              {"model_uri": model.uri, "model_id": model.id}, card)
         self._MarkPushed(model_push, pushed_destination=version_dir,
                          pushed_version=os.path.basename(version_dir))
+
+
+class PusherSpec(standard_component_specs.PusherSpec):
+    """TFX's Pusher spec and the records of the model card (each optional)."""
+
+    INPUTS = {**standard_component_specs.PusherSpec.INPUTS,
+              pushed_card.EXAMPLES_KEY: ChannelParameter(type=standard_artifacts.Examples,
+                                                         optional=True),
+              pushed_card.MODEL_RUN_KEY: ChannelParameter(type=standard_artifacts.ModelRun,
+                                                          optional=True),
+              pushed_card.EVALUATION_KEY: ChannelParameter(
+                  type=standard_artifacts.ModelEvaluation, optional=True)}
+
+
+class Pusher(base_component.BaseComponent):
+    """TFX's Pusher with :class:`Executor`: safe publishing and a model card per version."""
+
+    SPEC_CLASS = PusherSpec
+    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(Executor)
+
+    def __init__(self, model: types.BaseChannel, model_blessing: types.BaseChannel,
+                 push_destination: pusher_pb2.PushDestination,
+                 examples: Optional[types.BaseChannel] = None,
+                 model_run: Optional[types.BaseChannel] = None,
+                 evaluation: Optional[types.BaseChannel] = None):
+        """Creates the component.
+
+        Args:
+          model: the Trainer's model.
+          model_blessing: the Evaluator's blessing; an unblessed model is not pushed.
+          push_destination: a filesystem destination, ``<serving_dir>/<model_name>``.
+          examples: the ExampleGen's examples (their ingest report), for the card.
+          model_run: the Trainer's model_run (its training summary), for the card.
+          evaluation: the Evaluator's evaluation, for the card.
+        """
+        spec = PusherSpec(
+            model=model, model_blessing=model_blessing, push_destination=push_destination,
+            examples=examples, model_run=model_run, evaluation=evaluation,
+            pushed_model=types.Channel(type=standard_artifacts.PushedModel))
+        super().__init__(spec=spec)

@@ -24,7 +24,7 @@ from tensorflow_model_analysis import constants as tfma_constants
 # them at the top level.
 from tensorflow_model_analysis.proto import config_pb2 as tfma_config
 from tfx import v1 as tfx
-from tfx.dsl.components.base import base_node, executor_spec
+from tfx.dsl.components.base import base_node
 
 from imagepipe.components import features, parameterized, sources
 from imagepipe.components import pusher as safe_pusher
@@ -249,11 +249,13 @@ def _trainer(config: PipelineConfig, training: TrainingSettings, task: Training,
         properties=properties).with_id(task.trainer_id)
 
 
-def _pusher(config: PipelineConfig, trainer, evaluator) -> base_node.BaseNode:
-    return tfx.components.Pusher(
+def _pusher(config: PipelineConfig, example_gen, trainer, evaluator) -> base_node.BaseNode:
+    return safe_pusher.Pusher(
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
-        custom_executor_spec=executor_spec.ExecutorClassSpec(safe_pusher.Executor),
+        examples=example_gen.outputs["examples"],
+        model_run=trainer.outputs["model_run"],
+        evaluation=evaluator.outputs["evaluation"],
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(
                 base_directory=f"{config.serving_dir.rstrip('/')}/{config.serving_model_name}"))
@@ -309,7 +311,7 @@ def create_components(config: PipelineConfig,
         ).with_id(task.evaluator_id)
         components += [trainer, *([resolver] if resolver else []), evaluator]
         if task.publish:
-            components.append(_pusher(config, trainer, evaluator))
+            components.append(_pusher(config, example_gen, trainer, evaluator))
     return components
 
 

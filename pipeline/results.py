@@ -5,13 +5,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import tensorflow as tf
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
-from imagepipe.components import features, reports, sources
+from imagepipe.components import (card_render, evaluation_metrics, features, reports,
+                                  sources)
+# The per-class figures of a confusion matrix; experiments and photo_eval read them from here.
+from imagepipe.components.evaluation_metrics import matrix_precision, matrix_recall  # noqa: F401
 from imagepipe.pipeline.config import EXAMPLE_GEN_ID, TRAINER_ID
 
 _OUTPUT_EVENTS = (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
@@ -33,6 +36,7 @@ class RunSummary:
     blessed: Optional[bool] = None
     pushed: Optional[bool] = None
     pushed_destination: Optional[str] = None
+    model_card: Optional[str] = None  # the pushed version's model_card.md, when it has one
     model_uri: Optional[str] = None
     ingest_report: Optional[reports.IngestReport] = None
     ingest_report_path: Optional[str] = None
@@ -152,66 +156,13 @@ def _fill(summary: RunSummary, store, by_node: Dict[str, metadata_store_pb2.Exec
             if summary.pushed:
                 summary.pushed_destination = pushed.custom_properties[
                     "pushed_destination"].string_value
+                card = os.path.join(summary.pushed_destination, card_render.MARKDOWN_FILE)
+                summary.model_card = card if tf.io.gfile.exists(card) else None
 
 
 def _fill_metrics(summary: RunSummary, evaluation_uri: str) -> None:
-    import tensorflow_model_analysis as tfma  # pylint: disable=g-import-not-at-top
-    # With a baseline the results are keyed by model name; without, they are not.
-    result = tfma.load_eval_result(evaluation_uri, model_name="candidate")
-    if not result.slicing_metrics:
-        result = tfma.load_eval_result(evaluation_uri)
-    for slice_key, metrics in result.slicing_metrics:
-        if slice_key:
-            continue
-        for sub_key, values in metrics.get("", {}).items():
-            _take_metrics(summary, sub_key, values)
-    for slice_key, plots in result.plots or []:
-        if slice_key:
-            continue
-        matrix = plots.get("", {}).get("", {}).get("multiClassConfusionMatrixAtThresholds")
-        if matrix:
-            summary.confusion_matrix = _confusion_matrix(matrix, len(summary.class_names))
-            summary.recall = matrix_recall(summary.confusion_matrix, summary.class_names)
-            summary.precision = matrix_precision(summary.confusion_matrix, summary.class_names)
-
-
-def _take_metrics(summary: RunSummary, sub_key: str, values: dict) -> None:
-    def value(name):
-        entry = values.get(name, {})
-        return entry.get("doubleValue")
-
-    if not sub_key:
-        summary.accuracy = value("accuracy")
-        count = value("example_count")
-        summary.example_count = int(count) if count is not None else None
-
-
-def matrix_recall(matrix: Sequence[Sequence[int]], class_names: Sequence[str]
-                  ) -> Dict[str, Optional[float]]:
-    """Per-class recall: the confusion matrix's diagonal over its row sums (true classes).
-
-    The one source of the per-class figures: TFMA's binarized ``classId:N topK:1``
-    recall is not recall (it said 100% for every class of a model that predicts
-    one). None for a class without test images.
-    """
-    return {name: (row[index] / sum(row) if sum(row) else None)
-            for index, (name, row) in enumerate(zip(class_names, matrix))}
-
-
-def matrix_precision(matrix: Sequence[Sequence[int]], class_names: Sequence[str]
-                     ) -> Dict[str, Optional[float]]:
-    """Per-class precision: the diagonal over the column sums; None for a class never predicted."""
-    columns = [list(column) for column in zip(*matrix)]
-    return {name: (column[index] / sum(column) if sum(column) else None)
-            for index, (name, column) in enumerate(zip(class_names, columns))}
-
-
-def _confusion_matrix(matrix: dict, size: int) -> List[List[int]]:
-    grid = [[0] * size for _ in range(size)]
-    entries = matrix.get("matrices", [{}])[0].get("entries", [])
-    for entry in entries:
-        actual = int(entry.get("actualClassId", 0))
-        predicted = int(entry.get("predictedClassId", 0))
-        if 0 <= actual < size and 0 <= predicted < size:
-            grid[actual][predicted] = int(entry.get("numWeightedExamples", 0))
-    return grid
+    metrics = evaluation_metrics.read(evaluation_uri, summary.class_names)
+    summary.accuracy, summary.example_count = metrics.accuracy, metrics.example_count
+    if metrics.confusion_matrix:
+        summary.confusion_matrix = metrics.confusion_matrix
+        summary.recall, summary.precision = metrics.recall, metrics.precision

@@ -31,6 +31,8 @@ def format_summary(summary: RunSummary, elapsed_seconds: float) -> str:
         lines.extend(confusion_matrix_lines(names, summary.confusion_matrix))
     if summary.pushed:
         lines.append(f"  blessed and pushed to {summary.pushed_destination}")
+        if summary.model_card:
+            lines.append(f"  model card: {summary.model_card} (and .html beside it)")
     elif summary.blessed is False:
         lines.append("  not blessed (below the accuracy bound or worse than the latest "
                      "blessed model): nothing pushed")

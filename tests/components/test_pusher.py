@@ -52,3 +52,26 @@ def test_a_failed_copy_leaves_no_version_and_no_staging(tmp_path):
 
 def test_next_version_is_the_time_when_above_existing(tmp_path):
     assert pusher.next_version(str(tmp_path / "none"), now=1234.5) == 1234
+
+
+def test_the_card_is_written_into_the_new_version_and_never_into_a_published_one(tmp_path):
+    base = str(tmp_path / "model")
+    _fake_saved_model(str(tmp_path / "m1"))
+    _fake_saved_model(str(tmp_path / "m2"))
+
+    def card(version):
+        return {"model_card.md": f"# card of version {version}\n"}
+
+    first = pusher.publish(str(tmp_path / "m1"), base, {"model_uri": "m1"}, card)
+    assert open(os.path.join(first, "model_card.md")).read() == (
+        f"# card of version {os.path.basename(first)}\n")
+
+    def broken(version):
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        pusher.publish(str(tmp_path / "m2"), base, {"model_uri": "m2"}, broken)
+    assert os.listdir(base) == [os.path.basename(first)]  # no half version, no staging
+    again = pusher.publish(str(tmp_path / "m1"), base, {"model_uri": "m1"},
+                           lambda version: {"model_card.md": "overwritten"})
+    assert again == first and "overwritten" not in open(os.path.join(first, "model_card.md")).read()

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from imagepipe.components import features
+from imagepipe.components import features, reports
 from imagepipe.data import png
 from imagepipe.testing import fixtures
 from imagepipe.pipeline import local_runner, results
@@ -40,6 +40,27 @@ def test_evaluation_has_accuracy_recall_and_confusion_matrix(pipeline_run):
     matrix = np.array(summary.confusion_matrix)
     assert matrix.shape == (3, 3) and matrix.sum() == summary.example_count
     assert np.trace(matrix) / matrix.sum() == summary.accuracy
+
+
+def test_the_pushed_version_has_its_model_card_with_the_runs_figures(pipeline_run):
+    _, summary = pipeline_run
+    assert summary.model_card == os.path.join(summary.pushed_destination, "model_card.md")
+    card = open(summary.model_card).read()
+    page = open(os.path.join(summary.pushed_destination, "model_card.html")).read()
+    figures = json.load(open(os.path.join(summary.pushed_destination,
+                                          "model_card.json")))["figures"]
+    accuracy = reports.percent(summary.accuracy)
+    assert f"Accuracy: {accuracy} on {summary.example_count} test images" in card
+    assert accuracy in page and "<table>" in page
+    assert figures["accuracy"] == summary.accuracy
+    assert figures["confusion_matrix"] == summary.confusion_matrix
+    assert figures["recall"] == summary.recall
+    evaluation = card[card.index("## Evaluation"):].splitlines()
+    upper = next(line for line in evaluation if line.startswith("| upper |"))  # recall table
+    assert upper.split(" | ")[2] == reports.percent(summary.recall["upper"])
+    assert "450 kept" in card and "bag (50 images)" in card  # the data: what was left out
+    assert f"epochs run: {summary.training.epochs_run} of at most 3" in card
+    assert "grayscale 28x28" in card  # known limits of Fashion-MNIST
 
 
 def test_training_wrote_history_and_tensorboard_logs(pipeline_run):
