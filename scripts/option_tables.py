@@ -25,7 +25,7 @@ TABLES_END = "<!-- options: end -->"
 DOCUMENTED = ("run fashion-mnist", "run folder", "experiment architectures",
               "experiment data-size", "experiment cross-validation", "experiment transfer-grid",
               "compile fashion-mnist", "compile folder", "submit", "inspect", "evaluate",
-              "serve", "predict")
+              "serve", "predict", "classify-folder")
 
 
 def _machine_free(text: str) -> str:
