@@ -25,11 +25,20 @@ and skipped (every skipped path with its reason) and the split counts; the
 artifact carries ``num_examples`` and ``num_skipped``. The driver fingerprints
 the folder's listing (paths, sizes, times), so an unchanged folder reuses the
 cached result and any change reruns ingestion.
+
+**Spans** (:mod:`imagepipe.data.spans`): a folder of ``span-N`` sub-folders is
+ingested as the window of spans the ``spans`` property names (all, latest or
+the latest K), resolved by the driver at run time: the artifact's TFX ``span``
+property is the window's latest span, its ``spans`` custom property lists
+them all (e.g. ``1,2,3``), and paths (``relative_path``, ``example_id``) start
+with ``span-N/``. Each span is split on its own, so a photo keeps its split
+when later spans arrive. A folder without span folders is span 0, as before.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import os
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
@@ -49,7 +58,7 @@ from tfx.utils import proto_utils
 
 from imagepipe.components import features, ingest, reports
 from imagepipe.data import class_map as class_map_lib
-from imagepipe.data import images, photo_folder
+from imagepipe.data import images, photo_folder, spans
 
 CLASS_MAP_KEY = "class_map"  # JSON [[class, [folder, ...]], ...], in class id order
 SPLIT_SEED_KEY = "split_seed"
@@ -58,6 +67,8 @@ MAX_SIDE_KEY = "max_side"
 MAX_FILE_BYTES_KEY = "max_file_bytes"
 IMAGE_SIZE_KEY = "image_size"
 FOLLOW_LINKS_KEY = "follow_links"
+SPANS_KEY = "spans"  # all, latest or K: the window of span-N folders
+SPANS_PROPERTY = "spans"  # the examples' custom property: the window's spans, e.g. "1,2"
 _EXTRA_PARAMETERS = {
     CLASS_MAP_KEY: ExecutionParameter(type=str),
     SPLIT_SEED_KEY: ExecutionParameter(type=int),
@@ -66,6 +77,7 @@ _EXTRA_PARAMETERS = {
     MAX_FILE_BYTES_KEY: ExecutionParameter(type=int),
     IMAGE_SIZE_KEY: ExecutionParameter(type=int),
     FOLLOW_LINKS_KEY: ExecutionParameter(type=int),  # 0 or 1
+    SPANS_KEY: ExecutionParameter(type=str),
 }
 _CHUNK = 16  # photos per Beam element, normalised in parallel threads
 
@@ -134,29 +146,58 @@ def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
     return (items[i:i + size] for i in range(0, len(items), size))
 
 
-def plan(root: str, class_map: class_map_lib.ClassMap, splits: Sequence[Tuple[str, int]],
-         seed: int, max_pixels: int, limits: photo_folder.ScanLimits = photo_folder.ScanLimits()
-         ) -> Tuple[photo_folder.FolderScan, Dict[str, str], reports.FolderIngestReport]:
-    """Scans the folder (within ``limits``) and assigns splits; the report says what was done.
-
-    Returns:
-      (scan, photo path -> split, report).
-
-    Raises:
-      photo_folder.FolderError: a class has no usable image, or too few for
-        every split; the message names the class and the skipped files.
-    """
-    folder_scan = photo_folder.scan(root, class_map, max_pixels=max_pixels, limits=limits)
-    split_names = [name for name, _ in splits]
+def _raise_problems(root: str, folder_scan: photo_folder.FolderScan,
+                   split_names: Sequence[str]) -> None:
     found = photo_folder.problems(folder_scan, split_names)
     if found:
         raise photo_folder.FolderError(
             f"photo folder {root} cannot be ingested:\n  " + "\n  ".join(found) +
             f"\n  ({folder_scan.seen} entries seen, {len(folder_scan.photos)} usable, "
             f"{len(folder_scan.skipped)} skipped; `imagepipe inspect {root}` lists them)")
-    assignment = photo_folder.assign_splits(folder_scan.photos, splits, seed)
+
+
+def plan(root: str, class_map: class_map_lib.ClassMap, splits: Sequence[Tuple[str, int]],
+         seed: int, max_pixels: int, limits: photo_folder.ScanLimits = photo_folder.ScanLimits(),
+         window: Sequence[Tuple[int, str]] = ((spans.NO_SPANS, ""),)
+         ) -> Tuple[photo_folder.FolderScan, Dict[str, str], reports.FolderIngestReport]:
+    """Scans the window's span folders (within ``limits``) and assigns splits per span.
+
+    Args:
+      window: (span, folder relative to ``root``) pairs; ``(0, "")``: ``root`` itself.
+
+    Returns:
+      (scan, photo path -> split, report), paths relative to ``root``.
+
+    Raises:
+      photo_folder.FolderError: a class of a span has no usable image, or too
+        few for every split; the message names the class and the skipped files.
+    """
+    split_names = [name for name, _ in splits]
+    scans = []
+    for _, relative in window:
+        span_root = spans.join(root, relative)
+        span_scan = photo_folder.scan(span_root, class_map, max_pixels=max_pixels, limits=limits)
+        _raise_problems(span_root, span_scan, split_names)
+        scans.append((relative, span_scan))
+    folder_scan = spans.merge(root, scans)
+    assignment: Dict[str, str] = {}
+    for relative, _ in scans:
+        members = [p for p in folder_scan.photos
+                   if not relative or p.path.startswith(relative + "/")]
+        assignment.update(photo_folder.assign_splits(members, splits, seed))
     report = reports.FolderIngestReport.from_scan(folder_scan, splits, seed, assignment)
     return folder_scan, assignment, report
+
+
+def window_of(exec_properties: Mapping[str, Any]) -> List[Tuple[int, str]]:
+    """The window the driver resolved (in the split pattern), else resolved now."""
+    config = example_gen_pb2.Input()
+    proto_utils.json_to_proto(exec_properties[standard_component_specs.INPUT_CONFIG_KEY], config)
+    pattern = config.splits[0].pattern if config.splits else ""
+    if pattern.startswith("["):
+        return [(int(number), str(relative)) for number, relative in json.loads(pattern)]
+    return spans.resolve(exec_properties[standard_component_specs.INPUT_BASE_KEY],
+                         exec_properties.get(SPANS_KEY) or spans.ALL)
 
 
 class Executor(base_example_gen_executor.BaseExampleGenExecutor):
@@ -178,9 +219,11 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
                              "split ratios, e.g. train:14 eval:3 test:3")
         max_pixels = int(exec_properties[MAX_PIXELS_KEY])
         max_side = int(exec_properties[MAX_SIDE_KEY])
+        window = window_of(exec_properties)
+        self._spans = [number for number, _ in window]
         folder_scan, assignment, self._report = plan(
             root, class_map, splits, int(exec_properties[SPLIT_SEED_KEY]), max_pixels,
-            scan_limits(exec_properties))
+            scan_limits(exec_properties), window)
         logging.info("Photo folder %s: %d entries seen, %d ingested, %d skipped %s", root,
                      folder_scan.seen, len(folder_scan.photos), len(folder_scan.skipped),
                      folder_scan.skipped_by_reason())
@@ -202,6 +245,7 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
         super().Do(input_dict, output_dict, exec_properties)
         examples = ingest.write_report(output_dict, self._report)
         examples.set_int_custom_property("num_skipped", self._report.skipped)
+        examples.set_string_custom_property(SPANS_PROPERTY, ",".join(map(str, self._spans)))
 
 
 def scan_limits(exec_properties: Mapping[str, Any]) -> photo_folder.ScanLimits:
@@ -214,23 +258,42 @@ def scan_limits(exec_properties: Mapping[str, Any]) -> photo_folder.ScanLimits:
 
 
 class FolderInputProcessor(input_processor.FileBasedInputProcessor):
-    """Fingerprints the whole folder listing (nested folders, links and all).
+    """Resolves the window of spans and fingerprints its folders' listings.
 
+    The span is the window's latest (0 without span folders); the fingerprint
+    covers every span folder of the window (nested folders, links and all).
     TFX's own processor globs one pattern and stats every match, which fails
-    on broken links and misses nested folders.
+    on broken links and misses nested folders, and resolves one span only.
     """
 
+    def __init__(self, input_base_uri: str, splits: Iterable[example_gen_pb2.Input.Split],
+                 range_config: Optional[range_config_pb2.RangeConfig] = None,
+                 window: str = spans.ALL):
+        super().__init__(input_base_uri, splits, range_config)
+        self._window_spec = window
+        self._window: List[Tuple[int, str]] = []
+
     def resolve_span_and_version(self) -> Tuple[int, Optional[int]]:
-        self._fingerprint = photo_folder.listing_fingerprint(self._input_base_uri)
-        return 0, None
+        self._window = spans.resolve(self._input_base_uri, self._window_spec)
+        self._fingerprint = "\n".join(  # a folder without spans: its listing's, as before
+            (f"span {number}: " if relative else "") + photo_folder.listing_fingerprint(
+                spans.join(self._input_base_uri, relative))
+            for number, relative in self._window)
+        return self._window[-1][0], None
 
     def get_pattern_for_span_version(self, pattern: str, span: int,
                                      version: Optional[int]) -> str:
-        return pattern
+        """The resolved window, as JSON [[span, folder], ...], for the executor."""
+        return json.dumps(self._window)
 
 
 class FolderDriver(example_gen_driver.FileBasedDriver):
     """The file-based ExampleGen driver with :class:`FolderInputProcessor`."""
+
+    def resolve_exec_properties(self, exec_properties: Dict[str, Any], pipeline_info: Any,
+                                component_info: Any) -> Dict[str, Any]:
+        self._window_spec = exec_properties.get(SPANS_KEY) or spans.ALL
+        return super().resolve_exec_properties(exec_properties, pipeline_info, component_info)
 
     def get_input_processor(self, splits: Iterable[example_gen_pb2.Input.Split],
                             range_config: Optional[range_config_pb2.RangeConfig] = None,
@@ -238,7 +301,8 @@ class FolderDriver(example_gen_driver.FileBasedDriver):
                             ) -> input_processor.InputProcessor:
         if not input_base_uri:
             raise ValueError("the folder ExampleGen needs input_base, the photo folder")
-        return FolderInputProcessor(input_base_uri, splits, range_config)
+        return FolderInputProcessor(input_base_uri, splits, range_config,
+                                    getattr(self, "_window_spec", spans.ALL))
 
 
 class FolderExampleGenSpec(standard_component_specs.FileBasedExampleGenSpec):
@@ -258,7 +322,8 @@ class FolderExampleGen(example_gen_component.FileBasedExampleGen):
                  max_pixels: int = images.DEFAULT_MAX_PIXELS,
                  max_side: int = images.DEFAULT_MAX_SIDE,
                  limits: photo_folder.ScanLimits = photo_folder.ScanLimits(
-                     image_size=features.PHOTO_IMAGE_SIZE)):
+                     image_size=features.PHOTO_IMAGE_SIZE),
+                 window: str = spans.ALL):
         """Creates the component.
 
         Args:
@@ -271,6 +336,8 @@ class FolderExampleGen(example_gen_component.FileBasedExampleGen):
           limits: file size cap, model input size (images too thin for it are
             skipped) and whether links leading outside the folder are followed;
             its ``max_side`` is ``max_side``'s.
+          window: the spans ingested when ``input_base`` holds ``span-N`` folders:
+            all, latest or K (the latest K); resolved when the run starts.
         """
         input_config = example_gen_pb2.Input(splits=[
             example_gen_pb2.Input.Split(name="folder", pattern="*")])
@@ -283,5 +350,5 @@ class FolderExampleGen(example_gen_component.FileBasedExampleGen):
             class_map=class_map_lib.to_json(class_map_lib.validate(tuple(class_map))),
             split_seed=split_seed, max_pixels=max_pixels, max_side=max_side,
             max_file_bytes=limits.max_file_bytes, image_size=limits.image_size,
-            follow_links=int(limits.follow_links), examples=examples)
+            follow_links=int(limits.follow_links), spans=window, examples=examples)
         super(example_gen_component.FileBasedExampleGen, self).__init__(spec=spec)

@@ -40,6 +40,7 @@ class RunSummary:
     model_uri: Optional[str] = None
     ingest_report: Optional[reports.IngestReport] = None
     ingest_report_path: Optional[str] = None
+    spans: Optional[str] = None  # the spans ingested, e.g. "1,2" (photo folders only)
     training: Optional[reports.TrainingSummary] = None
     class_names: List[str] = dataclasses.field(
         default_factory=lambda: list(features.SUPER_CLASS_NAMES))
@@ -134,6 +135,8 @@ def _fill(summary: RunSummary, store, by_node: Dict[str, metadata_store_pb2.Exec
     examples = outputs.get(EXAMPLE_GEN_ID, {}).get("examples")
     if examples:
         path = os.path.join(examples[0].uri, reports.INGEST_REPORT_FILE)
+        if "spans" in examples[0].custom_properties:
+            summary.spans = examples[0].custom_properties["spans"].string_value
         if tf.io.gfile.exists(path):
             summary.ingest_report = sources.read_ingest_report(path)
             summary.ingest_report_path = path

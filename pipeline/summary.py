@@ -18,6 +18,8 @@ def format_summary(summary: RunSummary, elapsed_seconds: float) -> str:
     if summary.ingest_report:
         lines.extend(summary.ingest_report.summary_lines(where=summary.ingest_report_path or "",
                                                          max_listed=SKIPPED_LISTED))
+    if summary.spans:
+        lines.append(f"  spans trained on: {spans_line(summary.spans)}")
     if summary.training:
         lines.extend(summary.training.summary_lines())
     count = f" on {summary.example_count} test images" if summary.example_count else ""
@@ -42,6 +44,13 @@ def format_summary(summary: RunSummary, elapsed_seconds: float) -> str:
     if reused:
         lines.append(f"  reused from cache: {', '.join(reused)}")
     return "\n".join(lines)
+
+
+def spans_line(spans: str) -> str:
+    """The spans of a run, e.g. ``1, 2`` or ``0 (no span folders)``."""
+    if spans == "0":
+        return "0 (no span folders)"
+    return spans.replace(",", ", ")
 
 
 def confusion_matrix_lines(names: Sequence[str], matrix: Sequence[Sequence[int]],

@@ -3,7 +3,9 @@
 The class map is read once, when the settings are completed (from the
 sub-folders, or from ``--class-map FILE``), so the pipeline never lists
 folders; FolderExampleGen then scans, validates and splits the folder and
-reports every skipped file.
+reports every skipped file. A folder of ``span-N`` sub-folders
+(:mod:`imagepipe.data.spans`) trains on the window ``--spans`` names; its
+default class map is made of the class sub-folders of the window's spans.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from imagepipe.components.settings import (PHOTO_INPUTS, RESIZE_MODES, RESIZE_PA
                                            TrainingSettings)
 from imagepipe.components.sources.registry import DataSource, register
 from imagepipe.data import class_map as class_map_lib
+from imagepipe.data import spans as spans_lib
 from imagepipe.data.folder_walk import DEFAULT_MAX_FILE_MB
 from imagepipe.data.images import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE
 
@@ -56,6 +59,10 @@ class FolderSettings(DataSettings):
                                                     "unread", metavar="MIB", minimum=1)
     follow_links: bool = setting(False, "follow symbolic links that lead outside the photo "
                                         "folder (skipped by default)")
+    spans: str = setting(spans_lib.ALL, "the span-N sub-folders trained on: all, latest, or K "
+                                        "(the latest K, a rolling window); a folder without "
+                                        "span-N folders is span 0 whatever this says",
+                         metavar="all|latest|K")
     max_side: int = setting(DEFAULT_MAX_SIDE, "longer side of the normalised copy stored for "
                                               "Transform", cli=False)
     image_size: int = setting(PHOTO_IMAGE_SIZE, "model input side in pixels (photos become "
@@ -68,6 +75,10 @@ class FolderSettings(DataSettings):
 
     def check(self) -> None:
         super().check()
+        try:
+            spans_lib.window_size(self.spans)
+        except ValueError as error:
+            raise SettingsError(f"{self.KIND}: {error}") from None
         if self.max_side < self.image_size:
             raise SettingsError(f"max_side ({self.max_side}) must be at least image_size "
                                 f"({self.image_size}): the stored copy would be upscaled")
@@ -91,6 +102,19 @@ def scan_limits(settings: FolderSettings):
     return photo_folder.ScanLimits(max_file_bytes=settings.max_file_mb * 2**20,
                                    image_size=settings.image_size, max_side=settings.max_side,
                                    follow_links=settings.follow_links)
+
+
+def _default_class_map(path: str, spans: str):
+    """One class per sub-folder, or per class sub-folder of the window's span folders."""
+    from imagepipe.data import photo_folder  # pylint: disable=g-import-not-at-top
+    window = spans_lib.resolve(path, spans)
+    if window == [(spans_lib.NO_SPANS, "")]:
+        return photo_folder.default_class_map(path)
+    folders = spans_lib.class_folders(path, window)
+    if not folders:
+        raise photo_folder.FolderError(f"the span folders of {path} have no sub-folder: put "
+                                       f"each span's photos in one sub-folder per class")
+    return class_map_lib.from_folders(folders)
 
 
 class FolderSource(DataSource):
@@ -122,7 +146,7 @@ class FolderSource(DataSource):
             input_base=settings.data_dir, class_map=settings.class_map,
             split_ratios=split_ratios, split_seed=settings.split_seed,
             max_pixels=settings.max_pixels, max_side=settings.max_side,
-            limits=scan_limits(settings))
+            limits=scan_limits(settings), window=settings.spans)
 
     def class_names(self, settings: FolderSettings) -> Tuple[str, ...]:
         return settings.class_names
@@ -141,7 +165,7 @@ class FolderSource(DataSource):
         path = settings.data_dir
         if path and "://" not in path:
             path = os.path.abspath(path)
-        class_map = settings.class_map or photo_folder.default_class_map(path)
+        class_map = settings.class_map or _default_class_map(path, settings.spans)
         return settings.replace(data_dir=path, class_map=class_map,
                                 max_side=max(DEFAULT_MAX_SIDE, settings.image_size))
 

@@ -39,6 +39,9 @@ VALUES: Dict[str, Tuple[str, List[str]]] = {
     "data.max_pixels": ("123456", []),
     "data.image_size": ("48", []),
     "data.resize_mode": ("crop", []),
+    "data.spans": ("latest", []),
+    "data.max_file_mb": ("64", []),
+    "data.follow_links": (None, []),
     "training.model_name": ("proposed", []),
     "training.epochs": ("5", []),
     "training.batch_size": ("8", []),
@@ -198,6 +201,9 @@ def _landed(option: options_lib.Option, components) -> List[Any]:
         "max_pixels": example_gen.get("max_pixels"),
         "image_size": (transform["settings"] or {}).get("image_size"),
         "resize_mode": (transform["settings"] or {}).get("resize_mode"),
+        "spans": example_gen.get("spans"),
+        "max_file_mb": example_gen.get("max_file_bytes"),
+        "follow_links": example_gen.get("follow_links"),
     }[path]]
 
 
