@@ -67,8 +67,8 @@ def test_the_other_stack_the_dockerfile_names_pairs_its_image_and_pins():
 def test_this_environment_has_the_pins_the_image_installs():
     """Pre-flight runs the tasks here on the claim that this is what the image holds."""
     tfx_version = importlib.metadata.version("tfx")
-    stack = next(path for path in (os.path.join(ROOT, "constraints", name)
-                                   for name in sorted(os.listdir(os.path.join(ROOT, "constraints"))))
+    folder = os.path.join(ROOT, "constraints")
+    stack = next(path for path in (os.path.join(folder, name) for name in sorted(os.listdir(folder)))
                  if pins(path)["tfx"] == tfx_version)
     different = {name: (version, importlib.metadata.version(name))
                  for name, version in pins(stack).items()

@@ -75,10 +75,11 @@ def make_job(numbers_dir):
         "double_executor": {"container": {"image": "img", "command": ["python", "-c", DOUBLE],
                                           "args": ["{{$}}"]}},
         "report_executor": {"container": {"image": "img", "command": ["python", "-c", REPORT],
-                                          "args": ["{{$.inputs.parameters['total']}}",
-                                                   "{{$.inputs.artifacts['doubled'].metadata['total']}}",
-                                                   "{{$.outputs.artifacts['report'].uri}}",
-                                                   "{{$.inputs.parameters['destination']}}"]}},
+                                          "args": [
+                                              "{{$.inputs.parameters['total']}}",
+                                              "{{$.inputs.artifacts['doubled'].metadata['total']}}",
+                                              "{{$.outputs.artifacts['report'].uri}}",
+                                              "{{$.inputs.parameters['destination']}}"]}},
         "latest_executor": {"resolver": {"outputArtifactQueries": {"doubled": {
             "filter": 'schema_title="test.Sum" AND state=LIVE AND '
                       'metadata.blessed.number_value=1'}}}},
