@@ -190,7 +190,8 @@ class ParameterizedTrainer(base_component.BaseComponent):
                  schema: types.BaseChannel, run_fn: str, train_args: trainer_pb2.TrainArgs,
                  eval_args: trainer_pb2.EvalArgs, custom_config: Mapping[str, Any],
                  properties: Mapping[str, Setting],
-                 hyperparameters: Optional[types.BaseChannel] = None):
+                 hyperparameters: Optional[types.BaseChannel] = None,
+                 base_model: Optional[types.BaseChannel] = None):
         """Creates the component.
 
         Args:
@@ -203,12 +204,14 @@ class ParameterizedTrainer(base_component.BaseComponent):
           custom_config: a TrainerCustomConfig as a dict, without the lifted settings.
           properties: a value or a RuntimeParameter for each of ``TRAINER_PROPERTIES``.
           hyperparameters: the Tuner's best hyperparameters, when it runs.
+          base_model: the model to start from (``--warm-start``: the latest
+            blessed model, from a Resolver; empty when there is none).
         """
         spec = ParameterizedTrainerSpec(
             examples=examples, transform_graph=transform_graph, schema=schema, run_fn=run_fn,
             train_args=train_args, eval_args=eval_args,
             custom_config=json_utils.dumps(dict(custom_config)),
-            hyperparameters=hyperparameters,
+            hyperparameters=hyperparameters, base_model=base_model,
             model=types.Channel(type=standard_artifacts.Model),
             model_run=types.Channel(type=standard_artifacts.ModelRun),
             **_checked_properties(properties))

@@ -475,6 +475,7 @@ class TrainingSummary(Record):
     stream: StreamCounts
     class_bias: Optional[ClassBias]  # None: --class-bias none
     frozen_features_seconds: Optional[float] = None  # None: the whole model trained on images
+    warm_started_from: Optional[str] = None  # the base model (--warm-start); None: from scratch
 
     @property
     def class_names(self) -> Tuple[str, ...]:

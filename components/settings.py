@@ -191,6 +191,9 @@ class TrainingSettings(Record):
                                        "at a lower learning rate; 0: none", minimum=0)
     fine_tune_learning_rate: float = setting(1e-5, "learning rate of the fine-tuning phase",
                                              above=0.0, needs="fine_tune_epochs")
+    warm_start: bool = setting(False, "initialise the model from the latest blessed model of "
+                                      "the pipeline (TFX's base_model); from scratch when "
+                                      "there is none (hold-out runs)")
     seed: int = setting(DEFAULT_SEED, "seed of the weights' initialisation, the balanced "
                                       "stream and the augmentation")
     model_options: ModelOptions = setting(default_factory=ModelOptions)

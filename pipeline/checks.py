@@ -74,7 +74,18 @@ def problems(config: PipelineConfig, plan: Any = None) -> List[str]:
     if plan is not None and config.tuning is not None and not plan.tunable:
         found.append(f"the {plan.name} plan cannot run the Tuner (--tune): it trains one model "
                      f"per fold")
+    if plan is not None and config.training.warm_start and not _publishes(config, plan):
+        found.append(f"the {plan.name} plan cannot warm-start (--warm-start): each fold's model "
+                     f"starts from scratch")
     return found
+
+
+def _publishes(config: PipelineConfig, plan: Any) -> bool:
+    """Whether every model of ``plan`` is compared with and pushed as the latest blessed one."""
+    try:
+        return all(task.publish for task in plan.trainings(list(plan.split_ratios(config))))
+    except ValueError:  # the splits' own problem is reported by the plan
+        return True
 
 
 def raise_problems(config: PipelineConfig, plan: Any = None) -> None:

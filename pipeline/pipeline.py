@@ -234,7 +234,8 @@ def _tuner(config: PipelineConfig, training: TrainingSettings, transform, schema
 
 
 def _trainer(config: PipelineConfig, training: TrainingSettings, task: Training, transform,
-             schema_gen, properties: Dict[str, Any], tuner) -> base_node.BaseNode:
+             schema_gen, properties: Dict[str, Any], tuner,
+             base_model=None) -> base_node.BaseNode:
     custom_config = TrainerCustomConfig(training=training.replace(**dict(task.changes)),
                                         code_fingerprint=config.code_fingerprint)
     return parameterized.ParameterizedTrainer(
@@ -246,7 +247,7 @@ def _trainer(config: PipelineConfig, training: TrainingSettings, task: Training,
         eval_args=tfx.proto.EvalArgs(splits=list(task.eval_splits)),
         custom_config=parameterized.without_properties(custom_config.to_dict()),
         hyperparameters=tuner.outputs["best_hyperparameters"] if tuner else None,
-        properties=properties).with_id(task.trainer_id)
+        base_model=base_model, properties=properties).with_id(task.trainer_id)
 
 
 def _pusher(config: PipelineConfig, example_gen, trainer, evaluator) -> base_node.BaseNode:
@@ -293,23 +294,27 @@ def create_components(config: PipelineConfig,
     eval_settings = eval_config(config)
     compare = config.evaluation.compare_with_latest_blessed
     for task in plan.trainings(split_names):
-        trainer = _trainer(config, training, task, transform, schema_gen, properties, tuner)
+        # The latest blessed model: the Evaluator's baseline, and the Trainer's base_model
+        # with --warm-start.
         resolver = None
-        if task.publish and compare:
+        if task.publish and (compare or training.warm_start):
             resolver = tfx.dsl.Resolver(
                 strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
                 model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
                 model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
             ).with_id(RESOLVER_ID)
+        trainer = _trainer(config, training, task, transform, schema_gen, properties, tuner,
+                           resolver.outputs["model"] if resolver and training.warm_start
+                           else None)
         evaluator = parameterized.ParameterizedEvaluator(
             examples=example_gen.outputs["examples"],
             model=trainer.outputs["model"],
-            baseline_model=resolver.outputs["model"] if resolver else None,
+            baseline_model=resolver.outputs["model"] if resolver and compare else None,
             example_splits=list(task.test_splits),
             eval_config=eval_settings,
             min_accuracy=settings[parameterized.MIN_ACCURACY_KEY],
         ).with_id(task.evaluator_id)
-        components += [trainer, *([resolver] if resolver else []), evaluator]
+        components += [*([resolver] if resolver else []), trainer, evaluator]
         if task.publish:
             components.append(_pusher(config, example_gen, trainer, evaluator))
     return components

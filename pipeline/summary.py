@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 from imagepipe.components.reports import percent as _percent
 from imagepipe.pipeline.results import RunSummary
@@ -22,6 +22,8 @@ def format_summary(summary: RunSummary, elapsed_seconds: float) -> str:
         lines.append(f"  spans trained on: {spans_line(summary.spans)}")
     if summary.training:
         lines.extend(summary.training.summary_lines())
+        if summary.training.settings.warm_start:
+            lines.append(warm_start_line(summary.training.warm_started_from))
     count = f" on {summary.example_count} test images" if summary.example_count else ""
     lines.append(f"  test accuracy: {_percent(summary.accuracy)}{count}")
     names = summary.class_names
@@ -44,6 +46,13 @@ def format_summary(summary: RunSummary, elapsed_seconds: float) -> str:
     if reused:
         lines.append(f"  reused from cache: {', '.join(reused)}")
     return "\n".join(lines)
+
+
+def warm_start_line(base_model: Optional[str]) -> str:
+    """What ``--warm-start`` did: the model it started from, or that there was none."""
+    if base_model:
+        return f"  warm start: initialised from the latest blessed model {base_model}"
+    return "  warm start: no blessed model yet, trained from scratch"
 
 
 def spans_line(spans: str) -> str:

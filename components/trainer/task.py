@@ -27,6 +27,7 @@ from imagepipe.components.settings import CLASS_BIAS_NONE, TrainerCustomConfig, 
 from imagepipe.components.trainer import balance as balance_lib
 from imagepipe.components.trainer import class_bias as class_bias_lib
 from imagepipe.components.trainer import data, export, frozen_features, keras_autograph, subset
+from imagepipe.components.trainer import warm_start as warm_start_lib
 
 HISTORY_FILE = reports.HISTORY_FILE
 TRAINING_SUMMARY_FILE = reports.TRAINING_SUMMARY_FILE
@@ -323,9 +324,10 @@ def run_fn(fn_args: FnArgs) -> None:
         logging.info("hyperparameters from the Tuner: %s", tuned)
     keras.utils.set_random_seed(settings.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
-    model = compile_model(models.build(settings.model_name,
-                                       model_spec(settings, tf_transform_output)),
-                          settings.learning_rate)
+    model = models.build(settings.model_name, model_spec(settings, tf_transform_output))
+    warm_from = (warm_start_lib.initialise(model, getattr(fn_args, "base_model", None))
+                 if settings.warm_start else None)
+    model = compile_model(model, settings.learning_rate)
     model.summary(print_fn=logging.info)
     trainable = trainable_parameters(model)
     start = time.perf_counter()
@@ -372,7 +374,7 @@ def run_fn(fn_args: FnArgs) -> None:
         optimizer_learning_rate=first_phase_learning_rate, early_stopping=early_stopping[0],
         fine_tuning=fine_tuning, hyperparameters=tuned, balance=balance_report,
         stream=_stream_counts(rows), class_bias=fitted_bias,
-        frozen_features_seconds=streams.feature_seconds,
+        frozen_features_seconds=streams.feature_seconds, warm_started_from=warm_from,
     ).write(os.path.join(fn_args.model_run_dir, TRAINING_SUMMARY_FILE))
     export.export_model(model, tf_transform_output, settings.class_names,
                         fn_args.serving_model_dir,

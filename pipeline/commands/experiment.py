@@ -62,9 +62,11 @@ def _offered(target: str, exclude: Tuple[str, ...]):
     """The data and training options of an experiment on ``target``'s sources.
 
     ``exclude``: the training settings the experiment varies itself (its own flags).
+    ``--warm-start`` is never offered: every arm of an experiment starts from scratch.
     """
     from imagepipe.components import sources  # pylint: disable=g-import-not-at-top
-    return options_lib.Offered(tuple(sources.targets()[target]), training_exclude=exclude,
+    return options_lib.Offered(tuple(sources.targets()[target]),
+                               training_exclude=exclude + ("warm_start",),
                                tuning=False, evaluation=False)
 
 

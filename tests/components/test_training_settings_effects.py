@@ -83,6 +83,11 @@ TRAINING_EFFECTS = {
         and a.class_counts == b.class_counts),
     "class_names": (BASE.replace(class_names=("top", "bottom", "feet")),
                     lambda a, b: b.balance.classes[0].class_name == "top"),
+    # Without a base model (this executor gets none): from scratch, and said so. With one:
+    # tests/pipeline/test_warm_start_e2e.py and tests/components/test_warm_start.py.
+    "warm_start": (BASE.replace(warm_start=True), lambda a, b: (
+        b.settings.warm_start and b.warm_started_from is None
+        and a.warm_started_from is None)),
 }
 # Settings whose effect needs a pretrained base: checked on ResNet50 with a weights file.
 FINE_TUNING_EFFECTS = ("fine_tune_epochs", "fine_tune_learning_rate", "model_options")

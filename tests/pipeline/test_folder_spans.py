@@ -17,6 +17,18 @@ CLASSES = ("markers", "pens")
 PER_CLASS = 4  # at least one photo per class in each of the 3 splits of every span
 
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _no_stale_progress_handler():
+    """Drops the console progress handler an earlier in-process CLI run left on the root
+    logger (its stream, pytest's captured stdout, is closed by now)."""
+    import logging
+    from imagepipe.pipeline import local_runner
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, local_runner.ProgressHandler):
+            root.removeHandler(handler)
+
 def _write_span(root: str, span: int, seed: int) -> None:
     photo_fixtures.write_photo_folder(os.path.join(root, spans.folder_name(span)), CLASSES,
                                       per_class=PER_CLASS, seed=seed, sizes=(64, 80),

@@ -55,6 +55,7 @@ VALUES: Dict[str, Tuple[str, List[str]]] = {
     "training.fine_tune_epochs": ("2", [RESNET, "--weights", "imagenet"]),
     "training.fine_tune_learning_rate": ("0.0002", [RESNET, "--weights", "imagenet",
                                                     "--fine-tune-epochs", "1"]),
+    "training.warm_start": (None, []),
     "training.seed": ("9", []),
     "training.model_options.weights": ("imagenet", []),
     "training.model_options.augment": (None, []),
