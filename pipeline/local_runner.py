@@ -21,9 +21,10 @@ _CACHED = "A cached execution %d is used."
 class ProgressHandler(logging.Handler):
     """Turns the runner's log records into one line per component start and finish."""
 
-    def __init__(self, stream: TextIO = sys.stdout, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, stream: Optional[TextIO] = None,
+                 clock: Callable[[], float] = time.monotonic):
         super().__init__(level=logging.INFO)
-        self._stream = stream
+        self._stream = stream  # None: the sys.stdout of the moment, not of the import
         self._clock = clock
         self._started: dict = {}
         self._cached: set = set()
@@ -47,8 +48,9 @@ class ProgressHandler(logging.Handler):
 
     def _print(self, text: str) -> None:
         total = self._clock() - self._run_start
-        self._stream.write(f"[{total:7.1f} s] {text}\n")
-        self._stream.flush()
+        stream = self._stream or sys.stdout
+        stream.write(f"[{total:7.1f} s] {text}\n")
+        stream.flush()
 
     @property
     def current(self) -> Optional[str]:
