@@ -44,18 +44,22 @@ def preflight_run(compiled, tmp_path_factory):
     return root, runner.run(compiled[0], root, ["epochs=2"])
 
 
-@pytest.fixture(scope="module")
-def local_run(compiled, tmp_path_factory):
-    """LocalDagRunner on the config the same compile arguments give, with epochs 2."""
-    config = compile_command.build_config(cli.build_parser().parse_args(compiled[1]))
-    output = str(tmp_path_factory.mktemp("local_run"))
+def run_locally(compile_args, output: str, epochs: int) -> results.RunSummary:
+    """LocalDagRunner on the config ``compile_args`` give, under ``output``, with ``epochs``."""
+    config = compile_command.build_config(cli.build_parser().parse_args(compile_args))
     config = dataclasses.replace(
         config, pipeline_root=os.path.join(output, "root"),
         serving_dir=os.path.join(output, "serving"),
         metadata_path=os.path.join(output, "metadata.sqlite"),
-        training=config.training.replace(epochs=2))
+        training=config.training.replace(epochs=epochs))
     local_runner.run(config)
     return results.latest_run(config.metadata_path, config.pipeline_name)
+
+
+@pytest.fixture(scope="module")
+def local_run(compiled, tmp_path_factory):
+    """LocalDagRunner on the config the same compile arguments give, with epochs 2."""
+    return run_locally(compiled[1], str(tmp_path_factory.mktemp("local_run")), epochs=2)
 
 
 def _training(result) -> reports.TrainingSummary:
