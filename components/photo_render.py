@@ -45,6 +45,12 @@ class PhotoConfig:
       pair: probability that a shoe (garment kind ``SHOE``) is photographed
         as a pair from above: turned a quarter, twice, side by side, the second
         mirrored.
+      pair_tilt: largest turn of a pair as a whole, in degrees either way.
+      pair_splay: largest turn of each shoe of a pair away from the other
+        (toes apart, or together when negative), in degrees either way.
+      shorts: probability that a bottom (kind ``BOTTOM``: trousers) is
+        recut as shorts (:mod:`~imagepipe.components.photo_garments`).
+      skirt: probability that a bottom is recut as a skirt.
       hanger: probability that a top or a bottom (kinds ``TOP``, ``BOTTOM``)
         hangs on a hanger: a hook and two arms down to its top corners.
       worn: probability that a garment of a known kind is worn: a head and
@@ -64,6 +70,10 @@ class PhotoConfig:
     light_on_light: float = 0.2
     low_contrast: tuple = (0.12, 0.3)
     pair: float = 0.5
+    pair_tilt: float = 0.0
+    pair_splay: float = 0.0
+    shorts: float = 0.0
+    skirt: float = 0.0
     hanger: float = 0.15
     worn: float = 0.15
     max_blur: float = 1.5

@@ -1,0 +1,136 @@
+"""Garments Fashion-MNIST lacks, cut from its trousers: shorts and skirts for the photo renderer.
+
+Fashion-MNIST's ``lower`` class is trousers only, so a model trained on it has
+never seen shorts or skirts, which real photos of bottoms are full of. The
+renderer (:func:`~imagepipe.components.photo_render.render_photos`) may turn a
+pair of trousers into one of them before staging it:
+
+- **shorts** (``PhotoConfig.shorts``): the trousers cut at the thigh, the legs
+  a little flared;
+- **a skirt** (``PhotoConfig.skirt``): the gap between the legs filled, each
+  row the mean of its lit pixels, cut between mini and midi length and flared
+  towards the hem (an A-line).
+
+Both stay ``lower`` garments: only the shape changes, never the label.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import tensorflow as tf
+
+from imagepipe.components.normalize import first_and_last
+
+if TYPE_CHECKING:
+    from imagepipe.components.photo_render import PhotoConfig
+
+LIT = 0.1  # intensity above which a pixel of a Fashion-MNIST image is the garment's
+SHORTS_LENGTH = (0.3, 0.55)  # (min, max) share of the trousers' height that shorts keep
+SHORTS_FLARE = (0.0, 0.3)  # (min, max) how much wider the hems than the waist, as a share
+SKIRT_LENGTH = (0.35, 0.85)  # (min, max) share kept by a skirt: mini to midi
+SKIRT_FLARE = (0.0, 0.8)
+
+
+def _uniform(seed, low: float, high: float, count) -> tf.Tensor:
+    return tf.random.stateless_uniform([count], seed, low, high)
+
+
+def _lit_rows(images: tf.Tensor):
+    """First and last lit row of each [N, H, W, 1] image, as float32 [N]."""
+    top, bottom, _ = first_and_last(tf.reduce_any(images[..., 0] > LIT, axis=2))
+    return tf.cast(top, tf.float32), tf.cast(bottom, tf.float32)
+
+
+def cut(images: tf.Tensor, lengths: tf.Tensor) -> tf.Tensor:
+    """Each [N, H, W, 1] garment cut below ``lengths`` [N] of its lit height (a share)."""
+    top, bottom = _lit_rows(images)
+    end = top + lengths * (bottom - top + 1.0)
+    rows = tf.range(tf.shape(images)[1], dtype=tf.float32)[None, :]
+    return images * tf.cast(rows < end[:, None], images.dtype)[:, :, None, None]
+
+
+def filled(images: tf.Tensor) -> tf.Tensor:
+    """Each row's gap between its first and last lit pixel filled with the row's mean lit value."""
+    plane = images[..., 0]
+    lit = plane > LIT
+    first, last, any_lit = first_and_last(tf.reshape(lit, [-1, tf.shape(plane)[2]]))
+    first = tf.reshape(first, tf.shape(plane)[:2])
+    last = tf.reshape(last, tf.shape(plane)[:2])
+    columns = tf.range(tf.shape(plane)[2])[None, None, :]
+    inside = (columns >= first[..., None]) & (columns <= last[..., None])
+    inside &= tf.reshape(any_lit, tf.shape(plane)[:2])[..., None]
+    lit_values = tf.where(lit, plane, 0.0)
+    mean = (tf.reduce_sum(lit_values, axis=2)
+            / tf.maximum(tf.reduce_sum(tf.cast(lit, tf.float32), axis=2), 1.0))
+    return tf.where(inside, tf.maximum(plane, mean[..., None]), plane)[..., None]
+
+
+def flared(images: tf.Tensor, flares: tf.Tensor) -> tf.Tensor:
+    """Each [N, H, W, 1] garment's rows widened about its centre column.
+
+    The top lit row keeps its width, the bottom lit row is ``1 + flares`` [N]
+    times as wide, and the rows between grow linearly (linear interpolation
+    along each row).
+    """
+    plane = images[..., 0]
+    width = tf.shape(plane)[2]
+    top, bottom = _lit_rows(images)
+    left, right, _ = first_and_last(tf.reduce_any(plane > LIT, axis=1))
+    centre = tf.cast(left + right, tf.float32) / 2.0
+    rows = tf.range(tf.shape(plane)[1], dtype=tf.float32)[None, :]
+    progress = tf.clip_by_value((rows - top[:, None]) / tf.maximum(bottom - top, 1.0)[:, None],
+                                0.0, 1.0)
+    scale = 1.0 + flares[:, None] * progress
+    columns = tf.range(width, dtype=tf.float32)[None, None, :]
+    source = centre[:, None, None] + (columns - centre[:, None, None]) / scale[..., None]
+    below = tf.floor(source)
+    weight = source - below
+    inside = (source >= 0.0) & (source <= tf.cast(width - 1, tf.float32))
+
+    def at(column):
+        return tf.gather(plane, tf.clip_by_value(tf.cast(column, tf.int32), 0, width - 1),
+                         batch_dims=2)
+
+    values = at(below) * (1.0 - weight) + at(below + 1.0) * weight
+    return tf.where(inside, values, 0.0)[..., None]
+
+
+def shorts(images: tf.Tensor, seed) -> tf.Tensor:
+    """Trousers [N, H, W, 1] as shorts: cut at the thigh, the legs a little flared."""
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2)
+    count = tf.shape(images)[0]
+    return flared(cut(images, _uniform(seeds[0], *SHORTS_LENGTH, count)),
+                  _uniform(seeds[1], *SHORTS_FLARE, count))
+
+
+def skirts(images: tf.Tensor, seed) -> tf.Tensor:
+    """Trousers [N, H, W, 1] as skirts: the legs joined, cut mini to midi, flared to the hem."""
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2)
+    count = tf.shape(images)[0]
+    return flared(cut(filled(images), _uniform(seeds[0], *SKIRT_LENGTH, count)),
+                  _uniform(seeds[1], *SKIRT_FLARE, count))
+
+
+def recut_bottoms(images: tf.Tensor, is_bottom: tf.Tensor, seed, config: PhotoConfig
+                  ) -> tf.Tensor:
+    """Some bottoms of [N, H, W, 1] turned into shorts (``config.shorts``) or skirts (``config.skirt``).
+
+    Args:
+      images: float32 [N, H, W, 1] light-on-black garments.
+      is_bottom: bool [N], which of them are bottoms (trousers).
+      seed: int [2] stateless seed.
+      config: the renderer's ranges; ``shorts`` and ``skirt`` are probabilities
+        per bottom, drawn as one choice (shorts, else skirt, else unchanged).
+
+    Returns:
+      The images, the chosen bottoms recut; the same images when both are 0.
+    """
+    if config.shorts <= 0.0 and config.skirt <= 0.0:
+        return images
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 3)
+    choice = _uniform(seeds[0], 0.0, 1.0, tf.shape(images)[0])
+    as_shorts = is_bottom & (choice < config.shorts)
+    as_skirt = is_bottom & (choice >= config.shorts) & (choice < config.shorts + config.skirt)
+    images = tf.where(as_shorts[:, None, None, None], shorts(images, seeds[1]), images)
+    return tf.where(as_skirt[:, None, None, None], skirts(images, seeds[2]), images)
