@@ -64,10 +64,11 @@ def baseline(root: str) -> int:
 
 def build_examples(root: str, folder_scan: photo_folder.FolderScan) -> int:
     """The ExampleGen's per-photo work, in the executor's thread pool; returns bytes written."""
-    from imagepipe.components import folder_ingest  # pylint: disable=g-import-not-at-top
+    # pylint: disable-next=g-import-not-at-top
+    from imagepipe.components.folder_ingest import examples as folder_examples
     class_ids = {name: i for i, name in enumerate(folder_scan.class_names)}
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        examples = pool.map(lambda p: folder_ingest.build_example(
+        examples = pool.map(lambda p: folder_examples.build_example(
             root, p, class_ids[p.class_name], images.DEFAULT_MAX_SIDE,
             images.DEFAULT_MAX_PIXELS), folder_scan.photos)
         return sum(example.ByteSize() for example in examples)
@@ -76,8 +77,9 @@ def build_examples(root: str, folder_scan: photo_folder.FolderScan) -> int:
 def run_component(root: str, work_dir: str) -> float:
     """Runs FolderExampleGen alone with LocalDagRunner; returns its wall time in seconds."""
     from tfx import v1 as tfx  # pylint: disable=g-import-not-at-top
-    from imagepipe.components import folder_ingest  # pylint: disable=g-import-not-at-top
-    example_gen = folder_ingest.FolderExampleGen(
+    # pylint: disable-next=g-import-not-at-top
+    from imagepipe.components.folder_ingest import component
+    example_gen = component.FolderExampleGen(
         input_base=root, class_map=photo_folder.default_class_map(root),
         split_ratios={"train": 14, "eval": 3, "test": 3}, split_seed=1001)
     pipeline = tfx.dsl.Pipeline(

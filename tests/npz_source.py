@@ -18,11 +18,9 @@ import tensorflow as tf
 from tfx.components.example_gen import base_example_gen_executor
 from tfx.components.example_gen import component as example_gen_component
 from tfx.dsl.components.base import executor_spec
-from tfx.proto import example_gen_pb2
 from tfx.types import standard_component_specs
-from tfx.utils import proto_utils
 
-from imagepipe.components import features, ingest, preprocessing, reports, sources
+from imagepipe.components import example_gen_output, features, preprocessing, reports, sources
 from imagepipe.data import png
 from imagepipe.data.splits import split_assignment
 from imagepipe.components.record import setting
@@ -89,24 +87,21 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
 
     def GenerateExamplesByBeam(self, pipeline, exec_properties: Dict[str, Any]):
         images, labels, names = read(exec_properties[standard_component_specs.INPUT_BASE_KEY])
-        output_config = example_gen_pb2.Output()
-        proto_utils.json_to_proto(exec_properties[standard_component_specs.OUTPUT_CONFIG_KEY],
-                                  output_config)
-        splits = output_config.split_config.splits
-        assignment = split_assignment(len(labels), [s.hash_buckets for s in splits], 1)
+        splits = example_gen_output.split_ratios(exec_properties, "the npz ExampleGen")
+        assignment = split_assignment(len(labels), [size for _, size in splits], 1)
         self._report = NpzIngestReport(source=NAME, images=len(labels), splits={
-            s.name: int(np.sum(assignment == i)) for i, s in enumerate(splits)})
+            name: int(np.sum(assignment == i)) for i, (name, _) in enumerate(splits)})
         result = {}
-        for index, split in enumerate(splits):
+        for index, (name, _) in enumerate(splits):
             rows = [(images[i], int(labels[i]), names[labels[i]], f"npz/{i}")
                     for i in np.flatnonzero(assignment == index)]
-            result[split.name] = (pipeline | f"Create[{split.name}]" >> beam.Create(rows)
-                                  | f"Example[{split.name}]" >> beam.MapTuple(_example))
+            result[name] = (pipeline | f"Create[{name}]" >> beam.Create(rows)
+                            | f"Example[{name}]" >> beam.MapTuple(_example))
         return result
 
     def Do(self, input_dict, output_dict, exec_properties) -> None:
         super().Do(input_dict, output_dict, exec_properties)
-        ingest.write_report(output_dict, self._report)
+        example_gen_output.write_report(output_dict, self._report)
 
 
 def preprocessing_fn(inputs: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
@@ -138,7 +133,7 @@ class NpzSource(sources.DataSource):
         return example_gen_component.FileBasedExampleGen(
             input_base=settings.data_dir,
             custom_executor_spec=executor_spec.BeamExecutorSpec(Executor),
-            output_config=ingest.output_config(split_ratios))
+            output_config=example_gen_output.output_config(split_ratios))
 
     def class_names(self, settings: NpzSettings) -> Tuple[str, ...]:
         return read(settings.data_dir)[2]

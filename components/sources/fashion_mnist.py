@@ -57,10 +57,10 @@ class IdxSource(_FashionMnist):
     needs_data_dir = True
 
     def example_gen(self, settings: FashionMnistSettings, split_ratios: Mapping[str, int]):
-        from imagepipe.components import ingest  # pylint: disable=g-import-not-at-top
-        return ingest.FashionMnistExampleGen(input_base=settings.data_dir,
-                                             split_ratios=split_ratios,
-                                             split_seed=settings.split_seed)
+        from imagepipe.components.ingest import component  # pylint: disable=g-import-not-at-top
+        return component.FashionMnistExampleGen(input_base=settings.data_dir,
+                                                split_ratios=split_ratios,
+                                                split_seed=settings.split_seed)
 
     def complete(self, settings: FashionMnistSettings) -> FashionMnistSettings:
         from imagepipe.data import fashion_mnist  # pylint: disable=g-import-not-at-top
@@ -86,10 +86,10 @@ class TfdsSource(_FashionMnist):
     description = "Fashion-MNIST from TensorFlow Datasets"
 
     def example_gen(self, settings: FashionMnistSettings, split_ratios: Mapping[str, int]):
-        from imagepipe.components import ingest  # pylint: disable=g-import-not-at-top
-        return ingest.FashionMnistTfdsExampleGen(split_ratios=split_ratios,
-                                                 split_seed=settings.split_seed,
-                                                 tfds_data_dir=settings.data_dir)
+        from imagepipe.components.ingest import component  # pylint: disable=g-import-not-at-top
+        return component.FashionMnistTfdsExampleGen(split_ratios=split_ratios,
+                                                    split_seed=settings.split_seed,
+                                                    tfds_data_dir=settings.data_dir)
 
 
 IDX = register(IdxSource())

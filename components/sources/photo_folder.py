@@ -141,8 +141,9 @@ class FolderSource(DataSource):
     needs_data_dir = True
 
     def example_gen(self, settings: FolderSettings, split_ratios: Mapping[str, int]):
-        from imagepipe.components import folder_ingest  # pylint: disable=g-import-not-at-top
-        return folder_ingest.FolderExampleGen(
+        # pylint: disable-next=g-import-not-at-top
+        from imagepipe.components.folder_ingest import component
+        return component.FolderExampleGen(
             input_base=settings.data_dir, class_map=settings.class_map,
             split_ratios=split_ratios, split_seed=settings.split_seed,
             max_pixels=settings.max_pixels, max_side=settings.max_side,

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from imagepipe.components import features, ingest
+from imagepipe.components import features
+from imagepipe.components.ingest.examples import make_example
+from imagepipe.components.ingest.report import build_report
 from imagepipe.data import fashion_mnist, png, splits
 from imagepipe.testing import fixtures
 
@@ -36,8 +38,8 @@ def test_report_counts_what_was_left_out_and_each_split():
                                         tuple(f"x/{i}" for i in range(len(labels))))
     kept = np.isin(labels, list(features.FASHION_MNIST_CLASS_MAP))
     assignment = splits.split_assignment(int(kept.sum()), [14, 3, 3], 1001)
-    report = ingest.build_report("idx", data, features.FASHION_MNIST_CLASS_MAP,
-                                 ["train", "eval", "test"], assignment, kept, 1001)
+    report = build_report("idx", data, features.FASHION_MNIST_CLASS_MAP,
+                          ["train", "eval", "test"], assignment, kept, 1001)
     assert report.left_out == {"bag": 10}
     assert report.images_read == 100 and report.kept == report.kept_examples == 90
     assert sum(report.split_totals.values()) == 90
@@ -50,7 +52,7 @@ def test_report_counts_what_was_left_out_and_each_split():
 
 def test_example_holds_png_label_name_and_id():
     images, labels = fixtures.labelled_images(num_per_label=1)
-    example = ingest.make_example(images[9], int(labels[9]), "train/00009")
+    example = make_example(images[9], int(labels[9]), "train/00009")
     feature = example.features.feature
     decoded = tf.io.decode_png(feature[features.IMAGE_KEY].bytes_list.value[0]).numpy()
     np.testing.assert_array_equal(decoded[..., 0], images[9])

@@ -6,7 +6,8 @@ import pytest
 import tensorflow as tf
 from tfx.proto import example_gen_pb2
 
-from imagepipe.components import features, folder_ingest
+from imagepipe.components import features
+from imagepipe.components.folder_ingest import driver, examples, planning
 from imagepipe.data import images, photo_folder
 from imagepipe.testing import photo_fixtures
 
@@ -26,11 +27,10 @@ def _value(example, key):
 
 
 def test_example_holds_original_bytes_normalised_copy_label_path_and_hash(folder):
-    folder_scan, assignment, report = folder_ingest.plan(
+    folder_scan, assignment, report = planning.plan(
         folder.root, (("a", ("a",)), ("b", ("b",)), ("c", ("c",))), SPLITS, 1, 10 ** 8)
     photo = next(p for p in folder_scan.photos if p.format == "WEBP")
-    example = folder_ingest.build_example(folder.root, photo, 2, max_side=64,
-                                          max_pixels=10 ** 8)
+    example = examples.build_example(folder.root, photo, 2, max_side=64, max_pixels=10 ** 8)
     with open(os.path.join(folder.root, photo.path), "rb") as f:
         original = f.read()
     assert _value(example, features.ORIGINAL_IMAGE_KEY) == original
@@ -52,8 +52,8 @@ def test_a_file_changed_after_the_scan_stops_the_run(folder):
     photo = folder_scan.photos[0]
     with open(os.path.join(folder.root, photo.path), "ab") as f:
         f.write(b"\x00")
-    with pytest.raises(folder_ingest.ChangedFileError, match="changed while it was being"):
-        folder_ingest.build_example(folder.root, photo, 0, 64, 10 ** 8)
+    with pytest.raises(examples.ChangedFileError, match="changed while it was being"):
+        examples.build_example(folder.root, photo, 0, 64, 10 ** 8)
 
 
 def test_plan_stops_clearly_when_a_class_has_no_usable_image(folder):
@@ -62,8 +62,8 @@ def test_plan_stops_clearly_when_a_class_has_no_usable_image(folder):
             with open(os.path.join(directory, name), "wb") as f:
                 f.write(b"")
     with pytest.raises(photo_folder.FolderError) as raised:
-        folder_ingest.plan(folder.root, (("a", ("a",)), ("b", ("b",)), ("c", ("c",))), SPLITS,
-                           1, images.DEFAULT_MAX_PIXELS)
+        planning.plan(folder.root, (("a", ("a",)), ("b", ("b",)), ("c", ("c",))), SPLITS,
+                      1, images.DEFAULT_MAX_PIXELS)
     message = str(raised.value)
     assert ("class 'c' has no usable image: 5 files skipped (c/2024-holiday/IMG_0004.tif: "
             "empty; c/IMG_0001.jpg: empty;") in message
@@ -72,7 +72,7 @@ def test_plan_stops_clearly_when_a_class_has_no_usable_image(folder):
 
 def test_driver_fingerprints_the_whole_listing(folder):
     splits = [example_gen_pb2.Input.Split(name="folder", pattern="*")]
-    processor = folder_ingest.FolderInputProcessor(folder.root, splits)
+    processor = driver.FolderInputProcessor(folder.root, splits)
     assert processor.resolve_span_and_version() == (0, None)
     first = processor.get_input_fingerprint(0, None)
     assert first.startswith(f"folder:{folder.root},entries:15,")

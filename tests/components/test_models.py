@@ -5,7 +5,8 @@ import pytest
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from imagepipe.components import features, ingest, models
+from imagepipe.components import features, models
+from imagepipe.components.ingest.examples import make_example
 from imagepipe.data import png
 from imagepipe.components.trainer import export, task
 from imagepipe.testing import fixtures
@@ -51,7 +52,7 @@ def test_model_builds_trains_exports_and_reloads(name, transform_output, tmp_pat
                                       features.CLASS_NAMES_SIGNATURE}
     names = loaded.signatures[features.CLASS_NAMES_SIGNATURE]()[features.CLASS_NAMES_OUTPUT]
     assert [name.decode() for name in names.numpy()] == list(features.SUPER_CLASS_NAMES)
-    examples = [ingest.make_example(im, int(lb), f"id{i}").SerializeToString()
+    examples = [make_example(im, int(lb), f"id{i}").SerializeToString()
                 for i, (im, lb) in enumerate(zip(images[keep], labels[keep]))]
     transformed = loaded.signatures[features.TRANSFORM_SIGNATURE](examples=tf.constant(examples))
     np.testing.assert_array_equal(

@@ -12,7 +12,7 @@ import os
 import pytest
 from PIL import Image
 
-from imagepipe.components import folder_ingest
+from imagepipe.components.folder_ingest import executor, planning
 from imagepipe.components.sources import photo_folder as folder_source
 from imagepipe.data import folder_walk, images, photo_folder
 from imagepipe.pipeline import cli
@@ -96,11 +96,10 @@ def test_run_folder_options_reach_the_example_gen_scan(hostile, tmp_path):
         "--max-file-mb", "1", "--follow-links"])
     data = run.build_config(args).data
     component = folder_source.FOLDER.example_gen(data, dict(SPLITS))
-    limits = folder_ingest.scan_limits(component.exec_properties)
+    limits = executor.scan_limits(component.exec_properties)
     assert limits == photo_folder.ScanLimits(max_file_bytes=2**20, image_size=256,
                                              max_side=512, follow_links=True)
-    _, _, report = folder_ingest.plan(hostile, data.class_map, SPLITS, 1, data.max_pixels,
-                                      limits)
+    _, _, report = planning.plan(hostile, data.class_map, SPLITS, 1, data.max_pixels, limits)
     reasons = {entry.path: entry.reason for entry in report.skipped_files}
     assert reasons["a/big.jpg"] == photo_folder.TOO_LARGE
     assert reasons["a/wide.png"] == photo_folder.TOO_THIN
@@ -112,8 +111,8 @@ def test_the_pipeline_defaults_skip_thin_images_and_links_outside(hostile, tmp_p
                                           str(tmp_path / "out")])
     data = run.build_config(args).data
     component = folder_source.FOLDER.example_gen(data, dict(SPLITS))
-    _, _, report = folder_ingest.plan(hostile, data.class_map, SPLITS, 1, data.max_pixels,
-                                      folder_ingest.scan_limits(component.exec_properties))
+    _, _, report = planning.plan(hostile, data.class_map, SPLITS, 1, data.max_pixels,
+                                 executor.scan_limits(component.exec_properties))
     reasons = {entry.path: entry.reason for entry in report.skipped_files}
     assert reasons["a/wide.png"] == reasons["a/long.png"] == photo_folder.TOO_THIN
     assert reasons["a/etc/"] == reasons["a/linked-out.png"] == photo_folder.OUTSIDE_FOLDER

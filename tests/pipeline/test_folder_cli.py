@@ -184,7 +184,7 @@ def test_inspect_and_run_agree_on_a_one_class_folder(tmp_path, capsys):
 
 
 def test_inspect_and_ingestion_agree_on_a_two_image_folder(tmp_path, capsys):
-    from imagepipe.components import folder_ingest
+    from imagepipe.components.folder_ingest import planning
     root = tmp_path / "two"
     photo_fixtures.write_photo_folder(str(root), ("a", "b"), per_class=1, seed=1,
                                       variants=["png_rgb"])
@@ -194,8 +194,8 @@ def test_inspect_and_ingestion_agree_on_a_two_image_folder(tmp_path, capsys):
     assert message in inspected
     with pytest.raises(photo_folder.FolderError, match=message.replace("(", r"\(").replace(
             ")", r"\)")):
-        folder_ingest.plan(str(root), (("a", ("a",)), ("b", ("b",))),
-                           (("train", 14), ("eval", 3), ("test", 3)), 1001, 10**8)
+        planning.plan(str(root), (("a", ("a",)), ("b", ("b",))),
+                      (("train", 14), ("eval", 3), ("test", 3)), 1001, 10**8)
 
 
 def test_run_folder_on_a_file_says_it_is_a_file(tmp_path, capsys):

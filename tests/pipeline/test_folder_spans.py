@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 from tfx import v1 as tfx
 
-from imagepipe.components import folder_ingest
+from imagepipe.components.folder_ingest import component, planning, spec
 from imagepipe.data import class_map, photo_folder, spans
 from imagepipe.pipeline import cli, results, summary as summary_lib
 from imagepipe.pipeline.commands import run
@@ -78,7 +78,7 @@ def test_spans_option_reaches_the_settings_and_the_example_gen(span_folder, tmp_
     assert data("--spans", "2").class_map == class_map.from_folders(CLASSES)
     from imagepipe.components import sources
     gen = sources.of(data("--spans", "2")).example_gen(data("--spans", "2"), {"train": 1})
-    assert gen.exec_properties[folder_ingest.SPANS_KEY] == "2"
+    assert gen.exec_properties[spec.SPANS_KEY] == "2"
 
 
 def test_a_bad_spans_value_is_refused_before_the_run(span_folder, tmp_path, capsys):
@@ -89,7 +89,7 @@ def test_a_bad_spans_value_is_refused_before_the_run(span_folder, tmp_path, caps
 
 def _ingest(root: str, output: str, window: str):
     """Runs FolderExampleGen alone, for real; returns its latest examples artifact."""
-    gen = folder_ingest.FolderExampleGen(
+    gen = component.FolderExampleGen(
         input_base=root, class_map=class_map.from_folders(CLASSES),
         split_ratios={"train": 2, "eval": 1, "test": 1}, split_seed=7,
         window=window).with_id("ExampleGen")
@@ -143,7 +143,7 @@ def test_a_photo_repeated_in_a_later_span_is_skipped_as_a_duplicate(span_folder,
                    if n.endswith(".jpg"))[0]
     shutil.copy(os.path.join(span_folder, "span-1", "pens", first),
                 os.path.join(span_folder, "span-2", "pens", "copy.jpg"))
-    _, _, report = folder_ingest.plan(
+    _, _, report = planning.plan(
         span_folder, class_map.from_folders(CLASSES), [("train", 2), ("eval", 1), ("test", 1)],
         7, 10**8, window=spans.resolve(span_folder, "all"))
     skipped = {f.path: f.reason for f in report.skipped_files}

@@ -166,7 +166,7 @@ def test_a_failing_task_names_its_command_and_stderr(compiled, tmp_path, capsys)
     err = capsys.readouterr().err
     assert "task ExampleGen failed: its command exited with 1" in err
     assert "command: python -m tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor " \
-           "--executor_class_path imagepipe.components.ingest.Executor" in err
+           "--executor_class_path imagepipe.components.ingest.executor.Executor" in err
     assert "stderr (last lines):" in err
     assert f"FileNotFoundError: Fashion-MNIST file train-images-idx3-ubyte.gz (or its " \
            f"uncompressed form) is missing from {missing}" in err
