@@ -45,6 +45,8 @@ class PhotoConfig:
       pair: probability that a shoe (garment kind ``SHOE``) is photographed
         as a pair from above: turned a quarter, twice, side by side, the second
         mirrored.
+      pair_from_above: probability that a pair's shoes are drawn as seen from
+        above: each side view made symmetric about its long axis.
       pair_tilt: largest turn of a pair as a whole, in degrees either way.
       pair_splay: largest turn of each shoe of a pair away from the other
         (toes apart, or together when negative), in degrees either way.
@@ -70,6 +72,7 @@ class PhotoConfig:
     light_on_light: float = 0.2
     low_contrast: tuple = (0.12, 0.3)
     pair: float = 0.5
+    pair_from_above: float = 0.0
     pair_tilt: float = 0.0
     pair_splay: float = 0.0
     shorts: float = 0.0

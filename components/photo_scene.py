@@ -129,16 +129,36 @@ def rotated(images: tf.Tensor, angles: tf.Tensor, side: int) -> tf.Tensor:
         fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")
 
 
+def from_above(upright: tf.Tensor) -> tf.Tensor:
+    """Upright side views [N, H, W, 1] of shoes made into views from above: each silhouette
+    centred and joined with its mirror image, symmetric about its long axis like a sole."""
+    left, right, _ = first_and_last(tf.reduce_any(upright[..., 0] > LIT, axis=1))
+    shift = tf.cast(left + right - (tf.shape(upright)[2] - 1), tf.float32) / 2.0
+    zeros = tf.zeros_like(shift)
+    ones = tf.ones_like(shift)
+    centred = tf.raw_ops.ImageProjectiveTransformV3(
+        images=upright, transforms=tf.stack([ones, zeros, shift, zeros, ones, zeros, zeros, zeros],
+                                            axis=1),
+        output_shape=tf.shape(upright)[1:3], fill_value=0.0, interpolation="BILINEAR",
+        fill_mode="CONSTANT")
+    return tf.maximum(centred, centred[:, :, ::-1])
+
+
 def pairs(images: tf.Tensor, seeds, side: tf.Tensor, config: PhotoConfig) -> tf.Tensor:
     """Each image as a pair seen from above: turned a quarter, twice side by side, one mirrored.
 
-    The pair may be tilted as a whole (``config.pair_tilt``) and its shoes
+    A pair's shoes may be seen from above (``config.pair_from_above``,
+    :func:`from_above`). The pair may be tilted as a whole (``config.pair_tilt``) and its shoes
     splayed apart (``config.pair_splay``), both in degrees at most; a tilted
     pair is drawn smaller (TILTED_PAIR_SCALE) so that it stays in the frame.
     """
     count = tf.shape(images)[0]
     turned = tf.where((uniform(seeds[0], 0.0, 1.0, [count]) < TURNED_LEFT)[:, None, None, None],
                       tf.image.rot90(images, 1), tf.image.rot90(images, 3))
+    if config.pair_from_above > 0.0:
+        above = uniform(tf.random.experimental.stateless_fold_in(seeds[0], 3), 0.0, 1.0,
+                        [count]) < config.pair_from_above
+        turned = tf.where(above[:, None, None, None], from_above(turned), turned)
     tilted = config.pair_tilt > 0.0 or config.pair_splay > 0.0
     canvas = tf.cast(side, tf.float32)
     scale = TILTED_PAIR_SCALE if tilted else 1.0

@@ -123,3 +123,30 @@ def test_pairs_may_be_tilted_and_splayed():
     splayed = _shoe_axes(0.0, 30.0)
     np.testing.assert_allclose(splayed[:, 0], -splayed[:, 1], atol=4.0)  # mirror images
     assert np.abs(splayed).mean() > 7.0
+
+
+def test_shoes_from_above_are_centred_and_symmetric():
+    side_view = np.zeros((2, 28, 28, 1), np.float32)
+    side_view[:, 2:26, 4:10] = 1.0  # an upright sole, left of centre
+    side_view[:, 2:12, 10:14] = 0.5  # the upper, on one side only
+    above = photo_scene.from_above(tf.constant(side_view)).numpy()[..., 0]
+    np.testing.assert_allclose(above, above[:, :, ::-1], atol=1e-6)
+    lit = np.flatnonzero((above[0] > 0.3).any(axis=0))
+    assert abs((lit[0] + lit[-1]) / 2.0 - 13.5) <= 0.5 and lit.size == 10  # centred
+    assert above[0, 5, lit[0]] > 0.3 and above[0, 5, lit[-1]] > 0.3  # the upper on both sides
+
+
+def test_pairs_from_above_only_when_asked():
+    shoe = np.zeros((4, 28, 28, 1), np.float32)
+    shoe[:, 10:18, 2:26] = 1.0
+    shoe[:, 6:10, 2:12] = 0.8  # a heel counter: the side view is not symmetric
+    seeds = tf.random.experimental.stateless_split(tf.constant([3, 1], tf.int64), 16)
+
+    def coverage(**config):
+        alpha, _, _ = photo_scene.scenes(tf.constant(shoe), tf.fill([4], photo_scene.SHOE), seeds,
+                                         tf.constant(80), photo_render.PhotoConfig(
+                                             pair=1.0, worn=0.0, **config))
+        return alpha.numpy()
+
+    side, above = coverage(), coverage(pair_from_above=1.0)
+    assert (above.sum(axis=(1, 2, 3)) > 1.2 * side.sum(axis=(1, 2, 3))).all()
