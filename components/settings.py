@@ -162,9 +162,10 @@ class TrainingSettings(Record):
                           runtime=True)
     batch_size: int = setting(32, "training batch size", minimum=1)
     learning_rate: float = setting(1e-3, "Adam's learning rate", above=0.0)
-    early_stopping: bool = setting(True, "train every epoch and keep the last weights "
-                                         "instead of stopping on the validation loss",
-                                   flag="--no-early-stopping")
+    early_stopping: bool = setting(True, "on: stop when the validation loss stops falling "
+                                         "(see --patience) and keep the best weights; "
+                                         "--no-early-stopping: train every epoch and keep "
+                                         "the last", flag="--no-early-stopping")
     early_stopping_patience: int = setting(2, "epochs without a lower validation loss before "
                                               "stopping (the best weights are restored)",
                                            flag="--patience", minimum=0,
