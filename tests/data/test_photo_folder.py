@@ -26,6 +26,13 @@ def messy_scan(messy):
     return photo_folder.scan(messy.root, messy.class_map)
 
 
+@pytest.fixture(scope="module")
+def messy_report(messy_scan):
+    return reports.FolderIngestReport.from_scan(
+        messy_scan, photo_folder_splits(), 1001,
+        photo_folder.assign_splits(messy_scan.photos, photo_folder_splits(), 1001))
+
+
 def test_messy_folder_gives_exactly_the_expected_report(messy, messy_scan):
     assert {p.path: p.class_name for p in messy_scan.photos} == messy.expected_photos
     assert {s.path: s.reason for s in messy_scan.skipped} == messy.expected_skipped
@@ -41,12 +48,32 @@ def test_every_kind_of_bad_entry_is_covered(messy_scan):
     assert reasons == set(photo_folder.REASONS) - elsewhere
 
 
-def test_counts_add_up(messy, messy_scan):
-    assert messy_scan.seen == len(messy_scan.photos) + len(messy_scan.skipped) == messy.seen
-    report = reports.FolderIngestReport.from_scan(
-        messy_scan, photo_folder_splits(), 1001,
-        photo_folder.assign_splits(messy_scan.photos, photo_folder_splits(), 1001))
-    assert report.seen == report.ingested + report.skipped
+def entries_on_disk(root: str) -> int:
+    """Counts what is on disk, without the scanner: every file, link, FIFO one entry; a
+    hidden folder or a link to a folder one entry, not searched."""
+    count = 0
+    for folder, folders, files in os.walk(os.fsencode(root)):  # bytes: names not UTF-8
+        count += len(files)
+        whole = [name for name in folders if name.startswith(b".")
+                 or os.path.islink(os.path.join(folder, name))]
+        count += len(whole)
+        folders[:] = [name for name in folders if name not in whole]
+    return count
+
+
+def test_every_entry_on_disk_is_seen_once_ingested_or_skipped(messy, messy_scan,
+                                                              messy_report):
+    on_disk = entries_on_disk(messy.root)
+    assert on_disk == 64  # 3 x 12 photos, 3 left out, 25 bad entries (counted by hand)
+    assert len(messy_scan.photos) + len(messy_scan.skipped) == on_disk == messy.seen
+    assert messy_scan.seen == on_disk
+    assert len({entry.path for entry in messy_scan.photos + messy_scan.skipped}) == on_disk
+    assert messy_report.seen == on_disk
+    assert messy_report.ingested + messy_report.skipped == on_disk
+
+
+def test_counts_add_up(messy_report):
+    report = messy_report
     assert report.skipped == sum(report.skipped_by_reason.values())
     assert report.skipped == len(report.skipped_files)
     assert report.ingested == sum(c.ingested for c in report.classes)
