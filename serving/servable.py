@@ -92,12 +92,18 @@ def _check_input_names(servable: str, signature: meta_graph_pb2.SignatureDef,
                                f"{{{','.join(sorted(missing))}}}.")
 
 
-def _check_classification_signature(signature: meta_graph_pb2.SignatureDef) -> None:
-    if signature.method_name != CLASSIFY_METHOD:
-        raise invalid_argument(f"Expected classification signature method_name to be "
-                               f"{CLASSIFY_METHOD}. Was: {signature.method_name}")
+def _check_method_and_input(signature: meta_graph_pb2.SignatureDef, method: str,
+                            kind: str) -> None:
+    """The checks TF Serving's classifier and regressor share: the method, one input."""
+    if signature.method_name != method:
+        raise invalid_argument(f"Expected {kind} signature method_name to be {method}. Was: "
+                               f"{signature.method_name}")
     if len(signature.inputs) != 1:
         raise invalid_argument("Expected one input Tensor.")
+
+
+def _check_classification_signature(signature: meta_graph_pb2.SignatureDef) -> None:
+    _check_method_and_input(signature, CLASSIFY_METHOD, "classification")
     if len(signature.outputs) not in (1, 2):
         raise invalid_argument(f"Expected one or two output Tensors, found "
                                f"{len(signature.outputs)}")
@@ -111,11 +117,7 @@ def _check_classification_signature(signature: meta_graph_pb2.SignatureDef) -> N
 
 def _check_regression_signature(signature: meta_graph_pb2.SignatureDef) -> None:
     """TF Serving's checks of a regression signature (``servables/tensorflow/regressor.cc``)."""
-    if signature.method_name != REGRESS_METHOD:
-        raise invalid_argument(f"Expected regression signature method_name to be "
-                               f"{REGRESS_METHOD}. Was: {signature.method_name}")
-    if len(signature.inputs) != 1:
-        raise invalid_argument("Expected one input Tensor.")
+    _check_method_and_input(signature, REGRESS_METHOD, "regression")
     if len(signature.outputs) != 1:
         raise invalid_argument("Expected one output Tensor.")
     if REGRESS_INPUTS not in signature.inputs:
