@@ -263,47 +263,51 @@ def _prepared(args: argparse.Namespace):
                               if args.experiment == "cross-validation" else {}))
 
 
-def _run_architectures(args: argparse.Namespace) -> int:
-    from imagepipe.pipeline.experiments import architectures  # pylint: disable=g-import-not-at-top
+def _run(args: argparse.Namespace, name: str, run: Callable[..., object],
+         arguments: Callable[[], Tuple] = tuple) -> int:
+    """Checks every planned run, then runs ``run(experiment, data, training, *arguments())``.
+
+    Args:
+      args: the parsed command line.
+      name: the experiment's name (its folder).
+      run: the experiment module's ``run``.
+      arguments: what ``run`` takes after the settings, read from ``args``.
+
+    Returns:
+      The exit status: 2 for an argument, setting or file the experiment cannot use
+      (nothing has run then), else ``_execute``'s.
+    """
     try:
         data, training = _prepared(args)
-        names = _split(args.models) if args.models else architectures.default_models()
-    except (ValueError, KeyError) as error:
+        more = arguments()
+    except (ValueError, KeyError, FileNotFoundError) as error:
         return _usage_error(error)
-    return _execute(args, architectures.NAME, lambda experiment: architectures.run(
-        experiment, data, training, names))
+    return _execute(args, name, lambda experiment: run(experiment, data, training, *more))
+
+
+def _run_architectures(args: argparse.Namespace) -> int:
+    from imagepipe.pipeline.experiments import architectures  # pylint: disable=g-import-not-at-top
+    return _run(args, architectures.NAME, architectures.run, lambda: (
+        _split(args.models) if args.models else architectures.default_models(),))
 
 
 def _run_data_size(args: argparse.Namespace) -> int:
     from imagepipe.pipeline.experiments import data_size  # pylint: disable=g-import-not-at-top
-    try:
-        data, training = _prepared(args)
-        fractions = [float(f) for f in _split(args.fractions)]
-    except (ValueError, KeyError) as error:
-        return _usage_error(error)
-    return _execute(args, data_size.NAME, lambda experiment: data_size.run(
-        experiment, data, training, fractions))
+    return _run(args, data_size.NAME, data_size.run,
+                lambda: ([float(f) for f in _split(args.fractions)],))
 
 
 def _run_cross_validation(args: argparse.Namespace) -> int:
     from imagepipe.pipeline import pipeline  # pylint: disable=g-import-not-at-top
     from imagepipe.pipeline.experiments import cross_validation  # pylint: disable=g-import-not-at-top
-    try:
-        data, training = _prepared(args)
-    except (ValueError, KeyError) as error:
-        return _usage_error(error)
-    return _execute(args, cross_validation.NAME, lambda experiment: cross_validation.run(
-        experiment, data, training, pipeline.KFold(args.folds)))
+    return _run(args, cross_validation.NAME, cross_validation.run,
+                lambda: (pipeline.KFold(args.folds),))
 
 
 def _run_transfer_grid(args: argparse.Namespace) -> int:
     from imagepipe.pipeline.experiments import transfer_grid  # pylint: disable=g-import-not-at-top
-    try:
-        data, training = _prepared(args)
-    except (ValueError, KeyError, FileNotFoundError) as error:
-        return _usage_error(error)
-    return _execute(args, transfer_grid.NAME, lambda experiment: transfer_grid.run(
-        experiment, data, training, args.weights, args.grid_model))
+    return _run(args, transfer_grid.NAME, transfer_grid.run,
+                lambda: (args.weights, args.grid_model))
 
 
 def _run_renamed_grid(args: argparse.Namespace) -> int:

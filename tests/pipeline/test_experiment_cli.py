@@ -64,3 +64,26 @@ def test_the_old_grid_name_says_it_was_renamed_and_runs_the_grid_with_resnet50(t
         assert [config.training.model_options.weights for config, _ in planned] == [
             "none", "none", "imagenet", "imagenet"]
         assert {config.data.image_size for config, _ in planned} == {40}
+
+
+@pytest.mark.parametrize("argv,module,arguments", [
+    (["architectures", "--models", "arch5,arch10"], "architectures", (["arch5", "arch10"],)),
+    (["data-size", "--fractions", "0.5,1"], "data_size", ([0.5, 1.0],)),
+    (["cross-validation", "--folds", "3"], "cross_validation", ("KFold(folds=3)",)),
+    (["transfer-grid", ".", "--weights", "w.pt", "--model", "resnet50"], "transfer_grid",
+     ("w.pt", "resnet50")),
+    (["resnet50-grid", ".", "--weights", "w.pt"], "transfer_grid", ("w.pt", "resnet50")),
+])
+def test_each_experiment_runs_with_its_own_arguments(argv, module, arguments, monkeypatch):
+    import importlib
+    from imagepipe.pipeline.commands import experiment
+    runs = []
+    monkeypatch.setattr(experiment, "_prepared", lambda args: ("data", "training"))
+    monkeypatch.setattr(experiment, "_execute", lambda args, name, body: body(name) or 0)
+    monkeypatch.setattr(importlib.import_module(f"imagepipe.pipeline.experiments.{module}"),
+                        "run", lambda *given: runs.append(given))
+    assert cli.main(["experiment", *argv]) == 0
+    name, data, training, *rest = runs[0]
+    assert (len(runs), data, training) == (1, "data", "training")
+    assert name == argv[0].replace("resnet50-grid", "transfer-grid")
+    assert [repr(a) if "KFold" in repr(a) else a for a in rest] == list(arguments)
