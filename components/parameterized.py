@@ -132,14 +132,20 @@ def merge_min_accuracy(exec_properties: Mapping[str, Any]) -> Optional[str]:
     return proto_utils.proto_to_json(set_min_accuracy(eval_config, float(min_accuracy)))
 
 
+def _with_trainer_properties(exec_properties: Dict[str, Any], component: str
+                             ) -> Dict[str, Any]:
+    """``exec_properties`` whose custom_config holds the lifted properties (logged)."""
+    merged = merge_trainer_properties(exec_properties)
+    logging.info("%s custom_config with its properties: %s", component, merged)
+    return {**exec_properties, _CUSTOM_CONFIG: merged}
+
+
 class TrainerExecutor(trainer_executor.GenericExecutor):
     """The standard Trainer executor, after writing the lifted properties into custom_config."""
 
     def Do(self, input_dict: Dict[str, List[types.Artifact]],
            output_dict: Dict[str, List[types.Artifact]], exec_properties: Dict[str, Any]) -> None:
-        merged = merge_trainer_properties(exec_properties)
-        logging.info("Trainer custom_config with its properties: %s", merged)
-        super().Do(input_dict, output_dict, {**exec_properties, _CUSTOM_CONFIG: merged})
+        super().Do(input_dict, output_dict, _with_trainer_properties(exec_properties, "Trainer"))
 
 
 class TunerExecutor(tuner_executor.Executor):
@@ -147,9 +153,7 @@ class TunerExecutor(tuner_executor.Executor):
 
     def Do(self, input_dict: Dict[str, List[types.Artifact]],
            output_dict: Dict[str, List[types.Artifact]], exec_properties: Dict[str, Any]) -> None:
-        merged = merge_trainer_properties(exec_properties)
-        logging.info("Tuner custom_config with its properties: %s", merged)
-        super().Do(input_dict, output_dict, {**exec_properties, _CUSTOM_CONFIG: merged})
+        super().Do(input_dict, output_dict, _with_trainer_properties(exec_properties, "Tuner"))
 
 
 class EvaluatorExecutor(evaluator_executor.Executor):

@@ -35,6 +35,20 @@ def test_trainer_properties_are_written_into_the_training_settings():
     assert isinstance(json.loads(merged)["training"]["epochs"], int)  # Vertex may send 6.0
 
 
+@pytest.mark.parametrize("executor,standard", [
+    (parameterized.TrainerExecutor, "tfx.components.trainer.executor.GenericExecutor"),
+    (parameterized.TunerExecutor, "tfx.components.tuner.executor.Executor")])
+def test_the_executors_hand_the_standard_one_the_merged_custom_config(executor, standard,
+                                                                     monkeypatch):
+    handed = []
+    monkeypatch.setattr(f"{standard}.Do", lambda self, inputs, outputs, properties:
+                        handed.append(properties))
+    properties = {"custom_config": json.dumps({"training": {"epochs": 1}}), "epochs": 3,
+                  "run_fn": "m.run_fn"}
+    executor().Do({}, {}, properties)
+    assert handed == [{**properties, "custom_config": json.dumps({"training": {"epochs": 3}})}]
+
+
 def test_a_custom_config_without_training_settings_is_an_error():
     for custom_config in (None, "[1]", json.dumps({"epochs": 2})):
         with pytest.raises(ValueError, match="custom_config must be a JSON object with a "
