@@ -10,7 +10,7 @@ class of a model that predicts one).
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence
 
 
 @dataclasses.dataclass
@@ -49,6 +49,16 @@ def matrix_precision(matrix: Sequence[Sequence[int]], class_names: Sequence[str]
     columns = [list(column) for column in zip(*matrix)]
     return {name: (column[index] / sum(column) if sum(column) else None)
             for index, (name, column) in enumerate(zip(class_names, columns))}
+
+
+def balanced_accuracy(recall: Mapping[str, Optional[float]]) -> Optional[float]:
+    """The mean of the per-class recall, over the classes that have one.
+
+    A class without examples has no recall (None) and is left out; None when no
+    class has one.
+    """
+    known = [value for value in recall.values() if value is not None]
+    return sum(known) / len(known) if known else None
 
 
 def read(evaluation_uri: str, class_names: Sequence[str]) -> EvaluationMetrics:

@@ -15,11 +15,12 @@ import json
 import os
 import re
 import time
-from typing import Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import tensorflow as tf
 
 from imagepipe.components import reports
+from imagepipe.components.evaluation_metrics import balanced_accuracy
 from imagepipe.components.settings import DataSettings, EvaluationSettings, TrainingSettings
 from imagepipe.pipeline import config as config_lib
 from imagepipe.pipeline import results
@@ -87,7 +88,7 @@ class RunRecord:
         return top1_recall(self.summary, self.class_names).get(class_name)
 
     def balanced_accuracy(self) -> Optional[float]:
-        """The mean of the per-class recall on the test split (see :func:`balanced_accuracy`)."""
+        """The mean of the per-class recall on the test split, over the classes that have one."""
         return balanced_accuracy(top1_recall(self.summary, self.class_names))
 
     def to_json(self) -> dict:
@@ -224,16 +225,6 @@ def top1_recall(summary: results.RunSummary,
     if not matrix or len(matrix) != len(class_names):
         return {name: summary.recall.get(name) for name in class_names}
     return results.matrix_recall(matrix, class_names)
-
-
-def balanced_accuracy(recall: Mapping[str, Optional[float]]) -> Optional[float]:
-    """The mean of the per-class recall, over the classes that have one.
-
-    A class without test examples has no recall (None) and is left out; None
-    when no class has one.
-    """
-    known = [value for value in recall.values() if value is not None]
-    return sum(known) / len(known) if known else None
 
 
 def recall_columns(class_names: Sequence[str]) -> List[str]:

@@ -13,8 +13,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from imagepipe.components import reports
-from imagepipe.pipeline import results
+from imagepipe.components import evaluation_metrics, reports
 
 # A normalized image is "near-empty" when under 5% of its pixels are above 0.3 (of 1).
 LIT_LEVEL = 0.3
@@ -114,13 +113,13 @@ class PhotoEvaluation:
     @property
     def recall(self) -> Dict[str, float]:
         """Recall per class that has photos, in class order."""
-        recall = results.matrix_recall(self.confusion_matrix, self.class_names)
+        recall = evaluation_metrics.matrix_recall(self.confusion_matrix, self.class_names)
         return {name: value for name, value in recall.items() if value is not None}
 
     @property
     def balanced_accuracy(self) -> float:
-        recalls = list(self.recall.values())
-        return float(np.mean(recalls)) if recalls else 0.0
+        """The mean recall of the classes that have photos; 0 without photos."""
+        return evaluation_metrics.balanced_accuracy(self.recall) or 0.0
 
     @property
     def near_empty_share(self) -> Optional[float]:

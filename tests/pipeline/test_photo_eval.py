@@ -107,6 +107,15 @@ def test_served_evaluation_equals_the_local_one_and_learns_the_classes(pipeline_
         assert a.lit_fraction == pytest.approx(b.lit_fraction, abs=1e-6)
 
 
+def test_balanced_accuracy_is_the_mean_recall_of_the_classes_with_photos():
+    matrix = [[3, 1, 0], [0, 2, 0], [0, 0, 0]]  # upper 3 of 4 right, lower 2 of 2, no shoes
+    evaluation = photo_eval.PhotoEvaluation(["upper", "lower", "shoes"], matrix, [])
+    assert evaluation.recall == {"upper": 0.75, "lower": 1.0}
+    assert evaluation.balanced_accuracy == 0.875  # (0.75 + 1.0) / 2, by hand
+    assert evaluation.accuracy == 5 / 6
+    assert photo_eval.PhotoEvaluation(["a"], [[0]], []).balanced_accuracy == 0.0
+
+
 def test_class_names_learnt_from_answers_fill_unseen_slots_with_folder_names():
     from imagepipe.serving.client import Prediction
     answers = [Prediction(0, "upper", [0.9, 0.05, 0.05]), Prediction(2, "shoes", [0.1, 0.1, 0.8])]
