@@ -81,7 +81,7 @@ class ModelOptions(Record):
         fine-tuning phase unfreezes (ResNet50 and Lite0 have 16, Lite2 21;
         3 = ResNet50's stage conv5).
       dropout: dropout rate of the architecture's Dropout layers; None keeps the
-        report's 0.2.
+        architecture's own (the report's 0.2; efficientnet_lite2's 0.3).
       width: multiplier of every layer's filters and units (1.0: the report's
         sizes).
     """
@@ -100,14 +100,15 @@ class ModelOptions(Record):
                                   "mirror image (features of both computed once; no "
                                   "effect with --augment)")
     input_size: Optional[int] = setting(None, "side of the square input the pretrained base "
-                                              "sees; default: the image size",
+                                              "sees; default: the image size, at least 32",
                                         minimum=MIN_INPUT_SIZE, metavar="PIXELS")
     fine_tune_blocks: int = setting(3, "blocks the fine-tuning phase unfreezes from the top "
                                        "(resnet50 and efficientnet_lite0 have 16, "
                                        "efficientnet_lite2 21)", minimum=0,
                                     needs="fine_tune_epochs")
     dropout: Optional[float] = setting(None, "rate of the model's Dropout layers; default: "
-                                             "the report's 0.2", minimum=0.0, below=1.0)
+                                             "the architecture's own (the report's 0.2; "
+                                             "efficientnet_lite2 0.3)", minimum=0.0, below=1.0)
     width: float = setting(1.0, "multiplier of every layer's filters and units (the CNNs)",
                            above=0.0)
 
