@@ -1,0 +1,1 @@
+"""What runs inside TFX: the ExampleGens, Transform, Trainer, Pusher and their settings."""

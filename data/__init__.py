@@ -1,0 +1,1 @@
+"""The data outside TFX: reading Fashion-MNIST, scanning photo folders, class maps, splits."""

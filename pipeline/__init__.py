@@ -1,0 +1,1 @@
+"""The pipeline around the components: configuration, the DAG, runners and the command line."""
