@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Dict, List
+from typing import Dict, List, Sequence
 
-from imagepipe.components.model_card import Block, ModelCard, Table
+from imagepipe.components.model_card import Block, ModelCard, Section, Table
 
 MARKDOWN_FILE = "model_card.md"
 HTML_FILE = "model_card.html"
@@ -60,16 +60,22 @@ def _html_block(block: Block) -> str:
     return f"<p>{html.escape(block)}</p>"
 
 
-def to_html(card: ModelCard) -> str:
-    """The card as one self-contained HTML page."""
-    title = html.escape(f"Model card: {card.name}, version {card.version}")
+def html_page(title: str, sections: Sequence[Section]) -> str:
+    """One self-contained HTML page: ``title``, then one ``h2`` per section (the card's, the
+    drift report's)."""
+    title = html.escape(title)
     parts = [f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title}</title>"
              f"<style>{_STYLE}</style></head><body><h1>{title}</h1>"]
-    for section in card.sections:
+    for section in sections:
         parts.append(f"<h2>{html.escape(section.title)}</h2>")
         parts += [_html_block(block) for block in section.blocks]
     parts.append("</body></html>\n")
     return "\n".join(parts)
+
+
+def to_html(card: ModelCard) -> str:
+    """The card as one self-contained HTML page."""
+    return html_page(f"Model card: {card.name}, version {card.version}", card.sections)
 
 
 def to_json(card: ModelCard) -> str:

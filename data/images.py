@@ -196,6 +196,18 @@ def inspect_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInf
                      orientation=orientation)
 
 
+def upright_size(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Tuple[int, int]:
+    """(width, height) of an image as it is shown, EXIF orientation applied; reads the header only.
+
+    Raises:
+      BadImage: as :func:`open_image`.
+    """
+    image = open_image(data, max_pixels)
+    width, height = image.size
+    # Orientations 5 to 8 turn the picture by a quarter: its sides swap.
+    return (height, width) if _orientation(image) >= 5 else (width, height)
+
+
 def _frames(image: Image.Image) -> int:
     """Counts the frames; a later frame cut off makes the file truncated."""
     try:

@@ -27,6 +27,12 @@ def folder_name(span: int) -> str:
     return f"span-{span}"
 
 
+def of_path(path: str) -> int:
+    """The span of a photo path relative to the folder (``span-2/pens/a.jpg``: 2; else 0)."""
+    match = SPAN_FOLDER.match(path.split("/", 1)[0])
+    return int(match.group(1)) if match and "/" in path else NO_SPANS
+
+
 def window_size(spans: str) -> Optional[int]:
     """How many of the latest spans ``spans`` (all, latest or K) names; None: all.
 
