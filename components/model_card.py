@@ -15,6 +15,7 @@ import dataclasses
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from imagepipe.components import reports
+from imagepipe.components.drift import DriftReport
 from imagepipe.components.evaluation_metrics import EvaluationMetrics
 from imagepipe.components.reports import percent
 
@@ -58,6 +59,7 @@ class RunRecords:
     training: Optional[reports.TrainingSummary] = None
     evaluation: Optional[EvaluationMetrics] = None
     model_uri: str = ""
+    drift: Optional[DriftReport] = None  # photo folders: the newest span against the previous
 
 
 NOT_RECORDED = "not recorded by this run"
@@ -68,7 +70,7 @@ def build(name: str, version: str, records: RunRecords) -> ModelCard:
     class_names = list(records.training.class_names) if records.training else []
     sections = (
         Section("model_details", "Model", _details(records)),
-        Section("model_parameters.data", "Data", _data(records.ingest)),
+        Section("model_parameters.data", "Data", _data(records.ingest) + _drift(records.drift)),
         Section("model_parameters", "Training", _training(records.training)),
         Section("quantitative_analysis", "Evaluation (test split)",
                 _evaluation(records.evaluation, class_names)),
@@ -97,6 +99,13 @@ def _data(ingest: Optional[reports.IngestReport]) -> Tuple[Block, ...]:
         return _folder_data(ingest)
     totals = ", ".join(f"{name} {count}" for name, count in ingest.split_totals.items())
     return (f"Source: {ingest.source}; {ingest.kept_examples} examples (splits: {totals}).",)
+
+
+def _drift(report: Optional[DriftReport]) -> Tuple[Block, ...]:
+    if report is None:
+        return ()
+    return (report.headline()[0].upper() + report.headline()[1:] + ".",
+            tuple(line.strip() for line in report.summary_lines()[1:]))
 
 
 def _split_table(splits: Dict[str, Dict[str, int]], class_names: Sequence[str]) -> Table:
@@ -206,6 +215,9 @@ def _limits(records: RunRecords, class_names: Sequence[str]) -> List[str]:
     elif isinstance(records.ingest, reports.FolderIngestReport):
         limits.append(f"Trained on the photos of {records.ingest.root} only; its test figures "
                       f"come from a split of the same folder, not from new photos.")
+    if records.drift is not None and records.drift.drifted:
+        limits.append(f"Pushed although the {records.drift.reason()}, accepted with "
+                      f"--accept-drift: its training and test photos mix spans that differ.")
     if class_names:
         limits.append(f"It knows {len(class_names)} classes ({', '.join(class_names)}): any "
                       f"other image is still given one of them.")
@@ -234,4 +246,5 @@ def _facts(records: RunRecords, class_names: Sequence[str]) -> Dict[str, Any]:
         "epochs_run": training.epochs_run if training else None,
         "source": records.ingest.source if records.ingest else None,
         "model_uri": records.model_uri,
+        "drift": records.drift.to_dict() if records.drift else None,
     }

@@ -2,9 +2,10 @@
 
 The Pusher (:mod:`imagepipe.components.pusher`) takes, besides the model and
 its blessing, the ExampleGen's Examples (``ingest_report.json``), the
-Trainer's ModelRun (``training_summary.json``) and the Evaluator's
-ModelEvaluation; each is optional, and a record that cannot be read is said
-to be missing in the card rather than holding the push back.
+Trainer's ModelRun (``training_summary.json``), the Evaluator's
+ModelEvaluation and SpanDrift's drift report; each is optional, and a record
+that cannot be read is said to be missing in the card rather than holding the
+push back.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from typing import Callable, Dict, List, Optional
 from absl import logging
 from tfx import types
 
-from imagepipe.components import card_render, evaluation_metrics, model_card, reports
+from imagepipe.components import card_render, drift, evaluation_metrics, model_card, reports
 
 EXAMPLES_KEY = "examples"
 MODEL_RUN_KEY = "model_run"
 EVALUATION_KEY = "evaluation"
+DRIFT_KEY = "drift"
 
 
 def _uri(input_dict: Dict[str, List[types.Artifact]], key: str) -> Optional[str]:
@@ -36,7 +38,8 @@ def _read(what: str, read: Callable[[], object]) -> Optional[object]:
 
 
 def run_records(input_dict: Dict[str, List[types.Artifact]]) -> model_card.RunRecords:
-    """The ingest report, training summary and evaluation among the Pusher's inputs."""
+    """The ingest report, training summary, evaluation and drift report among the Pusher's
+    inputs."""
     from imagepipe.components import sources  # pylint: disable=g-import-not-at-top
     examples, model_run = _uri(input_dict, EXAMPLES_KEY), _uri(input_dict, MODEL_RUN_KEY)
     evaluation = _uri(input_dict, EVALUATION_KEY)
@@ -48,8 +51,10 @@ def run_records(input_dict: Dict[str, List[types.Artifact]]) -> model_card.RunRe
     if evaluation and training:
         metrics = _read("evaluation", lambda: evaluation_metrics.read(
             evaluation, training.class_names))
+    drift_uri = _uri(input_dict, DRIFT_KEY)
+    report = drift_uri and _read("drift report", lambda: drift.read_report(drift_uri))
     return model_card.RunRecords(ingest or None, training or None, metrics,
-                                 _uri(input_dict, "model") or "")
+                                 _uri(input_dict, "model") or "", report or None)
 
 
 def card_files(input_dict: Dict[str, List[types.Artifact]],

@@ -12,6 +12,10 @@
   optional ``examples``, ``model_run`` and ``evaluation`` inputs), so a
   version never appears without its card and a published version is never
   written to again.
+* A blessed model is held back when SpanDrift's report (the optional
+  ``drift`` input) finds the newest span drifted, unless ``accept_drift``:
+  the PushedModel then says why (``held_by_drift``), or, when accepted, what
+  was accepted (``drift_accepted``).
 """
 
 from __future__ import annotations
@@ -29,12 +33,16 @@ from tfx.components.pusher import executor as pusher_executor
 from tfx.dsl.components.base import base_component, executor_spec
 from tfx.proto import pusher_pb2
 from tfx.types import artifact_utils, standard_artifacts, standard_component_specs
-from tfx.types.component_spec import ChannelParameter
+from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 from tfx.utils import io_utils, proto_utils
 
+from imagepipe.components import drift as drift_lib
 from imagepipe.components import features, pushed_card
 
 PUSH_RECORD = os.path.join("assets.extra", "imagepipe_push.json")
+ACCEPT_DRIFT_KEY = "accept_drift"
+HELD_PROPERTY = "held_by_drift"  # on the PushedModel: why drift held the push back
+ACCEPTED_PROPERTY = "drift_accepted"  # on the PushedModel: the drift a push accepted
 
 
 def next_version(base_directory: str, now: Optional[float] = None) -> int:
@@ -112,6 +120,12 @@ class Executor(pusher_executor.Executor):
         if not self.CheckBlessing(input_dict):
             self._MarkNotPushed(model_push)
             return
+        drifted = _drift(input_dict)
+        if drifted and not exec_properties.get(ACCEPT_DRIFT_KEY):
+            logging.warning("Push held: %s; rerun with --accept-drift to push.", drifted)
+            self._MarkNotPushed(model_push)
+            model_push.set_string_custom_property(HELD_PROPERTY, drifted)
+            return
         push_destination = pusher_pb2.PushDestination()
         proto_utils.json_to_proto(exec_properties[standard_component_specs.PUSH_DESTINATION_KEY],
                                   push_destination)
@@ -124,12 +138,26 @@ class Executor(pusher_executor.Executor):
                               {"model_uri": model.uri, "model_id": model.id}, card)
         self._MarkPushed(model_push, pushed_destination=version_dir,
                          pushed_version=os.path.basename(version_dir))
+        if drifted:
+            model_push.set_string_custom_property(ACCEPTED_PROPERTY, drifted)
+
+
+def _drift(input_dict: Dict[str, List[types.Artifact]]) -> Optional[str]:
+    """The drift over the threshold that SpanDrift reported, if any (no ``drift`` input: None)."""
+    reports = input_dict.get(pushed_card.DRIFT_KEY) or []
+    if not reports:
+        return None
+    return drift_lib.read_report(reports[0].uri).reason()
 
 
 class PusherSpec(standard_component_specs.PusherSpec):
-    """TFX's Pusher spec and the records of the model card (each optional)."""
+    """TFX's Pusher spec, the records of the model card and the drift gate (each optional)."""
 
+    PARAMETERS = {**standard_component_specs.PusherSpec.PARAMETERS,
+                  ACCEPT_DRIFT_KEY: ExecutionParameter(type=int, optional=True)}
     INPUTS = {**standard_component_specs.PusherSpec.INPUTS,
+              pushed_card.DRIFT_KEY: ChannelParameter(type=standard_artifacts.ExampleAnomalies,
+                                          optional=True),
               pushed_card.EXAMPLES_KEY: ChannelParameter(type=standard_artifacts.Examples,
                                                          optional=True),
               pushed_card.MODEL_RUN_KEY: ChannelParameter(type=standard_artifacts.ModelRun,
@@ -148,7 +176,8 @@ class Pusher(base_component.BaseComponent):
                  push_destination: pusher_pb2.PushDestination,
                  examples: Optional[types.BaseChannel] = None,
                  model_run: Optional[types.BaseChannel] = None,
-                 evaluation: Optional[types.BaseChannel] = None):
+                 evaluation: Optional[types.BaseChannel] = None,
+                 drift: Optional[types.BaseChannel] = None, accept_drift: bool = False):
         """Creates the component.
 
         Args:
@@ -158,9 +187,12 @@ class Pusher(base_component.BaseComponent):
           examples: the ExampleGen's examples (their ingest report), for the card.
           model_run: the Trainer's model_run (its training summary), for the card.
           evaluation: the Evaluator's evaluation, for the card.
+          drift: SpanDrift's drift report; drift over its threshold holds the push.
+          accept_drift: push despite drift (the PushedModel records what was accepted).
         """
         spec = PusherSpec(
             model=model, model_blessing=model_blessing, push_destination=push_destination,
             examples=examples, model_run=model_run, evaluation=evaluation,
+            drift=drift, accept_drift=int(accept_drift),
             pushed_model=types.Channel(type=standard_artifacts.PushedModel))
         super().__init__(spec=spec)

@@ -25,6 +25,7 @@ TRAINER_ID = "Trainer"
 EVALUATOR_ID = "Evaluator"
 PUSHER_ID = "Pusher"
 RESOLVER_ID = "latest_blessed_model_resolver"
+DRIFT_ID = "SpanDrift"
 
 
 @dataclasses.dataclass(frozen=True)

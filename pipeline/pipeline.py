@@ -11,13 +11,16 @@
 
 Both share ExampleGen, StatisticsGen, SchemaGen, ExampleValidator and the data
 source's own Transform. Everything that depends on the source comes from its
-registration (``imagepipe.components.sources``).
+registration (``imagepipe.components.sources``). A source whose data arrives
+in spans (photo folders) adds SpanDrift beside StatisticsGen when a model is
+pushed: statistics per span and the newest span's drift against the previous
+one, which the Pusher reads as it reads the Evaluator's blessing.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, List, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from tensorflow_model_analysis import constants as tfma_constants
 # The config protos from their module: TFMA 0.52 (the TFX 1.21 stack) no longer re-exports
@@ -28,12 +31,13 @@ from tfx.dsl.components.base import base_node
 
 from imagepipe.components import features, parameterized, sources
 from imagepipe.components import pusher as safe_pusher
+from imagepipe.components import span_drift
 from imagepipe.components.settings import (TrainerCustomConfig, TrainingSettings,
                                            TransformCustomConfig, TunerCustomConfig)
 from imagepipe.pipeline import checks
-from imagepipe.pipeline.config import (EVALUATOR_ID, EXAMPLE_GEN_ID, PUSHER_ID,  # noqa: F401
-                                       RESOLVER_ID, TRAINER_ID, TRANSFORM_ID, TUNER_ID,
-                                       PipelineConfig)
+from imagepipe.pipeline.config import (DRIFT_ID, EVALUATOR_ID,  # noqa: F401
+                                       EXAMPLE_GEN_ID, PUSHER_ID, RESOLVER_ID, TRAINER_ID,
+                                       TRANSFORM_ID, TUNER_ID, PipelineConfig)
 
 RUN_FN = "imagepipe.components.trainer.task.run_fn"
 TUNER_FN = "imagepipe.components.trainer.tuning.tuner_fn"
@@ -250,13 +254,25 @@ def _trainer(config: PipelineConfig, training: TrainingSettings, task: Training,
         base_model=base_model, properties=properties).with_id(task.trainer_id)
 
 
-def _pusher(config: PipelineConfig, example_gen, trainer, evaluator) -> base_node.BaseNode:
+def _span_drift(rules: Optional[sources.DriftRules], example_gen, plan: SplitPlan,
+                split_names: List[str]) -> Optional[base_node.BaseNode]:
+    """SpanDrift on the examples, when the source has spans and the plan pushes a model."""
+    if rules is None or not any(task.publish for task in plan.trainings(split_names)):
+        return None
+    return span_drift.SpanDrift(examples=example_gen.outputs["examples"],
+                                threshold=rules.threshold).with_id(DRIFT_ID)
+
+
+def _pusher(config: PipelineConfig, example_gen, trainer, evaluator, drift_check=None,
+            accept_drift: bool = False) -> base_node.BaseNode:
     return safe_pusher.Pusher(
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
         examples=example_gen.outputs["examples"],
         model_run=trainer.outputs["model_run"],
         evaluation=evaluator.outputs["evaluation"],
+        drift=drift_check.outputs[span_drift.DRIFT_KEY] if drift_check else None,
+        accept_drift=accept_drift,
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(
                 base_directory=f"{config.serving_dir.rstrip('/')}/{config.serving_model_name}"))
@@ -284,6 +300,10 @@ def create_components(config: PipelineConfig,
     transform = _transform(config, source, example_gen, schema_gen, split_names,
                            plan.analyze_splits(split_names))
     components = [example_gen, statistics_gen, schema_gen, example_validator, transform]
+    drift_rules = source.drift_rules(config.data)
+    drift_check = _span_drift(drift_rules, example_gen, plan, split_names)
+    if drift_check:
+        components.insert(1, drift_check)
     training = _training_settings(config)
     settings = run_settings(config)
     properties = {name: settings[name] for name in parameterized.TRAINER_PROPERTIES}
@@ -316,7 +336,8 @@ def create_components(config: PipelineConfig,
         ).with_id(task.evaluator_id)
         components += [*([resolver] if resolver else []), trainer, evaluator]
         if task.publish:
-            components.append(_pusher(config, example_gen, trainer, evaluator))
+            components.append(_pusher(config, example_gen, trainer, evaluator, drift_check,
+                                      bool(drift_rules and drift_rules.accept)))
     return components
 
 

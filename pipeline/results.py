@@ -11,11 +11,13 @@ import tensorflow as tf
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
-from imagepipe.components import (card_render, evaluation_metrics, features, reports,
-                                  sources)
+from imagepipe.components import (card_render, evaluation_metrics, features, pusher, reports,
+                                  sources, span_drift)
+from imagepipe.components.drift import DriftReport, read_report as read_drift_report
+from imagepipe.components.drift_page import HTML_FILE as DRIFT_PAGE_FILE
 # The per-class figures of a confusion matrix; experiments and photo_eval read them from here.
 from imagepipe.components.evaluation_metrics import matrix_precision, matrix_recall  # noqa: F401
-from imagepipe.pipeline.config import EXAMPLE_GEN_ID, TRAINER_ID
+from imagepipe.pipeline.config import DRIFT_ID, EXAMPLE_GEN_ID, TRAINER_ID
 
 _OUTPUT_EVENTS = (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
 _CACHED = metadata_store_pb2.Execution.CACHED
@@ -42,12 +44,16 @@ class RunSummary:
     ingest_report_path: Optional[str] = None
     spans: Optional[str] = None  # the spans ingested, e.g. "1,2" (photo folders only)
     training: Optional[reports.TrainingSummary] = None
+    drift: Optional[DriftReport] = None  # the newest span against the previous one
+    drift_page: Optional[str] = None  # its drift_report.html
+    push_held: Optional[str] = None  # why drift held a blessed model back
+    drift_accepted: Optional[str] = None  # the drift a push accepted (--accept-drift)
     class_names: List[str] = dataclasses.field(
         default_factory=lambda: list(features.SUPER_CLASS_NAMES))
 
     def to_json(self) -> str:
         values = dataclasses.asdict(self)
-        for name in ("ingest_report", "training"):
+        for name in ("ingest_report", "training", "drift"):
             record = getattr(self, name)
             values[name] = record.to_dict() if record is not None else None
         return json.dumps(values, indent=2, sort_keys=True)
@@ -140,6 +146,7 @@ def _fill(summary: RunSummary, store, by_node: Dict[str, metadata_store_pb2.Exec
         if tf.io.gfile.exists(path):
             summary.ingest_report = sources.read_ingest_report(path)
             summary.ingest_report_path = path
+    _fill_drift(summary, outputs.get(DRIFT_ID, {}).get(span_drift.DRIFT_KEY))
     trainer = outputs.get(TRAINER_ID, {})
     if trainer.get("model_run"):
         path = os.path.join(trainer["model_run"][0].uri, reports.TRAINING_SUMMARY_FILE)
@@ -156,11 +163,27 @@ def _fill(summary: RunSummary, store, by_node: Dict[str, metadata_store_pb2.Exec
         if "pushed_model" in artifacts:
             pushed = artifacts["pushed_model"][0]
             summary.pushed = _int_property(pushed, "pushed") == 1
+            summary.push_held = _string_property(pushed, pusher.HELD_PROPERTY)
+            summary.drift_accepted = _string_property(pushed, pusher.ACCEPTED_PROPERTY)
             if summary.pushed:
                 summary.pushed_destination = pushed.custom_properties[
                     "pushed_destination"].string_value
                 card = os.path.join(summary.pushed_destination, card_render.MARKDOWN_FILE)
                 summary.model_card = card if tf.io.gfile.exists(card) else None
+
+
+def _string_property(artifact: metadata_store_pb2.Artifact, name: str) -> Optional[str]:
+    if name in artifact.custom_properties:
+        return artifact.custom_properties[name].string_value
+    return None
+
+
+def _fill_drift(summary: RunSummary, artifacts: Optional[List[metadata_store_pb2.Artifact]]
+                ) -> None:
+    if not artifacts:
+        return
+    summary.drift = read_drift_report(artifacts[0].uri)
+    summary.drift_page = os.path.join(artifacts[0].uri, DRIFT_PAGE_FILE)
 
 
 def _fill_metrics(summary: RunSummary, evaluation_uri: str) -> None:

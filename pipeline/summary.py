@@ -20,6 +20,9 @@ def format_summary(summary: RunSummary, elapsed_seconds: float) -> str:
                                                          max_listed=SKIPPED_LISTED))
     if summary.spans:
         lines.append(f"  spans trained on: {spans_line(summary.spans)}")
+    if summary.drift:
+        lines.extend(f"  {line}" for line in summary.drift.summary_lines())
+        lines.append(f"    drift report: {summary.drift_page}")
     if summary.training:
         lines.extend(summary.training.summary_lines())
         if summary.training.settings.warm_start:
@@ -37,6 +40,10 @@ def format_summary(summary: RunSummary, elapsed_seconds: float) -> str:
         lines.append(f"  blessed and pushed to {summary.pushed_destination}")
         if summary.model_card:
             lines.append(f"  model card: {summary.model_card} (and .html beside it)")
+        if summary.drift_accepted:
+            lines.append(f"  drift accepted (--accept-drift): {summary.drift_accepted}")
+    elif summary.push_held:
+        lines.append(f"  push held: {summary.push_held}; rerun with --accept-drift to push")
     elif summary.blessed is False:
         lines.append("  not blessed (below the accuracy bound or worse than the latest "
                      "blessed model): nothing pushed")

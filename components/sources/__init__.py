@@ -5,8 +5,8 @@ files (``idx``) or TFDS (``tfds``), and photo folders (``folder``).
 """
 
 from . import fashion_mnist, photo_folder  # noqa: F401  (registers the sources)
-from .registry import (DataSource, UnknownSourceError, get, names, of, read_ingest_report,
-                       register, targets, unregister)
+from .registry import (DataSource, DriftRules, UnknownSourceError, get, names, of,
+                       read_ingest_report, register, targets, unregister)
 
-__all__ = ["DataSource", "UnknownSourceError", "get", "names", "of", "read_ingest_report",
-           "register", "targets", "unregister"]
+__all__ = ["DataSource", "DriftRules", "UnknownSourceError", "get", "names", "of",
+           "read_ingest_report", "register", "targets", "unregister"]

@@ -5,7 +5,9 @@ sub-folders, or from ``--class-map FILE``), so the pipeline never lists
 folders; FolderExampleGen then scans, validates and splits the folder and
 reports every skipped file. A folder of ``span-N`` sub-folders
 (:mod:`imagepipe.data.spans`) trains on the window ``--spans`` names; its
-default class map is made of the class sub-folders of the window's spans.
+default class map is made of the class sub-folders of the window's spans,
+and its newest span is checked for drift against the previous one before a
+push (``--drift-threshold``, ``--accept-drift``; SpanDrift).
 """
 
 from __future__ import annotations
@@ -15,14 +17,14 @@ import os
 import re
 from typing import Any, Dict, List, Mapping, Tuple
 
-from imagepipe.components import reports
+from imagepipe.components import drift, reports
 from imagepipe.components.features import PHOTO_IMAGE_SIZE
 from imagepipe.components.record import SettingsError, setting
 from imagepipe.components.settings import (PHOTO_INPUTS, RESIZE_MODES, RESIZE_PAD,
                                            WEIGHTS_IMAGENET, DataSettings, EvaluationSettings,
                                            ModelOptions, PhotoTransformSettings, SourceDefaults,
                                            TrainingSettings)
-from imagepipe.components.sources.registry import DataSource, register
+from imagepipe.components.sources.registry import DataSource, DriftRules, register
 from imagepipe.data import class_map as class_map_lib
 from imagepipe.data import spans as spans_lib
 from imagepipe.data.folder_walk import DEFAULT_MAX_FILE_MB
@@ -63,6 +65,14 @@ class FolderSettings(DataSettings):
                                         "(the latest K, a rolling window); a folder without "
                                         "span-N folders is span 0 whatever this says",
                          metavar="all|latest|K")
+    drift_threshold: float = setting(drift.DEFAULT_THRESHOLD,
+                                     "largest drift of the newest span against the previous "
+                                     "one before a push is held: L-infinity distance of the "
+                                     "class mix, Jensen-Shannon divergence of photo width, "
+                                     "height, brightness and colour", minimum=0.0, maximum=1.0)
+    accept_drift: bool = setting(False, "push a blessed model even when the newest span "
+                                        "drifted past --drift-threshold (the run summary says "
+                                        "what was accepted)")
     max_side: int = setting(DEFAULT_MAX_SIDE, "longer side of the normalised copy stored for "
                                               "Transform", cli=False)
     image_size: int = setting(PHOTO_IMAGE_SIZE, "model input side in pixels (photos become "
@@ -179,6 +189,9 @@ class FolderSource(DataSource):
             return ["the folder source needs the photo folder"]
         few = photo_folder.class_count_problem(settings.class_names)
         return [few] if few else []
+
+    def drift_rules(self, settings: FolderSettings) -> DriftRules:
+        return DriftRules(threshold=settings.drift_threshold, accept=settings.accept_drift)
 
     def pipeline_and_serving_names(self, settings: FolderSettings) -> Tuple[str, str]:
         name = serving_name(settings.data_dir)

@@ -11,7 +11,8 @@ and the CLI never ask "which source is this?":
 * its class names, and what kind of model input its images become;
 * the CLI target it belongs to (``imagepipe run TARGET``), its defaults for
   training and evaluation (a typed :class:`~imagepipe.components.settings.SourceDefaults`),
-  and the checks that refuse a run before it starts.
+  and the checks that refuse a run before it starts;
+* whether its data arrives in spans that are checked for drift (:class:`DriftRules`).
 
 Adding a source is one module: its settings class, a :class:`DataSource`
 subclass and a call to :func:`register`. Nothing here imports TensorFlow; ExampleGens are built by
@@ -20,11 +21,25 @@ the source's own module when a pipeline is made.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Type
 
 from imagepipe.components import reports
 from imagepipe.components.settings import DataSettings, SourceDefaults, TrainingSettings
+
+
+@dataclasses.dataclass(frozen=True)
+class DriftRules:
+    """How a source's newest span is checked for drift before a push (SpanDrift, the Pusher).
+
+    Attributes:
+      threshold: the largest drift measure (L-infinity, Jensen-Shannon) allowed.
+      accept: push a blessed model even when the newest span drifted.
+    """
+
+    threshold: float
+    accept: bool = False
 
 
 class UnknownSourceError(KeyError):
@@ -99,6 +114,11 @@ class DataSource:
             return [f"--photo-augmentation renders Fashion-MNIST-like images as photos; the "
                     f"{self.name} source's images are photos already (use 0)"]
         return []
+
+    def drift_rules(self, settings: DataSettings) -> Optional[DriftRules]:
+        """How its newest span is checked for drift; None: its data has no spans."""
+        del settings
+        return None
 
     def pipeline_and_serving_names(self, settings: DataSettings) -> Tuple[str, str]:
         """The pipeline's name and the served model's name for ``settings``."""

@@ -75,3 +75,66 @@ def test_the_card_is_written_into_the_new_version_and_never_into_a_published_one
     again = pusher.publish(str(tmp_path / "m1"), base, {"model_uri": "m1"},
                            lambda version: {"model_card.md": "overwritten"})
     assert again == first and "overwritten" not in open(os.path.join(first, "model_card.md")).read()
+
+
+def _push(tmp_path, drift_report, accept):
+    """Runs the Pusher's executor on a blessed fake model and SpanDrift's ``drift_report``."""
+    from tfx.types import standard_artifacts
+    from tfx.utils import proto_utils
+    from tfx.proto import pusher_pb2
+    from imagepipe.components import drift, span_drift
+
+    def artifact(kind, name):
+        made = kind()
+        made.uri = str(tmp_path / name)
+        os.makedirs(made.uri, exist_ok=True)
+        return made
+
+    model = artifact(standard_artifacts.Model, "model")
+    if not os.path.exists(os.path.join(model.uri, "Format-Serving")):
+        _fake_saved_model(os.path.join(model.uri, "Format-Serving"))
+    blessing = artifact(standard_artifacts.ModelBlessing, "blessing")
+    blessing.set_int_custom_property("blessed", 1)
+    report = artifact(standard_artifacts.ExampleAnomalies, "drift")
+    drift_report.write(os.path.join(report.uri, drift.REPORT_FILE))
+    pushed = artifact(standard_artifacts.PushedModel, f"pushed-{accept}")
+    destination = pusher_pb2.PushDestination(filesystem=pusher_pb2.PushDestination.Filesystem(
+        base_directory=str(tmp_path / "serving" / "shop")))
+    pusher.Executor().Do(
+        {"model": [model], "model_blessing": [blessing], span_drift.DRIFT_KEY: [report]},
+        {"pushed_model": [pushed]},
+        {"push_destination": proto_utils.proto_to_json(destination),
+         pusher.ACCEPT_DRIFT_KEY: int(accept)})
+    return pushed
+
+
+def _drift_report(class_distance):
+    """SpanDrift's report of span 2 against span 1 with this class distance, threshold 0.2."""
+    from imagepipe.components import drift
+    return drift.DriftReport(
+        newest_span=2, previous_span=1, threshold=0.2,
+        measures=(drift.DriftMeasure("label_name", drift.L_INFINITY, class_distance, 0.2),))
+
+
+def test_drift_holds_a_blessed_model_back_unless_accepted(tmp_path):
+    drifted = _drift_report(0.5)
+    held = _push(tmp_path, drifted, accept=False)
+    assert held.get_int_custom_property("pushed") == 0
+    assert held.get_string_custom_property(pusher.HELD_PROPERTY) == drifted.reason()
+    assert not os.path.exists(tmp_path / "serving" / "shop")
+    accepted = _push(tmp_path, drifted, accept=True)
+    assert accepted.get_int_custom_property("pushed") == 1
+    assert accepted.get_string_custom_property(pusher.ACCEPTED_PROPERTY) == drifted.reason()
+    assert len(features.serving_versions(str(tmp_path / "serving" / "shop"))) == 1
+    card = open(os.path.join(accepted.get_string_custom_property("pushed_destination"),
+                             "model_card.md")).read()
+    assert "Drift: span 2 against span 1: DRIFT (threshold 0.2)." in card
+    assert "- L-infinity distance: label_name 0.500 (over)" in card
+    assert f"Pushed although the {drifted.reason()}, accepted with --accept-drift" in card
+
+
+def test_no_drift_pushes_and_records_nothing_of_drift(tmp_path):
+    pushed = _push(tmp_path, _drift_report(0.1), accept=False)
+    assert pushed.get_int_custom_property("pushed") == 1
+    assert not pushed.has_custom_property(pusher.HELD_PROPERTY)
+    assert not pushed.has_custom_property(pusher.ACCEPTED_PROPERTY)

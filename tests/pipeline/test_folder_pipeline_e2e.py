@@ -15,7 +15,7 @@ from imagepipe.pipeline import config, local_runner, results, summary as summary
 from tests.conftest import tiny_config
 
 PER_CLASS = 50
-ALL_COMPONENTS = {"ExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator",
+ALL_COMPONENTS = {"ExampleGen", "SpanDrift", "StatisticsGen", "SchemaGen", "ExampleValidator",
                   "Transform", "Trainer", "latest_blessed_model_resolver", "Evaluator", "Pusher"}
 
 

@@ -5,9 +5,9 @@ each option it offers (derived from the settings), the option is given a value
 other than its default; the pipelines the command would run are built with
 ``create_components`` and the value is read back where it acts: the Trainer's
 and Tuner's custom_config as their executors merge it (the lifted runtime
-settings included), the Evaluator's properties and TFMA config, the ExampleGen's
-and Transform's properties. What the Trainer then does with each training
-setting is tests/components/test_training_settings_effects.py.
+settings included), the Evaluator's properties and TFMA config, the ExampleGen's,
+Transform's, SpanDrift's and the Pusher's properties. What the Trainer then does
+with each training setting is tests/components/test_training_settings_effects.py.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ VALUES: Dict[str, Tuple[str, List[str]]] = {
     "data.image_size": ("48", []),
     "data.resize_mode": ("crop", []),
     "data.spans": ("latest", []),
+    "data.drift_threshold": ("0.5", []),
+    "data.accept_drift": (None, []),
     "data.max_file_mb": ("64", []),
     "data.follow_links": (None, []),
     "training.model_name": ("proposed", []),
@@ -203,9 +205,16 @@ def _landed(option: options_lib.Option, components) -> List[Any]:
         "image_size": (transform["settings"] or {}).get("image_size"),
         "resize_mode": (transform["settings"] or {}).get("resize_mode"),
         "spans": example_gen.get("spans"),
+        "drift_threshold": _property(by_id, pipeline.DRIFT_ID, "threshold"),
+        "accept_drift": _property(by_id, pipeline.PUSHER_ID, "accept_drift"),
         "max_file_mb": example_gen.get("max_file_bytes"),
         "follow_links": example_gen.get("follow_links"),
     }[path]]
+
+
+def _property(by_id, node_id: str, name: str) -> Any:
+    """A node's execution property; None when the pipeline has no such node."""
+    return by_id[node_id].exec_properties.get(name) if node_id in by_id else None
 
 
 def _built(command: str, argv: List[str], places, tmp_path):

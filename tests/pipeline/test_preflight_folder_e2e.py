@@ -46,7 +46,8 @@ def local_run(compiled, tmp_path_factory):
 def test_the_folder_spec_runs_to_a_pushed_model_with_local_dag_runners_accuracy(
         preflight_run, local_run):
     root, result = preflight_run
-    assert len(result.tasks) == 10
+    assert len(result.tasks) == 11  # SpanDrift too: a folder of one span, described only
+    assert result.artifact("SpanDrift", "drift")["metadata"]["drifted"] == 0
     pushed = result.artifact("Pusher", "pushed_model")["metadata"]
     assert pushed["pushed"] == 1
     assert os.path.exists(os.path.join(pushed["pushed_destination"], "saved_model.pb"))
