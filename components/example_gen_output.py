@@ -4,7 +4,7 @@ A source's ExampleGen writes tf.Examples as gzipped TFRecords, carries its
 split ratios in TFX's ``output_config`` (each split's ``hash_buckets`` is its
 relative size, e.g. train 14, eval 3, test 3) and writes ``ingest_report.json``
 at the root of its Examples artifact. The Fashion-MNIST and folder ExampleGens
-use these functions, and so can a source a user adds (``tests/npz_source.py``).
+use these functions, and so can a source a user adds.
 """
 
 from __future__ import annotations
