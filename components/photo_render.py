@@ -45,11 +45,6 @@ class PhotoConfig:
       pair: probability that a shoe (garment kind ``SHOE``) is photographed
         as a pair from above: turned a quarter, twice, side by side, the second
         mirrored.
-      pair_from_above: probability that a pair's shoes are drawn as seen from
-        above: each side view made symmetric about its long axis.
-      pair_tilt: largest turn of a pair as a whole, in degrees either way.
-      pair_splay: largest turn of each shoe of a pair away from the other
-        (toes apart, or together when negative), in degrees either way.
       shorts: probability that a bottom (kind ``BOTTOM``: trousers) is
         recut as shorts (:mod:`~imagepipe.components.photo_garments`).
       skirt: probability that a bottom is recut as a skirt.
@@ -72,11 +67,8 @@ class PhotoConfig:
     light_on_light: float = 0.2
     low_contrast: tuple = (0.12, 0.3)
     pair: float = 0.5
-    pair_from_above: float = 0.0
-    pair_tilt: float = 0.0
-    pair_splay: float = 0.0
-    shorts: float = 0.0
-    skirt: float = 0.0
+    shorts: float = 0.3
+    skirt: float = 0.3
     hanger: float = 0.15
     worn: float = 0.15
     max_blur: float = 1.5

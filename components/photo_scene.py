@@ -10,7 +10,6 @@ whose proportions are named below, as shares of the garment's measured extent.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Dict
 
 import tensorflow as tf
@@ -33,8 +32,6 @@ MIRRORED = 0.5  # probability that a garment is mirrored
 TURNED_LEFT = 0.5  # probability that a pair is turned a quarter left (else right)
 PAIR_SHOE_SIDE = (0.38, 0.48)  # (min, max) side of each shoe of a pair
 PAIR_GAP = (0.0, 0.2)  # (min, max) gap between the shoes, in shares of a shoe's side
-PAIR_PADDING = math.sqrt(2.0)  # a tilted shoe is turned on a square this much larger: no corner cut
-TILTED_PAIR_SCALE = 0.8  # a tilted pair's shoes are drawn this much smaller, to stay in frame
 STAGED_SIDE = (0.45, 0.7)  # (min, max) side of a hung or worn garment
 ROOM_ABOVE = 0.4  # room above a staged garment (hook, head), in shares of its side
 WITH_LEGS_BELOW = 1.3  # a worn bottom and the legs in frame below it, in its sides
@@ -115,85 +112,21 @@ def placed(images: tf.Tensor, seeds, side: tf.Tensor, config: PhotoConfig) -> tf
                       random_offset(seeds[2], room), mirrored)
 
 
-def rotated(images: tf.Tensor, angles: tf.Tensor, side: int) -> tf.Tensor:
-    """Each [N, H, H, 1] image turned by ``angles`` [N] (radians, clockwise) about its centre,
-    in the middle of a black [side, side] square (side >= H * sqrt(2) cuts no corner)."""
-    inner = tf.cast(tf.shape(images)[1] - 1, tf.float32) / 2.0
-    outer = (side - 1) / 2.0
-    cos, sin = tf.cos(angles), tf.sin(angles)
-    zeros = tf.zeros_like(angles)
-    transforms = tf.stack([cos, sin, inner - cos * outer - sin * outer,
-                           -sin, cos, inner + sin * outer - cos * outer, zeros, zeros], axis=1)
-    return tf.raw_ops.ImageProjectiveTransformV3(
-        images=images, transforms=transforms, output_shape=tf.constant([side, side]),
-        fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")
-
-
-def from_above(upright: tf.Tensor) -> tf.Tensor:
-    """Upright side views [N, H, W, 1] of shoes made into views from above: each silhouette
-    centred and joined with its mirror image, symmetric about its long axis like a sole."""
-    left, right, _ = first_and_last(tf.reduce_any(upright[..., 0] > LIT, axis=1))
-    shift = tf.cast(left + right - (tf.shape(upright)[2] - 1), tf.float32) / 2.0
-    zeros = tf.zeros_like(shift)
-    ones = tf.ones_like(shift)
-    centred = tf.raw_ops.ImageProjectiveTransformV3(
-        images=upright, transforms=tf.stack([ones, zeros, shift, zeros, ones, zeros, zeros, zeros],
-                                            axis=1),
-        output_shape=tf.shape(upright)[1:3], fill_value=0.0, interpolation="BILINEAR",
-        fill_mode="CONSTANT")
-    return tf.maximum(centred, centred[:, :, ::-1])
-
-
-def pairs(images: tf.Tensor, seeds, side: tf.Tensor, config: PhotoConfig) -> tf.Tensor:
-    """Each image as a pair seen from above: turned a quarter, twice side by side, one mirrored.
-
-    A pair's shoes may be seen from above (``config.pair_from_above``,
-    :func:`from_above`). The pair may be tilted as a whole (``config.pair_tilt``) and its shoes
-    splayed apart (``config.pair_splay``), both in degrees at most; a tilted
-    pair is drawn smaller (TILTED_PAIR_SCALE) so that it stays in the frame.
-    """
+def pairs(images: tf.Tensor, seeds, side: tf.Tensor) -> tf.Tensor:
+    """Each image as a pair seen from above: turned a quarter, twice side by side, one mirrored."""
     count = tf.shape(images)[0]
     turned = tf.where((uniform(seeds[0], 0.0, 1.0, [count]) < TURNED_LEFT)[:, None, None, None],
                       tf.image.rot90(images, 1), tf.image.rot90(images, 3))
-    if config.pair_from_above > 0.0:
-        above = uniform(tf.random.experimental.stateless_fold_in(seeds[0], 3), 0.0, 1.0,
-                        [count]) < config.pair_from_above
-        turned = tf.where(above[:, None, None, None], from_above(turned), turned)
-    tilted = config.pair_tilt > 0.0 or config.pair_splay > 0.0
     canvas = tf.cast(side, tf.float32)
-    scale = TILTED_PAIR_SCALE if tilted else 1.0
-    object_side = tf.maximum(MIN_OBJECT_SIDE, tf.floor(
-        canvas * scale * uniform(seeds[1], *PAIR_SHOE_SIDE, [count])))
+    object_side = tf.maximum(MIN_OBJECT_SIDE,
+                             tf.floor(canvas * uniform(seeds[1], *PAIR_SHOE_SIDE, [count])))
     gap = tf.floor(object_side * uniform(seeds[2], *PAIR_GAP, [count]))
-    # A tilted shoe reaches out of its square by up to this much on each side.
-    margin = object_side * (PAIR_PADDING - 1.0) / 2.0 if tilted else tf.zeros([count])
-    top = margin + random_offset(seeds[3], canvas - object_side - 2.0 * margin)
-    left = margin + random_offset(seeds[4], canvas - 2.0 * object_side - gap - 2.0 * margin)
+    top = random_offset(seeds[3], canvas - object_side)
+    left = random_offset(seeds[4], canvas - 2.0 * object_side - gap)
     never = tf.zeros([count], tf.bool)
-    first, second, placed_side = turned, turned, object_side
-    if tilted:
-        first, second, placed_side, top, left = _tilted_pair(
-            turned, seeds[0], object_side, top, left, config)
-    return tf.maximum(placements(first, side, placed_side, top, left, never),
-                      placements(second, side, placed_side, top, left + object_side + gap,
+    return tf.maximum(placements(turned, side, object_side, top, left, never),
+                      placements(turned, side, object_side, top, left + object_side + gap,
                                  tf.logical_not(never)))
-
-
-def _tilted_pair(turned: tf.Tensor, seed, object_side, top, left, config: PhotoConfig):
-    """The two shoes of :func:`pairs` tilted and splayed, each on a larger square placed so
-    that its shoe keeps its size and position: (first, second, side, top, left)."""
-    count = tf.shape(turned)[0]
-    degrees = math.pi / 180.0
-    tilt = uniform(tf.random.experimental.stateless_fold_in(seed, 1),
-                   -config.pair_tilt, config.pair_tilt, [count]) * degrees
-    splay = uniform(tf.random.experimental.stateless_fold_in(seed, 2),
-                    -config.pair_splay, config.pair_splay, [count]) * degrees
-    height = turned.shape[1]
-    padded = int(math.ceil(height * PAIR_PADDING))
-    margin = object_side * (padded / height - 1.0) / 2.0
-    # The second shoe is placed mirrored: turning it the other way turns its mirror image this way.
-    return (rotated(turned, tilt - splay, padded), rotated(turned, -(tilt + splay), padded),
-            object_side * padded / height, top - margin, left - margin)
 
 
 def staged(images: tf.Tensor, seeds, side: tf.Tensor, legs_below: tf.Tensor) -> tf.Tensor:
@@ -346,7 +279,7 @@ def scenes(images: tf.Tensor, kinds: tf.Tensor | None, seeds, side: tf.Tensor,
     # worn, with a holder drawn: a quarter or less).
     in_pairs = tf.where(paired)[:, 0]
     alpha = tf.tensor_scatter_nd_update(
-        alpha, in_pairs[:, None], pairs(tf.gather(images, in_pairs), seeds[5:10], side, config))
+        alpha, in_pairs[:, None], pairs(tf.gather(images, in_pairs), seeds[5:10], side))
     held = tf.where(hung | worn)[:, 0]
     held_kinds = tf.gather(kinds, held)
     garments = staged(tf.gather(images, held), seeds[10:14], side,

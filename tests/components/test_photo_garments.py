@@ -62,16 +62,17 @@ def test_shorts_are_shorter_and_skirts_have_no_gap():
 def test_recut_bottoms_changes_bottoms_only_and_only_when_asked():
     trousers = tf.constant(_trousers(6))
     is_bottom = tf.constant([True, True, True, False, False, False])
-    off = photo_render.PhotoConfig()
+    off = photo_render.PhotoConfig(shorts=0.0, skirt=0.0)
     np.testing.assert_array_equal(
         photo_garments.recut_bottoms(trousers, is_bottom, [1, 1], off), trousers)
-    for config in (photo_render.PhotoConfig(shorts=1.0), photo_render.PhotoConfig(skirt=1.0)):
+    for config in (photo_render.PhotoConfig(shorts=1.0, skirt=0.0),
+                   photo_render.PhotoConfig(shorts=0.0, skirt=1.0)):
         recut = photo_garments.recut_bottoms(trousers, is_bottom, [1, 1], config).numpy()
         for image in recut[:3]:
             assert len(_lit_rows(image)) < 26
         np.testing.assert_array_equal(recut[3:], _trousers(3))
     skirted = photo_garments.recut_bottoms(trousers, is_bottom, [1, 1],
-                                           photo_render.PhotoConfig(skirt=1.0)).numpy()
+                                           photo_render.PhotoConfig(shorts=0.0, skirt=1.0)).numpy()
     assert (skirted[:3, 6, 13:17] > photo_garments.LIT).all()  # the gap filled
 
 
@@ -88,65 +89,6 @@ def test_rendered_photos_show_the_recut_bottoms():
         contrast = np.abs(photos - photos[:, :1, :1]).max(axis=-1) > 0.2
         return np.array([np.flatnonzero(c.any(axis=1)).size for c in contrast])
 
-    full, cut = heights(), heights(shorts=1.0)
+    full, cut = heights(shorts=0.0, skirt=0.0), heights(shorts=1.0, skirt=0.0)
     assert (cut < 0.7 * full).all(), (full, cut)
 
-
-def _shoe_axes(tilt: float, splay: float) -> np.ndarray:
-    """Per photo of a pair of bars: the left and the right shoe's long axis, degrees from upright."""
-    bar = np.zeros((8, 28, 28, 1), np.float32)
-    bar[:, 10:18, 2:26] = 1.0  # a side view: long and low, upright once turned a quarter
-    seeds = tf.random.experimental.stateless_split(tf.constant([7, 1], tf.int64), 16)
-    config = photo_render.PhotoConfig(pair=1.0, worn=0.0, pair_tilt=tilt, pair_splay=splay)
-    alpha, _, _ = photo_scene.scenes(tf.constant(bar), tf.fill([8], photo_scene.SHOE), seeds,
-                                     tf.constant(120), config)
-    axes = []
-    for mask in alpha.numpy()[..., 0] > 0.5:
-        ys, xs = np.nonzero(mask)
-        middle = (xs.min() + xs.max()) / 2.0
-        shoe_axes = []
-        for side in (xs < middle, xs >= middle):
-            y, x = ys[side] - ys[side].mean(), xs[side] - xs[side].mean()
-            # The angle of the principal axis from the vertical, clockwise positive.
-            shoe_axes.append(np.degrees(0.5 * np.arctan2(-2.0 * (x * y).mean(),
-                                                         (y * y).mean() - (x * x).mean())))
-        axes.append(shoe_axes)
-    return np.array(axes)
-
-
-def test_pairs_may_be_tilted_and_splayed():
-    upright = _shoe_axes(0.0, 0.0)
-    assert np.abs(upright).max() < 3.0
-    tilted = _shoe_axes(40.0, 0.0)
-    np.testing.assert_allclose(tilted[:, 0], tilted[:, 1], atol=4.0)  # both shoes alike
-    assert np.abs(tilted).mean() > 10.0 and np.abs(tilted).max() <= 42.0
-    splayed = _shoe_axes(0.0, 30.0)
-    np.testing.assert_allclose(splayed[:, 0], -splayed[:, 1], atol=4.0)  # mirror images
-    assert np.abs(splayed).mean() > 7.0
-
-
-def test_shoes_from_above_are_centred_and_symmetric():
-    side_view = np.zeros((2, 28, 28, 1), np.float32)
-    side_view[:, 2:26, 4:10] = 1.0  # an upright sole, left of centre
-    side_view[:, 2:12, 10:14] = 0.5  # the upper, on one side only
-    above = photo_scene.from_above(tf.constant(side_view)).numpy()[..., 0]
-    np.testing.assert_allclose(above, above[:, :, ::-1], atol=1e-6)
-    lit = np.flatnonzero((above[0] > 0.3).any(axis=0))
-    assert abs((lit[0] + lit[-1]) / 2.0 - 13.5) <= 0.5 and lit.size == 10  # centred
-    assert above[0, 5, lit[0]] > 0.3 and above[0, 5, lit[-1]] > 0.3  # the upper on both sides
-
-
-def test_pairs_from_above_only_when_asked():
-    shoe = np.zeros((4, 28, 28, 1), np.float32)
-    shoe[:, 10:18, 2:26] = 1.0
-    shoe[:, 6:10, 2:12] = 0.8  # a heel counter: the side view is not symmetric
-    seeds = tf.random.experimental.stateless_split(tf.constant([3, 1], tf.int64), 16)
-
-    def coverage(**config):
-        alpha, _, _ = photo_scene.scenes(tf.constant(shoe), tf.fill([4], photo_scene.SHOE), seeds,
-                                         tf.constant(80), photo_render.PhotoConfig(
-                                             pair=1.0, worn=0.0, **config))
-        return alpha.numpy()
-
-    side, above = coverage(), coverage(pair_from_above=1.0)
-    assert (above.sum(axis=(1, 2, 3)) > 1.2 * side.sum(axis=(1, 2, 3))).all()
