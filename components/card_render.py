@@ -1,18 +1,21 @@
-"""Writes a model card (:mod:`imagepipe.components.model_card`) as Markdown, HTML and JSON.
+"""Writes a model card (:mod:`imagepipe.components.model_card`) as Markdown, HTML, JSON and PNGs.
 
-The three files sit beside the SavedModel of a pushed version:
-``model_card.md`` to read, ``model_card.html`` to open in a browser (one
-self-contained page, every value HTML-escaped) and ``model_card.json``, the
-same figures under model-card-toolkit's section names for a program.
+The files sit beside the SavedModel of a pushed version: ``model_card.md``
+to read, ``model_card.html`` to open in a browser (one page, every value
+HTML-escaped), ``model_card.json``, the same figures under
+model-card-toolkit's section names for a program, and the card's pictures
+(``training_curves.png``, ``confusion_matrix.png``), which both pages show
+by their relative path.
 """
 
 from __future__ import annotations
 
 import html
 import json
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Union
 
-from imagepipe.components.model_card import Block, ModelCard, Section, Table
+from imagepipe.components import model_card
+from imagepipe.components.model_card import Block, Figure, ModelCard, Section, Table
 
 MARKDOWN_FILE = "model_card.md"
 HTML_FILE = "model_card.html"
@@ -35,6 +38,8 @@ def _md_block(block: Block) -> List[str]:
                 *("| " + " | ".join(map(_md_cell, row)) + " |" for row in rows), ""]
     if isinstance(block, tuple):
         return [f"- {item}" for item in block] + [""]
+    if isinstance(block, Figure):
+        return [f"![{block.caption}]({block.file_name})", ""]
     return [block, ""]
 
 
@@ -57,6 +62,10 @@ def _html_block(block: Block) -> str:
         return f"<table><tr>{head}</tr>{body}</table>"
     if isinstance(block, tuple):
         return "<ul>" + "".join(f"<li>{html.escape(item)}</li>" for item in block) + "</ul>"
+    if isinstance(block, Figure):
+        caption = html.escape(block.caption)
+        return (f"<figure><img src=\"{html.escape(block.file_name)}\" alt=\"{caption}\">"
+                f"<figcaption>{caption}</figcaption></figure>")
     return f"<p>{html.escape(block)}</p>"
 
 
@@ -80,14 +89,23 @@ def to_html(card: ModelCard) -> str:
 
 def to_json(card: ModelCard) -> str:
     """The card's figures under model-card-toolkit's field names."""
-    text = {section.field: [block if isinstance(block, str) else
-                            list(map(list, block.rows)) if isinstance(block, Table)
-                            else list(block) for block in section.blocks]
+    text = {section.field: [_json_block(block) for block in section.blocks]
             for section in card.sections}
     return json.dumps({"model_details": {"name": card.name, "version": {"name": card.version}},
                        "figures": card.facts, "sections": text}, indent=2, sort_keys=True)
 
 
-def card_files(card: ModelCard) -> Dict[str, str]:
-    """File name -> text of the card's three files."""
-    return {MARKDOWN_FILE: to_markdown(card), HTML_FILE: to_html(card), JSON_FILE: to_json(card)}
+def _json_block(block: Block) -> Union[str, list, dict]:
+    if isinstance(block, Table):
+        return list(map(list, block.rows))
+    if isinstance(block, Figure):
+        return {"figure": block.file_name, "caption": block.caption}
+    return block if isinstance(block, str) else list(block)
+
+
+def card_files(card: ModelCard) -> Dict[str, Union[str, bytes]]:
+    """File name -> content of the card's files: the three pages (text) and its pictures (PNG)."""
+    files: Dict[str, Union[str, bytes]] = {
+        MARKDOWN_FILE: to_markdown(card), HTML_FILE: to_html(card), JSON_FILE: to_json(card)}
+    files.update({figure.file_name: figure.png for figure in model_card.figures(card)})
+    return files

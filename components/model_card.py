@@ -1,25 +1,28 @@
 """The model card of a pushed version: what the run recorded, gathered into one document.
 
 :func:`build` turns the run's own records (the ingest report, the training
-summary, the Evaluator's figures) into a :class:`ModelCard` whose sections
-carry model-card-toolkit's field names (``model_details``,
-``model_parameters``, ``quantitative_analysis``, ``considerations``);
-:mod:`imagepipe.components.card_render` writes it as Markdown, HTML and
-JSON. Nothing is computed here that the run did not record: a record that is
-missing is said to be missing. See docs/decisions/0014-model-card-plain-structure.md.
+summary and history, the Evaluator's figures) into a :class:`ModelCard`
+whose sections carry model-card-toolkit's field names (``model_details``,
+``model_parameters``, ``quantitative_analysis``, ``considerations``) and
+whose pictures (the training curves, the confusion matrix) are drawn by
+:mod:`imagepipe.components.card_figures`;
+:mod:`imagepipe.components.card_render` writes it as Markdown, HTML, JSON
+and PNG files. Nothing is computed here that the run did not record: a
+record that is missing is said to be missing. See docs/decisions/0014-model-card-plain-structure.md.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from imagepipe.components import reports
+from imagepipe.components import card_figures, reports
+from imagepipe.components.card_figures import Figure
 from imagepipe.components.drift import DriftReport
 from imagepipe.components.evaluation_metrics import EvaluationMetrics
 from imagepipe.components.reports import percent
 
-# A block of a section: a paragraph, a bullet list, or a table (header row first).
+# A block of a section: a paragraph, a bullet list, a table (header row first) or a picture.
 Paragraph = str
 Bullets = Tuple[str, ...]
 
@@ -29,7 +32,7 @@ class Table:
     rows: Tuple[Tuple[str, ...], ...]  # the header first
 
 
-Block = Union[Paragraph, Bullets, Table]
+Block = Union[Paragraph, Bullets, Table, Figure]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +63,7 @@ class RunRecords:
     evaluation: Optional[EvaluationMetrics] = None
     model_uri: str = ""
     drift: Optional[DriftReport] = None  # photo folders: the newest span against the previous
+    history: Optional[Sequence[Mapping[str, float]]] = None  # the Trainer's rows per epoch
 
 
 NOT_RECORDED = "not recorded by this run"
@@ -71,7 +75,8 @@ def build(name: str, version: str, records: RunRecords) -> ModelCard:
     sections = (
         Section("model_details", "Model", _details(records)),
         Section("model_parameters.data", "Data", _data(records.ingest) + _drift(records.drift)),
-        Section("model_parameters", "Training", _training(records.training)),
+        Section("model_parameters", "Training",
+                _training(records.training) + _curves(records)),
         Section("quantitative_analysis", "Evaluation (test split)",
                 _evaluation(records.evaluation, class_names)),
         Section("considerations.limitations", "Known limits",
@@ -168,6 +173,13 @@ def _training(training: Optional[reports.TrainingSummary]) -> Tuple[Block, ...]:
     return (tuple(lines), "Settings applied:", Table((("setting", "value"), *rows)))
 
 
+def _curves(records: RunRecords) -> Tuple[Block, ...]:
+    if not records.history:
+        return (f"Training history {NOT_RECORDED}.",)
+    name = records.training.settings.model_name if records.training else "model"
+    return (card_figures.training_curves(records.history, name),)
+
+
 def _flatten(values: Dict[str, Any], prefix: str = "") -> Dict[str, Any]:
     flat: Dict[str, Any] = {}
     for key, value in values.items():
@@ -199,6 +211,7 @@ def _evaluation(metrics: Optional[EvaluationMetrics],
         blocks.append(Table((("true \\ predicted", *class_names), *(
             (name, *map(str, row)) for name, row in zip(class_names,
                                                        metrics.confusion_matrix)))))
+        blocks.append(card_figures.confusion_matrix(metrics.confusion_matrix, class_names))
     return tuple(blocks)
 
 
@@ -230,6 +243,12 @@ def _limits(records: RunRecords, class_names: Sequence[str]) -> List[str]:
             limits.append(f"Recall rests on fewer than {FEW_TEST_IMAGES} test images for: "
                           f"{', '.join(few)}.")
     return limits or ["None recorded."]
+
+
+def figures(card: ModelCard) -> Tuple[Figure, ...]:
+    """The card's pictures, in reading order."""
+    return tuple(block for section in card.sections for block in section.blocks
+                 if isinstance(block, Figure))
 
 
 def _facts(records: RunRecords, class_names: Sequence[str]) -> Dict[str, Any]:

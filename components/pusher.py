@@ -7,9 +7,10 @@
 * A model that is already the latest version (same Trainer output) is not
   copied again; the push is recorded against that version.
 * An unblessed model is never pushed.
-* A model card (``model_card.md``, ``.html``, ``.json``) is written into the
-  staging folder with the model, from the run's records (the Pusher's
-  optional ``examples``, ``model_run`` and ``evaluation`` inputs), so a
+* A model card (``model_card.md``, ``.html``, ``.json`` and its PNG
+  pictures) is written into the staging folder with the model, from the
+  run's records (the Pusher's optional ``examples``, ``model_run`` and
+  ``evaluation`` inputs), so a
   version never appears without its card and a published version is never
   written to again.
 * A blessed model is held back when SpanDrift's report (the optional
@@ -24,7 +25,7 @@ import json
 import os
 import time
 import uuid
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 
 import tensorflow as tf
 from absl import logging
@@ -61,7 +62,7 @@ def _push_record(version_dir: str) -> Dict[str, Any]:
 
 
 def publish(model_path: str, base_directory: str, source: Dict[str, Any],
-            beside: Optional[Callable[[str], Mapping[str, str]]] = None) -> str:
+            beside: Optional[Callable[[str], Mapping[str, Union[str, bytes]]]] = None) -> str:
     """Publishes a SavedModel as a new version under ``base_directory``, atomically.
 
     Args:
@@ -70,8 +71,9 @@ def publish(model_path: str, base_directory: str, source: Dict[str, Any],
       source: what is published (e.g. the model artifact's URI), recorded in
         ``assets.extra/imagepipe_push.json``; when the latest version records
         the same source, nothing is copied and that version is returned.
-      beside: the new version's number -> files (name -> text) to write in
-        the version folder beside the SavedModel (the model card); written
+      beside: the new version's number -> files (name -> text, or bytes for
+        a picture) to write in the version folder beside the SavedModel (the
+        model card and its PNGs); written
         while staging, so a version appears with them or not at all.
 
     Returns:
@@ -97,9 +99,10 @@ def publish(model_path: str, base_directory: str, source: Dict[str, Any],
         with tf.io.gfile.GFile(os.path.join(staging, PUSH_RECORD), "w") as f:
             json.dump({"source": source, "pushed_at": time.time()}, f, sort_keys=True)
         version = str(next_version(base_directory))
-        for name, text in (beside(version) if beside else {}).items():
-            with tf.io.gfile.GFile(os.path.join(staging, name), "w") as f:
-                f.write(text)
+        for name, content in (beside(version) if beside else {}).items():
+            with tf.io.gfile.GFile(os.path.join(staging, name),
+                                   "wb" if isinstance(content, bytes) else "w") as f:
+                f.write(content)
         version_dir = os.path.join(base_directory, version)
         tf.io.gfile.rename(staging, version_dir)
     finally:

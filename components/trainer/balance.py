@@ -29,7 +29,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from imagepipe.components import augment, features, normalize, photo_render, reports, settings
+from imagepipe.components import (augment, charts, features, normalize, photo_render, reports,
+                                  settings)
 from imagepipe.components.trainer import data
 from imagepipe.components.trainer.data import plain
 
@@ -337,10 +338,7 @@ def write_report(balance_report: reports.BalanceReport, directory: str) -> None:
 
 
 def _bar_chart(balance_report: dict) -> bytes:
-    import io  # pylint: disable=g-import-not-at-top
-    import matplotlib  # pylint: disable=g-import-not-at-top
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
+    plt = charts.pyplot()
     rows = balance_report.classes
     names = [row.class_name for row in rows]
     positions = range(len(rows))
@@ -355,11 +353,7 @@ def _bar_chart(balance_report: dict) -> bytes:
     axes.set_ylabel("training images")
     axes.set_title(f"Class balance ({balance_report.mode})")
     axes.legend(fontsize=8)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    plt.close(figure)
-    return buffer.getvalue()
+    return charts.png(figure)
 
 
 def fit_kwargs(mode: str, counts: Mapping[int, int]) -> Dict[str, Optional[dict]]:

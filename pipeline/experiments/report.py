@@ -8,19 +8,23 @@ and writes them into a folder::
     results.json    the raw numbers, for other tools
     *.png           the charts
 
-The chart functions return PNG bytes (matplotlib, Agg backend).
+The chart functions return PNG bytes (matplotlib, Agg backend); the training curves and
+the confusion matrix are :mod:`imagepipe.components.charts`'s, shared with the model card.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import html
-import io
 import json
 import os
 from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
 import tensorflow as tf
+
+# The charts of a training run live with the model card's; the experiments draw them from here.
+from imagepipe.components.charts import (  # pylint: disable=unused-import
+    confusion_matrix, png, pyplot, training_curves)
 
 REPORT_MD = "report.md"
 REPORT_HTML = "index.html"
@@ -163,69 +167,10 @@ def percent(value: Optional[float], digits: int = 2) -> str:
 # ------------------------------------------------------------------ charts
 
 
-def _pyplot():
-    import matplotlib  # pylint: disable=g-import-not-at-top
-    matplotlib.use("Agg")
-    from matplotlib import pyplot  # pylint: disable=g-import-not-at-top
-    return pyplot
-
-
-def _png(figure) -> bytes:
-    buffer = io.BytesIO()
-    figure.tight_layout()
-    figure.savefig(buffer, format="png")
-    _pyplot().close(figure)
-    return buffer.getvalue()
-
-
-def training_curves(history: Sequence[Mapping[str, float]], title: str) -> bytes:
-    """Accuracy and loss per epoch, training vs validation; a line where fine-tuning starts."""
-    plt = _pyplot()
-    figure, axes = plt.subplots(1, 2, figsize=(9, 3.4), dpi=100)
-    epochs = [row["epoch"] for row in history]
-    for ax, metric in zip(axes, ("accuracy", "loss")):
-        ax.plot(epochs, [row.get(metric) for row in history], "o-", label="training")
-        ax.plot(epochs, [row.get(f"val_{metric}") for row in history], "s-", label="validation")
-        second = [row["epoch"] for row in history if row.get("phase", 1) == 2]
-        if second:
-            ax.axvline(second[0] - 0.5, color="grey", linestyle=":", label="fine-tuning")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(metric)
-        ax.set_xticks(epochs)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    figure.suptitle(title)
-    return _png(figure)
-
-
-def confusion_matrix(matrix: Sequence[Sequence[int]], class_names: Sequence[str],
-                     title: str, title_size: Optional[float] = None) -> bytes:
-    """A confusion matrix: rows true classes, columns predicted, counts in the cells.
-
-    ``title_size``: the title's font size (None: matplotlib's), smaller for a
-    title of several lines.
-    """
-    plt = _pyplot()
-    size = max(3.2, 0.9 * len(class_names) + 1.5)
-    figure, ax = plt.subplots(figsize=(size, size * 0.85), dpi=100)
-    ax.imshow(matrix, cmap="Blues")
-    peak = max((max(row) for row in matrix), default=0)
-    for i, row in enumerate(matrix):
-        for j, value in enumerate(row):
-            ax.text(j, i, str(value), ha="center", va="center",
-                    color="white" if value > peak / 2 else "black")
-    ax.set_xticks(range(len(class_names)), class_names, rotation=30)
-    ax.set_yticks(range(len(class_names)), class_names)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(title, fontsize=title_size)
-    return _png(figure)
-
-
 def line_chart(xs: Sequence[float], series: Mapping[str, Sequence[Optional[float]]],
                xlabel: str, ylabel: str, title: str, percent_axis: bool = True) -> bytes:
     """One line per series over ``xs``."""
-    plt = _pyplot()
+    plt = pyplot()
     figure, ax = plt.subplots(figsize=(6, 3.6), dpi=100)
     for name, ys in series.items():
         scale = 100.0 if percent_axis else 1.0
@@ -235,13 +180,13 @@ def line_chart(xs: Sequence[float], series: Mapping[str, Sequence[Optional[float
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    return _png(figure)
+    return png(figure)
 
 
 def bar_chart(labels: Sequence[str], values: Sequence[Optional[float]], ylabel: str,
               title: str, errors: Optional[Sequence[float]] = None) -> bytes:
     """Bars (in percent) with optional error bars."""
-    plt = _pyplot()
+    plt = pyplot()
     figure, ax = plt.subplots(figsize=(max(4, 1.1 * len(labels) + 2), 3.4), dpi=100)
     heights = [0.0 if v is None else 100.0 * v for v in values]
     ax.bar(labels, heights, yerr=None if errors is None else [100.0 * e for e in errors],
@@ -252,4 +197,4 @@ def bar_chart(labels: Sequence[str], values: Sequence[Optional[float]], ylabel: 
     ax.set_title(title)
     low = min(heights) if heights else 0
     ax.set_ylim(max(0.0, low - 10.0), 100.5)
-    return _png(figure)
+    return png(figure)

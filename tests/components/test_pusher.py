@@ -8,7 +8,8 @@ import pytest
 from imagepipe.components import features, pusher
 
 
-def _fake_saved_model(path, content=b"graph"):
+def fake_saved_model(path, content=b"graph"):
+    """A folder that passes for a SavedModel (``saved_model.pb`` and variables)."""
     os.makedirs(os.path.join(path, "variables"))
     with open(os.path.join(path, "saved_model.pb"), "wb") as f:
         f.write(content)
@@ -18,8 +19,8 @@ def _fake_saved_model(path, content=b"graph"):
 
 def test_versions_only_grow_and_appear_complete(tmp_path):
     base = str(tmp_path / "serving" / "model")
-    _fake_saved_model(str(tmp_path / "m1"))
-    _fake_saved_model(str(tmp_path / "m2"))
+    fake_saved_model(str(tmp_path / "m1"))
+    fake_saved_model(str(tmp_path / "m2"))
     os.makedirs(os.path.join(base, "9999999999"))  # a version from the future
     first = pusher.publish(str(tmp_path / "m1"), base, {"model_uri": "m1"})
     second = pusher.publish(str(tmp_path / "m2"), base, {"model_uri": "m2"})
@@ -34,7 +35,7 @@ def test_versions_only_grow_and_appear_complete(tmp_path):
 
 def test_the_same_model_is_not_published_twice(tmp_path):
     base = str(tmp_path / "model")
-    _fake_saved_model(str(tmp_path / "m1"))
+    fake_saved_model(str(tmp_path / "m1"))
     first = pusher.publish(str(tmp_path / "m1"), base, {"model_uri": "m1"})
     again = pusher.publish(str(tmp_path / "m1"), base, {"model_uri": "m1"})
     assert first == again and len(features.serving_versions(base)) == 1
@@ -42,7 +43,7 @@ def test_the_same_model_is_not_published_twice(tmp_path):
 
 def test_a_failed_copy_leaves_no_version_and_no_staging(tmp_path):
     base = str(tmp_path / "model")
-    _fake_saved_model(str(tmp_path / "good"))
+    fake_saved_model(str(tmp_path / "good"))
     good = pusher.publish(str(tmp_path / "good"), base, {"model_uri": "good"})
     with pytest.raises(FileNotFoundError, match="missing is not a SavedModel"):
         pusher.publish(str(tmp_path / "missing"), base, {"model_uri": "missing"})
@@ -56,8 +57,8 @@ def test_next_version_is_the_time_when_above_existing(tmp_path):
 
 def test_the_card_is_written_into_the_new_version_and_never_into_a_published_one(tmp_path):
     base = str(tmp_path / "model")
-    _fake_saved_model(str(tmp_path / "m1"))
-    _fake_saved_model(str(tmp_path / "m2"))
+    fake_saved_model(str(tmp_path / "m1"))
+    fake_saved_model(str(tmp_path / "m2"))
 
     def card(version):
         return {"model_card.md": f"# card of version {version}\n"}
@@ -77,35 +78,48 @@ def test_the_card_is_written_into_the_new_version_and_never_into_a_published_one
     assert again == first and "overwritten" not in open(os.path.join(first, "model_card.md")).read()
 
 
-def _push(tmp_path, drift_report, accept):
-    """Runs the Pusher's executor on a blessed fake model and SpanDrift's ``drift_report``."""
+def artifact(tmp_path, kind, name):
+    """An artifact of ``kind`` whose folder is ``tmp_path/name``."""
+    made = kind()
+    made.uri = str(tmp_path / name)
+    os.makedirs(made.uri, exist_ok=True)
+    return made
+
+
+def run_pusher(tmp_path, inputs, accept=False):
+    """Runs the Pusher's executor on a blessed fake model and ``inputs`` (key -> artifact).
+
+    Returns the PushedModel; the versions go to ``tmp_path/serving/shop``.
+    """
     from tfx.types import standard_artifacts
     from tfx.utils import proto_utils
     from tfx.proto import pusher_pb2
-    from imagepipe.components import drift, span_drift
 
-    def artifact(kind, name):
-        made = kind()
-        made.uri = str(tmp_path / name)
-        os.makedirs(made.uri, exist_ok=True)
-        return made
-
-    model = artifact(standard_artifacts.Model, "model")
+    model = artifact(tmp_path, standard_artifacts.Model, "model")
     if not os.path.exists(os.path.join(model.uri, "Format-Serving")):
-        _fake_saved_model(os.path.join(model.uri, "Format-Serving"))
-    blessing = artifact(standard_artifacts.ModelBlessing, "blessing")
+        fake_saved_model(os.path.join(model.uri, "Format-Serving"))
+    blessing = artifact(tmp_path, standard_artifacts.ModelBlessing, "blessing")
     blessing.set_int_custom_property("blessed", 1)
-    report = artifact(standard_artifacts.ExampleAnomalies, "drift")
-    drift_report.write(os.path.join(report.uri, drift.REPORT_FILE))
-    pushed = artifact(standard_artifacts.PushedModel, f"pushed-{accept}")
+    pushed = artifact(tmp_path, standard_artifacts.PushedModel, f"pushed-{accept}")
     destination = pusher_pb2.PushDestination(filesystem=pusher_pb2.PushDestination.Filesystem(
         base_directory=str(tmp_path / "serving" / "shop")))
     pusher.Executor().Do(
-        {"model": [model], "model_blessing": [blessing], span_drift.DRIFT_KEY: [report]},
+        {"model": [model], "model_blessing": [blessing],
+         **{key: [value] for key, value in inputs.items()}},
         {"pushed_model": [pushed]},
         {"push_destination": proto_utils.proto_to_json(destination),
          pusher.ACCEPT_DRIFT_KEY: int(accept)})
     return pushed
+
+
+def _push(tmp_path, drift_report, accept):
+    """Runs the Pusher's executor on a blessed fake model and SpanDrift's ``drift_report``."""
+    from tfx.types import standard_artifacts
+    from imagepipe.components import drift, span_drift
+
+    report = artifact(tmp_path, standard_artifacts.ExampleAnomalies, "drift")
+    drift_report.write(os.path.join(report.uri, drift.REPORT_FILE))
+    return run_pusher(tmp_path, {span_drift.DRIFT_KEY: report}, accept)
 
 
 def _drift_report(class_distance):

@@ -62,6 +62,11 @@ def test_the_pushed_version_has_its_model_card_with_the_runs_figures(pipeline_ru
     assert "450 kept" in card and "bag (50 images)" in card  # the data: what was left out
     assert f"epochs run: {summary.training.epochs_run} of at most 3" in card
     assert "grayscale 28x28" in card  # known limits of Fashion-MNIST
+    for picture in ("training_curves.png", "confusion_matrix.png"):  # drawn from this run
+        assert f"]({picture})" in card and f'<img src="{picture}"' in page
+        image = tf.io.decode_png(tf.io.read_file(os.path.join(summary.pushed_destination,
+                                                              picture)))
+        assert image.shape[0] > 100 and image.shape[1] > 100
 
 
 def test_training_wrote_history_and_tensorboard_logs(pipeline_run):
