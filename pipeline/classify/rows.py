@@ -7,6 +7,9 @@ its content). ``PREFIX.meta.json`` says which folder and which model version
 the rows belong to, so a rerun never mixes two models' answers, and
 ``PREFIX.skipped.csv`` lists the skipped files with their reasons.
 
+Rows and their text are data/classification_rows.py's, shared with the
+pipeline's classification of an unlabelled folder.
+
 The JSON Lines file is the record: each batch is appended to both files and
 flushed to disk. On a rerun its complete lines are the finished rows; a torn
 last line (a kill in the middle of a write) is cut off, and the CSV is
@@ -16,66 +19,22 @@ Outputs are local files (appending and cutting need a local disk).
 
 from __future__ import annotations
 
-import csv
-import dataclasses
-import io
 import json
 import os
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
-CSV_SUFFIX = ".csv"
-JSONL_SUFFIX = ".jsonl"
+from imagepipe.data.classification_rows import (CSV_SUFFIX, JSONL_SUFFIX, SKIPPED_SUFFIX, Row,
+                                                csv_header, csv_text, rows_csv, rows_jsonl,
+                                                skipped_csv)
+
 META_SUFFIX = ".meta.json"
-SKIPPED_SUFFIX = ".skipped.csv"
+
+__all__ = ["CSV_SUFFIX", "JSONL_SUFFIX", "META_SUFFIX", "SKIPPED_SUFFIX", "OutputError", "Row",
+           "RowWriter", "csv_header", "finished_lines", "read_rows"]
 
 
 class OutputError(ValueError):
     """The output files cannot be written or belong to another folder or model."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Row:
-    """One entry's row: a photo's class and probabilities, or why it was skipped.
-
-    Attributes:
-      path: relative to the photo folder, ``/``-separated.
-      class_name: the predicted class; empty for a skipped file.
-      probabilities: one per class, in class id order; empty for a skipped file.
-      skipped: the reason a file was not classified; empty for a photo.
-      detail: what exactly was wrong with a skipped file.
-    """
-
-    path: str
-    class_name: str = ""
-    probabilities: Tuple[float, ...] = ()
-    skipped: str = ""
-    detail: str = ""
-
-    def to_json(self, class_names: Sequence[str]) -> Dict[str, Any]:
-        """The row's JSON object (``path``, ``class``, ``probabilities`` by class name)."""
-        if self.skipped:
-            return {"path": self.path, "skipped": self.skipped, "detail": self.detail}
-        return {"path": self.path, "class": self.class_name,
-                "probabilities": dict(zip(class_names, self.probabilities))}
-
-    @classmethod
-    def from_json(cls, value: Dict[str, Any], class_names: Sequence[str]) -> "Row":
-        """The row of a JSON object written by :meth:`to_json`."""
-        if "skipped" in value:
-            return cls(value["path"], skipped=value["skipped"], detail=value.get("detail", ""))
-        probabilities = value["probabilities"]
-        return cls(value["path"], value["class"],
-                   tuple(float(probabilities[name]) for name in class_names))
-
-    def csv_cells(self) -> List[str]:
-        """The row's CSV cells: path, class, one probability per class, skipped reason."""
-        return [self.path, self.class_name, *(f"{p:.6g}" for p in self.probabilities),
-                self.skipped]
-
-
-def csv_header(class_names: Sequence[str]) -> List[str]:
-    """``path, class, p_<class>..., skipped``."""
-    return ["path", "class", *(f"p_{name}" for name in class_names), "skipped"]
 
 
 def _atomic_write(path: str, text: str) -> None:
@@ -85,12 +44,6 @@ def _atomic_write(path: str, text: str) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(temporary, path)
-
-
-def _csv_text(rows: Sequence[Sequence[str]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    return buffer.getvalue()
 
 
 def finished_lines(data: bytes) -> Tuple[List[Dict[str, Any]], int]:
@@ -154,8 +107,8 @@ class RowWriter:
         self.rows = list(rows.values())
         with open(jsonl, "ab") as f:
             f.truncate(end)
-        _atomic_write(self.path(CSV_SUFFIX), _csv_text(
-            [csv_header(self.class_names)] + [row.csv_cells() for row in self.rows]))
+        _atomic_write(self.path(CSV_SUFFIX),
+                      csv_text([csv_header(self.class_names)]) + rows_csv(self.rows))
         self._jsonl = open(jsonl, "a", encoding="utf-8")  # pylint: disable=consider-using-with
         self._csv = open(self.path(CSV_SUFFIX), "a", encoding="utf-8", newline="")  # pylint: disable=consider-using-with
         return set(rows)
@@ -182,9 +135,8 @@ class RowWriter:
 
     def append(self, rows: Sequence[Row]) -> None:
         """Appends a batch of rows to both files and flushes them to disk."""
-        self._csv.write(_csv_text([row.csv_cells() for row in rows]))
-        self._jsonl.write("".join(json.dumps(row.to_json(self.class_names)) + "\n"
-                                  for row in rows))
+        self._csv.write(rows_csv(rows))
+        self._jsonl.write(rows_jsonl(rows, self.class_names))
         for handle in (self._csv, self._jsonl):
             handle.flush()
             os.fsync(handle.fileno())
@@ -195,9 +147,7 @@ class RowWriter:
         for handle in (self._csv, self._jsonl):
             if handle is not None:
                 handle.close()
-        skipped = [[row.path, row.skipped, row.detail] for row in self.rows if row.skipped]
-        _atomic_write(self.path(SKIPPED_SUFFIX), _csv_text([["path", "reason", "detail"]]
-                                                           + skipped))
+        _atomic_write(self.path(SKIPPED_SUFFIX), skipped_csv(self.rows))
         return [self.path(suffix) for suffix in (CSV_SUFFIX, JSONL_SUFFIX, SKIPPED_SUFFIX)]
 
     def skipped_rows(self) -> List[Row]:
