@@ -1,7 +1,7 @@
 """Classifications: the TFX component that turns BulkInferrer's predictions into rows per photo.
 
 It reads BulkInferrer's ``inference_result`` (PredictionLogs of the model's
-``from_examples`` signature, each holding the unlabelled photo's tf.Example it
+``bulk_inference`` signature, each holding the unlabelled photo's tf.Example it
 classified) and the unlabelled ExampleGen's examples (for the files its
 ``ingest_report.json`` lists as skipped), and writes at the root of its
 output, with :func:`imagepipe.data.classification_rows.write_files`:
@@ -42,33 +42,34 @@ class ClassificationsArtifact(types.Artifact):
     TYPE_NAME = "ImagepipeClassifications"
 
 
-def row_of(log: prediction_log_pb2.PredictionLog) -> classification_rows.Row:
+def row_of(log: prediction_log_pb2.PredictionLog,
+           class_names: Sequence[str]) -> classification_rows.Row:
     """The row of one photo's PredictionLog: its path, class and probabilities.
 
     Raises:
-      ValueError: the log is not a ``from_examples`` prediction of one example.
+      ValueError: the log is not a ``bulk_inference`` prediction of one example.
     """
     predict = log.predict_log
     inputs = list(predict.request.inputs.values())
     if len(inputs) != 1 or len(inputs[0].string_val) != 1:
         raise ValueError("expected a PredictLog of one serialized tf.Example; was BulkInferrer "
-                         "run with the from_examples signature?")
+                         "run with the bulk_inference signature?")
     example = tf.train.Example.FromString(inputs[0].string_val[0])
     path = example.features.feature[features.RELATIVE_PATH_KEY].bytes_list.value[0].decode()
     outputs = predict.response.outputs  # tensors of one example, [1, ...]
-    class_name = tf.make_ndarray(outputs[features.CLASS_NAMES_OUTPUT]).reshape(-1)[0]
+    class_id = int(tf.make_ndarray(outputs[features.CLASS_IDS_OUTPUT]).reshape(-1)[0])
     probabilities = tf.make_ndarray(outputs[features.PROBABILITIES_OUTPUT]).reshape(-1)
-    return classification_rows.Row(path, class_name.decode(),
+    return classification_rows.Row(path, class_names[class_id],
                                    tuple(float(p) for p in probabilities))
 
 
-def read_rows(inference_uri: str) -> List[classification_rows.Row]:
+def read_rows(inference_uri: str, class_names: Sequence[str]) -> List[classification_rows.Row]:
     """The rows of every PredictionLog BulkInferrer wrote under ``inference_uri``."""
     files = tf.io.gfile.glob(os.path.join(inference_uri, "prediction_logs*"))
     if not files:
         return []
     records = tf.data.TFRecordDataset(files, compression_type="GZIP")
-    return [row_of(prediction_log_pb2.PredictionLog.FromString(record.numpy()))
+    return [row_of(prediction_log_pb2.PredictionLog.FromString(record.numpy()), class_names)
             for record in records]
 
 
@@ -87,7 +88,8 @@ def write(output_uri: str, class_names: Sequence[str], inference_uri: str,
     Returns:
       The three files written.
     """
-    rows = sorted(read_rows(inference_uri) + skipped_rows(examples_uri), key=lambda r: r.path)
+    rows = sorted(read_rows(inference_uri, class_names) + skipped_rows(examples_uri),
+                  key=lambda r: r.path)
     return classification_rows.write_files(os.path.join(output_uri, FILE_PREFIX),
                                            class_names, rows)
 

@@ -41,6 +41,9 @@ NORMALIZED_SIGNATURE = "normalized_images"
 NORMALIZED_OUTPUT = "normalized_image"
 # No input -> the model's class names in class id order (``imagepipe evaluate`` reads them).
 CLASS_NAMES_SIGNATURE = "class_names"
+# Serialized tf.Examples -> class ids and probabilities only: BulkInferrer's (tfx_bsl's
+# RunInference cannot split a string output of rank 1, such as from_examples' class names).
+BULK_INFERENCE_SIGNATURE = "bulk_inference"
 SERVING_INPUT_KEY = "image_bytes"
 
 # Outputs of the serving signatures.

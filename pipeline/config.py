@@ -26,6 +26,9 @@ EVALUATOR_ID = "Evaluator"
 PUSHER_ID = "Pusher"
 RESOLVER_ID = "latest_blessed_model_resolver"
 DRIFT_ID = "SpanDrift"
+UNLABELLED_GEN_ID = "UnlabelledExampleGen"  # --classify DIR: the unlabelled folder's photos
+BULK_INFERRER_ID = "BulkInferrer"
+CLASSIFICATIONS_ID = "Classifications"
 
 
 @dataclasses.dataclass(frozen=True)

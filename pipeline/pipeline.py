@@ -14,7 +14,10 @@ source's own Transform. Everything that depends on the source comes from its
 registration (``imagepipe.components.sources``). A source whose data arrives
 in spans (photo folders) adds SpanDrift beside StatisticsGen when a model is
 pushed: statistics per span and the newest span's drift against the previous
-one, which the Pusher reads as it reads the Evaluator's blessing.
+one, which the Pusher reads as it reads the Evaluator's blessing. A run that
+names an unlabelled folder (``--classify DIR``) adds its ExampleGen, TFX's
+BulkInferrer with the blessed model after the Evaluator, and Classifications,
+which writes one row per photo.
 """
 
 from __future__ import annotations
@@ -29,15 +32,17 @@ from tensorflow_model_analysis.proto import config_pb2 as tfma_config
 from tfx import v1 as tfx
 from tfx.dsl.components.base import base_node
 
-from imagepipe.components import features, parameterized, sources
+from imagepipe.components import classifications, features, parameterized, sources
 from imagepipe.components import pusher as safe_pusher
 from imagepipe.components import span_drift
 from imagepipe.components.settings import (TrainerCustomConfig, TrainingSettings,
                                            TransformCustomConfig, TunerCustomConfig)
+from imagepipe.components.unlabelled_ingest.spec import SPLIT as UNLABELLED_SPLIT
 from imagepipe.pipeline import checks
-from imagepipe.pipeline.config import (DRIFT_ID, EVALUATOR_ID,  # noqa: F401
-                                       EXAMPLE_GEN_ID, PUSHER_ID, RESOLVER_ID, TRAINER_ID,
-                                       TRANSFORM_ID, TUNER_ID, PipelineConfig)
+from imagepipe.pipeline.config import (BULK_INFERRER_ID, CLASSIFICATIONS_ID,  # noqa: F401
+                                       DRIFT_ID, EVALUATOR_ID, EXAMPLE_GEN_ID, PUSHER_ID,
+                                       RESOLVER_ID, TRAINER_ID, TRANSFORM_ID, TUNER_ID,
+                                       UNLABELLED_GEN_ID, PipelineConfig)
 
 RUN_FN = "imagepipe.components.trainer.task.run_fn"
 TUNER_FN = "imagepipe.components.trainer.tuning.tuner_fn"
@@ -279,6 +284,26 @@ def _pusher(config: PipelineConfig, example_gen, trainer, evaluator, drift_check
     ).with_id(PUSHER_ID)
 
 
+def _classification(config: PipelineConfig, source: sources.DataSource, trainer,
+                    evaluator) -> List[base_node.BaseNode]:
+    """The unlabelled folder's ExampleGen, BulkInferrer and Classifications; [] without one."""
+    unlabelled = source.unlabelled_example_gen(config.data)
+    if unlabelled is None:
+        return []
+    unlabelled = unlabelled.with_id(UNLABELLED_GEN_ID)
+    inferrer = tfx.components.BulkInferrer(
+        examples=unlabelled.outputs["examples"], model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        data_spec=tfx.proto.DataSpec(example_splits=[UNLABELLED_SPLIT]),
+        model_spec=tfx.proto.ModelSpec(model_signature_name=[features.BULK_INFERENCE_SIGNATURE]),
+    ).with_id(BULK_INFERRER_ID)
+    rows = classifications.Classifications(
+        inference_result=inferrer.outputs["inference_result"],
+        examples=unlabelled.outputs["examples"], class_names=class_names(config),
+    ).with_id(CLASSIFICATIONS_ID)
+    return [unlabelled, inferrer, rows]
+
+
 def create_components(config: PipelineConfig,
                       plan: SplitPlan = HOLD_OUT) -> List[base_node.BaseNode]:
     """Returns the pipeline's components, in dependency order.
@@ -338,6 +363,7 @@ def create_components(config: PipelineConfig,
         if task.publish:
             components.append(_pusher(config, example_gen, trainer, evaluator, drift_check,
                                       bool(drift_rules and drift_rules.accept)))
+            components += _classification(config, source, trainer, evaluator)
     return components
 
 

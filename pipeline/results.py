@@ -17,7 +17,8 @@ from imagepipe.components.drift import DriftReport, read_report as read_drift_re
 from imagepipe.components.drift_page import HTML_FILE as DRIFT_PAGE_FILE
 # The per-class figures of a confusion matrix; experiments and photo_eval read them from here.
 from imagepipe.components.evaluation_metrics import matrix_precision, matrix_recall  # noqa: F401
-from imagepipe.pipeline.config import DRIFT_ID, EXAMPLE_GEN_ID, TRAINER_ID
+from imagepipe.components.classifications import CLASSIFICATIONS_KEY, FILE_PREFIX
+from imagepipe.pipeline.config import CLASSIFICATIONS_ID, DRIFT_ID, EXAMPLE_GEN_ID, TRAINER_ID
 
 _OUTPUT_EVENTS = (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
 _CACHED = metadata_store_pb2.Execution.CACHED
@@ -48,6 +49,8 @@ class RunSummary:
     drift_page: Optional[str] = None  # its drift_report.html
     push_held: Optional[str] = None  # why drift held a blessed model back
     drift_accepted: Optional[str] = None  # the drift a push accepted (--accept-drift)
+    # --classify DIR: the rows' files without their suffix (.csv, .jsonl, .skipped.csv)
+    classifications: Optional[str] = None
     class_names: List[str] = dataclasses.field(
         default_factory=lambda: list(features.SUPER_CLASS_NAMES))
 
@@ -147,6 +150,9 @@ def _fill(summary: RunSummary, store, by_node: Dict[str, metadata_store_pb2.Exec
             summary.ingest_report = sources.read_ingest_report(path)
             summary.ingest_report_path = path
     _fill_drift(summary, outputs.get(DRIFT_ID, {}).get(span_drift.DRIFT_KEY))
+    rows = outputs.get(CLASSIFICATIONS_ID, {}).get(CLASSIFICATIONS_KEY)
+    if rows:
+        summary.classifications = os.path.join(rows[0].uri, FILE_PREFIX)
     trainer = outputs.get(TRAINER_ID, {})
     if trainer.get("model_run"):
         path = os.path.join(trainer["model_run"][0].uri, reports.TRAINING_SUMMARY_FILE)

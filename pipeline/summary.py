@@ -49,6 +49,9 @@ def format_summary(summary: RunSummary, elapsed_seconds: float) -> str:
                      "blessed model): nothing pushed")
     else:
         lines.append("  not pushed")
+    if summary.classifications:
+        lines.append(f"  classifications of the unlabelled folder: {summary.classifications}.csv "
+                     f"and .jsonl (skipped files in {summary.classifications}.skipped.csv)")
     reused = [node for node, state in summary.components.items() if state == "CACHED"]
     if reused:
         lines.append(f"  reused from cache: {', '.join(reused)}")

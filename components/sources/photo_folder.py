@@ -73,6 +73,10 @@ class FolderSettings(DataSettings):
     accept_drift: bool = setting(False, "push a blessed model even when the newest span "
                                         "drifted past --drift-threshold (the run summary says "
                                         "what was accepted)")
+    classify: str = setting("", "an unlabelled folder whose photos the blessed model "
+                                "classifies after the Evaluator (BulkInferrer): one row per "
+                                "photo (path, class, probabilities) in classifications.csv and "
+                                ".jsonl, unusable files listed", metavar="DIR")
     max_side: int = setting(DEFAULT_MAX_SIDE, "longer side of the normalised copy stored for "
                                               "Transform", cli=False)
     image_size: int = setting(PHOTO_IMAGE_SIZE, "model input side in pixels (photos become "
@@ -177,7 +181,10 @@ class FolderSource(DataSource):
         if path and "://" not in path:
             path = os.path.abspath(path)
         class_map = settings.class_map or _default_class_map(path, settings.spans)
-        return settings.replace(data_dir=path, class_map=class_map,
+        unlabelled = settings.classify
+        if unlabelled and "://" not in unlabelled:
+            unlabelled = os.path.abspath(unlabelled)
+        return settings.replace(data_dir=path, class_map=class_map, classify=unlabelled,
                                 max_side=max(DEFAULT_MAX_SIDE, settings.image_size))
 
     def problems(self, settings: FolderSettings) -> List[str]:
@@ -192,6 +199,16 @@ class FolderSource(DataSource):
 
     def drift_rules(self, settings: FolderSettings) -> DriftRules:
         return DriftRules(threshold=settings.drift_threshold, accept=settings.accept_drift)
+
+    def unlabelled_example_gen(self, settings: FolderSettings):
+        """The ExampleGen of ``--classify DIR`` with the folder's own limits; None without it."""
+        if not settings.classify:
+            return None
+        # pylint: disable-next=g-import-not-at-top
+        from imagepipe.components.unlabelled_ingest import component
+        return component.UnlabelledExampleGen(
+            settings.classify, max_pixels=settings.max_pixels, max_side=settings.max_side,
+            max_file_bytes=settings.max_file_mb * 2**20, follow_links=settings.follow_links)
 
     def pipeline_and_serving_names(self, settings: FolderSettings) -> Tuple[str, str]:
         name = serving_name(settings.data_dir)

@@ -120,6 +120,11 @@ class DataSource:
         del settings
         return None
 
+    def unlabelled_example_gen(self, settings: DataSettings):
+        """The ExampleGen of an unlabelled folder the blessed model classifies; None: none."""
+        del settings
+        return None
+
     def pipeline_and_serving_names(self, settings: DataSettings) -> Tuple[str, str]:
         """The pipeline's name and the served model's name for ``settings``."""
         del settings

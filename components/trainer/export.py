@@ -3,7 +3,9 @@
 * ``serving_default``: encoded image bytes (what REST clients send as
   ``{"b64": ...}``) -> class ids, class names and probabilities;
 * ``from_examples``: serialized tf.Examples -> the same outputs (TFMA,
-  InfraValidator, BulkInferrer);
+  InfraValidator);
+* ``bulk_inference``: serialized tf.Examples -> class ids and probabilities,
+  no string output (BulkInferrer: tfx_bsl's RunInference cannot split one);
 * ``transform_features``: serialized tf.Examples -> transformed features
   (TFMA takes the mapped label from it);
 * ``normalized_images``: encoded image bytes -> the normalized image the
@@ -54,7 +56,7 @@ def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOut
                      class_names: Sequence[str],
                      class_bias: Optional[Sequence[float]] = None
                      ) -> Dict[str, tf.types.experimental.ConcreteFunction]:
-    """Builds the five serving signatures of ``model``.
+    """Builds the six serving signatures of ``model``.
 
     The transform layer is attached to the model so that it is tracked and
     saved with it.
@@ -96,6 +98,12 @@ def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOut
                             class_bias)
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def bulk_inference(examples):
+        outputs = serve_examples(examples)
+        return {key: outputs[key] for key in (features.CLASS_IDS_OUTPUT,
+                                              features.PROBABILITIES_OUTPUT)}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def transform_features(examples):
         parsed = tf.io.parse_example(examples, raw_spec)
         return model.tft_layer(parsed)
@@ -103,6 +111,7 @@ def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOut
     return {
         features.SERVING_SIGNATURE: serve_images.get_concrete_function(),
         features.FROM_EXAMPLES_SIGNATURE: serve_examples.get_concrete_function(),
+        features.BULK_INFERENCE_SIGNATURE: bulk_inference.get_concrete_function(),
         features.TRANSFORM_SIGNATURE: transform_features.get_concrete_function(),
         features.NORMALIZED_SIGNATURE: normalized_images.get_concrete_function(),
         features.CLASS_NAMES_SIGNATURE: names.get_concrete_function(),
@@ -112,7 +121,7 @@ def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOut
 def export_model(model: keras.Model, tf_transform_output: tft.TFTransformOutput,
                  class_names: Sequence[str], export_dir: str,
                  class_bias: Optional[Sequence[float]] = None) -> None:
-    """Saves ``model`` as a SavedModel with the five imagepipe signatures.
+    """Saves ``model`` as a SavedModel with the six imagepipe signatures.
 
     ``class_bias``, when given, is added to the logits of every predicting
     signature (see :func:`build_signatures`).

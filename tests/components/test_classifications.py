@@ -29,8 +29,8 @@ def _log(path, probabilities):
         [listing.make_example(photo, b"png").SerializeToString()], shape=[1]))
     values = np.asarray([probabilities], np.float32)
     predict.response.outputs[features.PROBABILITIES_OUTPUT].CopyFrom(tf.make_tensor_proto(values))
-    predict.response.outputs[features.CLASS_NAMES_OUTPUT].CopyFrom(tf.make_tensor_proto(
-        np.asarray([NAMES[int(values.argmax())].encode()], object)))
+    predict.response.outputs[features.CLASS_IDS_OUTPUT].CopyFrom(tf.make_tensor_proto(
+        np.asarray([values.argmax()], np.int64)))
     return log
 
 
@@ -80,8 +80,8 @@ def test_one_row_per_photo_and_per_skipped_file_in_path_order(artifacts):
 def test_a_log_of_another_signature_is_a_clear_error():
     log = prediction_log_pb2.PredictionLog()
     log.predict_log.request.inputs["image_bytes"].CopyFrom(tf.make_tensor_proto([b"a", b"b"]))
-    with pytest.raises(ValueError, match="from_examples"):
-        classifications.row_of(log)
+    with pytest.raises(ValueError, match="bulk_inference"):
+        classifications.row_of(log, NAMES)
 
 
 def test_the_component_takes_bulk_inferrers_result_and_the_unlabelled_examples():

@@ -6,7 +6,7 @@ other than its default; the pipelines the command would run are built with
 ``create_components`` and the value is read back where it acts: the Trainer's
 and Tuner's custom_config as their executors merge it (the lifted runtime
 settings included), the Evaluator's properties and TFMA config, the ExampleGen's,
-Transform's, SpanDrift's and the Pusher's properties. What the Trainer then does
+Transform's, SpanDrift's, the Pusher's and the unlabelled ExampleGen's properties. What the Trainer then does
 with each training setting is tests/components/test_training_settings_effects.py.
 """
 
@@ -44,6 +44,7 @@ VALUES: Dict[str, Tuple[str, List[str]]] = {
     "data.accept_drift": (None, []),
     "data.max_file_mb": ("64", []),
     "data.follow_links": (None, []),
+    "data.classify": ("", []),  # filled: an unlabelled folder
     "training.model_name": ("proposed", []),
     "training.epochs": ("5", []),
     "training.batch_size": ("8", []),
@@ -133,6 +134,8 @@ def _value_args(command: str, option: options_lib.Option, places) -> List[str]:
         value = places["other"]
     if option.dest == "data.class_map":
         value = places["class_map"]
+    if option.dest == "data.classify":
+        value = places["other"]
     if option.dest == "training.model_options.weights" and command.endswith("folder"):
         value = "none"  # a folder's default is imagenet
     takers = ["resnet50"] if RESNET in extra else _models_taking(option)
@@ -209,6 +212,7 @@ def _landed(option: options_lib.Option, components) -> List[Any]:
         "accept_drift": _property(by_id, pipeline.PUSHER_ID, "accept_drift"),
         "max_file_mb": example_gen.get("max_file_bytes"),
         "follow_links": example_gen.get("follow_links"),
+        "classify": _property(by_id, pipeline.UNLABELLED_GEN_ID, "input_base"),
     }[path]]
 
 
