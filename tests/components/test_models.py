@@ -47,6 +47,7 @@ def test_model_builds_trains_exports_and_reloads(name, transform_output, tmp_pat
     loaded = tf.saved_model.load(export_dir)
     assert set(loaded.signatures) == {features.SERVING_SIGNATURE,
                                       features.FROM_EXAMPLES_SIGNATURE,
+                                      features.BULK_INFERENCE_SIGNATURE,
                                       features.TRANSFORM_SIGNATURE,
                                       features.NORMALIZED_SIGNATURE,
                                       features.CLASS_NAMES_SIGNATURE}
@@ -73,6 +74,11 @@ def test_model_builds_trains_exports_and_reloads(name, transform_output, tmp_pat
     np.testing.assert_array_equal(ids, expected.argmax(axis=1))
     names = [n.decode() for n in served[features.CLASS_NAMES_OUTPUT].numpy()]
     assert names == [features.SUPER_CLASS_NAMES[i] for i in ids]
+    # BulkInferrer's: from_examples' numbers, no string output.
+    bulk = loaded.signatures[features.BULK_INFERENCE_SIGNATURE](examples=tf.constant(examples))
+    assert set(bulk) == {features.CLASS_IDS_OUTPUT, features.PROBABILITIES_OUTPUT}
+    np.testing.assert_allclose(bulk[features.PROBABILITIES_OUTPUT].numpy(), expected, atol=1e-5)
+    np.testing.assert_array_equal(bulk[features.CLASS_IDS_OUTPUT].numpy(), ids)
 
     from_examples = loaded.signatures[features.FROM_EXAMPLES_SIGNATURE](
         examples=tf.constant(examples))
