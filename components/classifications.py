@@ -39,7 +39,7 @@ FILE_PREFIX = "classifications"  # classifications.csv, .jsonl, .skipped.csv
 class ClassificationsArtifact(types.Artifact):
     """The rows of an unlabelled folder's classification (CSV, JSON Lines, skipped list)."""
 
-    TYPE_NAME = "ImagepipeClassifications"
+    TYPE_NAME = "imagepipe.Classifications"  # namespace.Name: what Vertex specs accept
 
 
 def row_of(log: prediction_log_pb2.PredictionLog,

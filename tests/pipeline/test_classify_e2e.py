@@ -66,3 +66,16 @@ def test_one_row_per_photo_and_the_corrupt_file_listed(run):
 def test_the_run_summary_names_the_rows_files(run):
     _, printed, summary, _ = run
     assert f"{summary.classifications}.csv and .jsonl" in printed
+
+
+def test_a_vertex_spec_compiles_with_the_classification(tmp_path):
+    root, unlabelled = str(tmp_path / "shop"), str(tmp_path / "unlabelled")
+    photo_fixtures.write_photo_folder(root, CLASSES, per_class=3, seed=1, sizes=(64, 64))
+    os.makedirs(unlabelled)
+    spec = str(tmp_path / "spec.json")
+    assert cli.main(["compile", "folder", root, "--target", "vertex", "--image", "i",
+                     "--pipeline-root", "gs://b/r", "--classify", unlabelled,
+                     "--output", spec]) == 0
+    with open(spec, encoding="utf-8") as f:
+        text = f.read()
+    assert "imagepipe.Classifications" in text and "bulk_inference" in text
