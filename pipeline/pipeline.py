@@ -219,6 +219,10 @@ def _transform(config: PipelineConfig, source: sources.DataSource, example_gen, 
         # StatisticsGen already describes the raw data and ExampleValidator checks it;
         # Transform's own pre- and post-transform statistics would compute them again.
         disable_statistics=True,
+        # Transform only analyzes: the Trainer and Tuner apply the transform graph to the raw
+        # examples inside tf.data (decision 0019), rather than Transform writing every split
+        # transformed (gzip, float pixels) for them to read back.
+        materialize=False,
         custom_config=custom_config.to_dict()).with_id(TRANSFORM_ID)
 
 
@@ -226,14 +230,14 @@ def _training_settings(config: PipelineConfig) -> TrainingSettings:
     return config.training.replace(class_names=class_names(config))
 
 
-def _tuner(config: PipelineConfig, training: TrainingSettings, transform, schema_gen,
-           properties: Dict[str, Any]) -> base_node.BaseNode:
+def _tuner(config: PipelineConfig, training: TrainingSettings, example_gen, transform,
+           schema_gen, properties: Dict[str, Any]) -> base_node.BaseNode:
     """The TFX Tuner on the Trainer's splits and settings."""
     custom_config = TunerCustomConfig(training=training, tuning=config.tuning,
                                       code_fingerprint=config.code_fingerprint)
     return parameterized.ParameterizedTuner(
         tuner_fn=TUNER_FN,
-        examples=transform.outputs["transformed_examples"],
+        examples=example_gen.outputs["examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
         train_args=tfx.proto.TrainArgs(splits=["train"]),
@@ -242,14 +246,14 @@ def _tuner(config: PipelineConfig, training: TrainingSettings, transform, schema
         properties=properties).with_id(TUNER_ID)
 
 
-def _trainer(config: PipelineConfig, training: TrainingSettings, task: Training, transform,
-             schema_gen, properties: Dict[str, Any], tuner,
+def _trainer(config: PipelineConfig, training: TrainingSettings, task: Training, example_gen,
+             transform, schema_gen, properties: Dict[str, Any], tuner,
              base_model=None) -> base_node.BaseNode:
     custom_config = TrainerCustomConfig(training=training.replace(**dict(task.changes)),
                                         code_fingerprint=config.code_fingerprint)
     return parameterized.ParameterizedTrainer(
         run_fn=RUN_FN,
-        examples=transform.outputs["transformed_examples"],
+        examples=example_gen.outputs["examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
         train_args=tfx.proto.TrainArgs(splits=list(task.train_splits)),
@@ -334,7 +338,7 @@ def create_components(config: PipelineConfig,
     properties = {name: settings[name] for name in parameterized.TRAINER_PROPERTIES}
     tuner = None
     if config.tuning:
-        tuner = _tuner(config, training, transform, schema_gen, properties)
+        tuner = _tuner(config, training, example_gen, transform, schema_gen, properties)
         components.append(tuner)
     eval_settings = eval_config(config)
     compare = config.evaluation.compare_with_latest_blessed
@@ -348,7 +352,8 @@ def create_components(config: PipelineConfig,
                 model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
                 model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
             ).with_id(RESOLVER_ID)
-        trainer = _trainer(config, training, task, transform, schema_gen, properties, tuner,
+        trainer = _trainer(config, training, task, example_gen, transform, schema_gen, properties,
+                           tuner,
                            resolver.outputs["model"] if resolver and training.warm_start
                            else None)
         evaluator = parameterized.ParameterizedEvaluator(

@@ -35,7 +35,7 @@ def inputs(pipeline_root: str) -> Dict[str, list]:
     """The Trainer's inputs of the last run under ``pipeline_root``."""
     return {
         "examples": [_artifact(standard_artifacts.Examples, _latest(os.path.join(
-            pipeline_root, "Transform", "transformed_examples", "*")),
+            pipeline_root, "ExampleGen", "examples", "*")),
             ["train", "eval", "test"])],
         "transform_graph": [_artifact(standard_artifacts.TransformGraph, _latest(os.path.join(
             pipeline_root, "Transform", "transform_graph", "*")))],

@@ -1,6 +1,10 @@
-"""tf.data input pipelines over the transformed examples.
+"""tf.data input pipelines: the raw examples through the Transform graph.
 
-Streams carry dict elements ``{image_xf, label_xf[, example_id_xf]}`` (plus
+Transform only analyzes (it writes the transform graph and the class counts,
+not transformed copies of the splits): :func:`read_transformed` applies the
+graph to ExampleGen's raw examples here, in parallel, once per run; the
+served model applies the same graph, so training and serving see the same
+pixels by construction. Streams carry dict elements ``{image_xf, label_xf[, example_id_xf]}`` (plus
 ``is_copy`` on balanced training streams) until :func:`to_model_inputs` turns
 them into the (image, label) pairs Keras trains on.
 """
@@ -44,13 +48,13 @@ _KEPT = (IMAGE_XF, LABEL_XF, EXAMPLE_ID_XF)
 def read_transformed(file_pattern: List[str], data_accessor,
                      tf_transform_output: tft.TFTransformOutput,
                      read_batch_size: int = 256) -> tf.data.Dataset:
-    """Reads transformed examples once, unbatched, in file order.
+    """Reads raw examples once, in file order, and transforms them with the Transform graph.
 
     Args:
-      file_pattern: the transformed split's file patterns (``FnArgs.train_files``).
+      file_pattern: the raw split's file patterns (``FnArgs.train_files``).
       data_accessor: ``FnArgs.data_accessor``.
       tf_transform_output: the Transform output.
-      read_batch_size: how many records are parsed at once.
+      read_batch_size: how many records are parsed and transformed at once.
 
     Returns:
       A finite dataset of dicts: ``image_xf`` float32 [H, W, C], ``label_xf``
@@ -60,8 +64,10 @@ def read_transformed(file_pattern: List[str], data_accessor,
     dataset = data_accessor.tf_dataset_factory(
         file_pattern,
         tfxio.TensorFlowDatasetOptions(batch_size=read_batch_size, num_epochs=1, shuffle=False),
-        tf_transform_output.transformed_metadata.schema)
-    return dataset.map(plain(_flatten)).unbatch()
+        tf_transform_output.raw_metadata.schema)
+    transform = tf_transform_output.transform_features_layer()
+    return dataset.map(plain(lambda raw: _flatten(transform(raw))),
+                       num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).unbatch()
 
 
 def _flatten(batch):

@@ -1,8 +1,9 @@
-"""Balancing inside the real pipeline run: measured counts, split hygiene, balance report."""
+"""Balancing inside the real pipeline run: measured counts, split hygiene, the training stream."""
 
 import glob
 import os
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 
@@ -22,13 +23,14 @@ def _transform_output(config):
 
 
 def _transformed(config, split, transform_output):
-    root = _only(os.path.join(config.pipeline_root, "Transform", "transformed_examples", "*"))
+    """A raw split through the transform graph, as the Trainer reads it."""
+    root = _only(os.path.join(config.pipeline_root, "ExampleGen", "examples", "*"))
     files = glob.glob(os.path.join(root, f"Split-{split}", "*.gz"))
-    spec = transform_output.transformed_feature_spec()
-    return (tf.data.TFRecordDataset(files, compression_type="GZIP")
-            .map(lambda record: tf.io.parse_single_example(record, spec))
-            .map(lambda e: {k: tf.reshape(v, [-1])[0] if k != data.IMAGE_XF else v
-                            for k, v in e.items()}))
+    spec = transform_output.raw_feature_spec()
+    transform = transform_output.transform_features_layer()
+    return (tf.data.TFRecordDataset(files, compression_type="GZIP").batch(64)
+            .map(lambda records: transform(tf.io.parse_example(records, spec)))
+            .unbatch())
 
 
 def test_analyzer_counts_equal_the_generated_training_data(pipeline_run):
@@ -62,3 +64,36 @@ def test_balance_report_is_stored_with_training_and_summarised(pipeline_run):
         summary.training.epochs_run  # what the stream delivered, counted
     png = tf.io.decode_png(tf.io.read_file(os.path.join(run_dir, balance.REPORT_PNG)))
     assert png.shape[-1] in (3, 4)
+
+
+def _raw_examples_artifact(config):
+    from tfx.types import artifact_utils, standard_artifacts  # pylint: disable=g-import-not-at-top
+    artifact = standard_artifacts.Examples()
+    artifact.uri = _only(os.path.join(config.pipeline_root, "ExampleGen", "examples", "*"))
+    artifact.split_names = artifact_utils.encode_split_names(["train", "eval", "test"])
+    return artifact
+
+
+def test_the_trainer_stream_has_the_pixels_the_served_model_sees(pipeline_run):
+    """Transform does not materialize: the Trainer transforms raw examples; serving must agree."""
+    from tfx.components.trainer.fn_args_utils import DataAccessor  # noqa
+    from tfx.components.util import tfxio_utils  # pylint: disable=g-import-not-at-top
+    config, summary = pipeline_run
+    assert not glob.glob(os.path.join(config.pipeline_root, "Transform", "transformed_examples"))
+    artifact = _raw_examples_artifact(config)
+    accessor = DataAccessor(
+        tf_dataset_factory=tfxio_utils.get_tf_dataset_factory_from_artifact([artifact], []),
+        record_batch_factory=None, data_view_decode_fn=None)
+    files = [os.path.join(artifact.uri, "Split-train", "*")]
+    stream = list(data.read_transformed(files, accessor, _transform_output(config)).take(40))
+    spec = _transform_output(config).raw_feature_spec()
+    raw = [tf.io.parse_single_example(record, spec) for record in tf.data.TFRecordDataset(
+        glob.glob(os.path.join(artifact.uri, "Split-train", "*.gz")),
+        compression_type="GZIP").take(40)]
+    assert [e[data.EXAMPLE_ID_XF].numpy() for e in stream] == \
+        [r[features.EXAMPLE_ID_KEY].numpy().reshape(-1)[0] for r in raw]
+    served = tf.saved_model.load(summary.pushed_destination).signatures[
+        features.NORMALIZED_SIGNATURE](**{features.SERVING_INPUT_KEY: tf.stack(
+            [tf.reshape(r[features.IMAGE_KEY], []) for r in raw])})[features.NORMALIZED_OUTPUT]
+    np.testing.assert_array_equal(np.stack([e[data.IMAGE_XF].numpy() for e in stream]),
+                                  served.numpy())
