@@ -21,6 +21,7 @@ does not pay for lazy initialization.
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Dict, Optional, Sequence
 
@@ -52,6 +53,11 @@ def _predictions(logits: tf.Tensor, class_names: Sequence[str],
     }
 
 
+# The signatures hold no Python control flow on tensors: AutoGraph's source conversion of them
+# and of the transform layer's code they call was seconds of every export for nothing.
+_signature = functools.partial(tf.function, autograph=False)
+
+
 def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOutput,
                      class_names: Sequence[str],
                      class_bias: Optional[Sequence[float]] = None
@@ -73,37 +79,37 @@ def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOut
     raw_spec = tf_transform_output.raw_feature_spec()
     image_spec = {features.IMAGE_KEY: raw_spec[features.IMAGE_KEY]}
 
-    @tf.function(input_signature=[
+    @_signature(input_signature=[
         tf.TensorSpec([None], tf.string, name=features.SERVING_INPUT_KEY)])
     def serve_images(image_bytes):
         transformed = model.tft_layer({features.IMAGE_KEY: tf.reshape(image_bytes, [-1, 1])})
         return _predictions(model(transformed[IMAGE_XF], training=False), class_names,
                             class_bias)
 
-    @tf.function(input_signature=[
+    @_signature(input_signature=[
         tf.TensorSpec([None], tf.string, name=features.SERVING_INPUT_KEY)])
     def normalized_images(image_bytes):
         transformed = model.tft_layer({features.IMAGE_KEY: tf.reshape(image_bytes, [-1, 1])})
         return {features.NORMALIZED_OUTPUT: transformed[IMAGE_XF]}
 
-    @tf.function(input_signature=[])
+    @_signature(input_signature=[])
     def names():
         return {features.CLASS_NAMES_OUTPUT: tf.constant(list(class_names))}
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    @_signature(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def serve_examples(examples):
         parsed = tf.io.parse_example(examples, image_spec)
         transformed = model.tft_layer(parsed)
         return _predictions(model(transformed[IMAGE_XF], training=False), class_names,
                             class_bias)
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    @_signature(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def bulk_inference(examples):
         outputs = serve_examples(examples)
         return {key: outputs[key] for key in (features.CLASS_IDS_OUTPUT,
                                               features.PROBABILITIES_OUTPUT)}
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    @_signature(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def transform_features(examples):
         parsed = tf.io.parse_example(examples, raw_spec)
         return model.tft_layer(parsed)
