@@ -18,7 +18,15 @@ functions (cumulative and own time) are written to
 ``OUTPUT/profile-<recipe>/<component>.txt``, the whole profile beside it as
 ``<component>.prof`` (``python -m pstats``, snakeviz).
 
+With ``--train-fraction 0.25,0.5,1`` the whole comparison runs once per
+fraction on the first share of each IDX part (written to a temporary folder,
+so every component and the Keras run see the smaller data), and a scaling
+table gives, per recipe, the ratio and the seconds of overhead (pipeline minus
+Keras) at each fraction, with the fixed and per-image overhead of a line
+fitted through them.
+
     python bench/pipeline_bench.py [--data-dir DIR] [--recipes none,default] [--profile]
+                                   [--train-fraction 0.25,0.5,1]
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -123,7 +131,7 @@ def run_pipeline(args) -> dict:
                                            early_stopping_patience=args.epochs,
                                            **RECIPES[args.recipe]),
         evaluation=settings.EvaluationSettings(min_accuracy=0.0),
-        code_fingerprint=config_lib.code_fingerprint(), enable_cache=False)
+        code_fingerprint=config_lib.code_fingerprint(), enable_cache=args.cached_rerun)
     walls: Dict[str, float] = {}
     profiler = ComponentProfiler(os.path.join(args.output, f"profile-{args.recipe}")) \
         if args.profile else None
@@ -147,21 +155,31 @@ def run_pipeline(args) -> dict:
         start = time.perf_counter()
         local_runner.run(config)
         total = time.perf_counter() - start
-    summary = results.latest_run(config.metadata_path, config.pipeline_name)
+        summary = results.latest_run(config.metadata_path, config.pipeline_name)
+        first_walls = dict(walls)
+        rerun = None
+        if args.cached_rerun:  # the same pipeline again: every component from the cache
+            memory.phase = "cached rerun"
+            profiler = None  # the Timer's closure reads it: no profile of the cached rerun
+            start = time.perf_counter()
+            local_runner.run(config)
+            rerun = time.perf_counter() - start
     history_glob = f"{config.pipeline_root}/Trainer/model_run/*/history.json"
     import glob  # pylint: disable=g-import-not-at-top
     history = json.load(open(sorted(glob.glob(history_glob))[-1]))
     train_count = summary.ingest_report.split_totals["train"]
     return {
         "total_seconds": total,
-        "component_seconds": walls,
-        "component_peak_mib": {k: v for k, v in memory.peaks.items() if k in walls},
+        "component_seconds": first_walls,
+        "component_peak_mib": {k: v for k, v in memory.peaks.items() if k in first_walls},
+        "peak_mib": max(v for k, v in memory.peaks.items() if k != "cached rerun"),
         "train_images": train_count,
         "epoch_seconds": [row["epoch_seconds"] for row in history],
         "images_per_second": _epochs_images_per_second(
             [row["epoch_seconds"] for row in history], train_count),
         "test_accuracy": summary.accuracy,
         "output": output,
+        "cached_rerun_seconds": rerun,
     }
 
 
@@ -212,19 +230,77 @@ def run_keras(args) -> dict:
     }
 
 
-def _child(part: str, args, recipe: str = "none") -> dict:
-    command = [sys.executable, __file__, "--part", part, "--data-dir", args.data_dir,
+def _child(part: str, args, recipe: str = "none", data_dir: Optional[str] = None) -> dict:
+    command = [sys.executable, __file__, "--part", part, "--data-dir", data_dir or args.data_dir,
                "--model", args.model, "--epochs", str(args.epochs),
                "--batch-size", str(args.batch_size), "--recipe", recipe,
-               "--output", args.output] + (["--profile"] if args.profile else [])
+               "--output", args.output] + (["--profile"] if args.profile else []) + (
+                   ["--cached-rerun"] if args.cached_rerun else [])
     completed = subprocess.run(command, check=True, capture_output=True, text=True)
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
+def write_fraction(data_dir: str, fraction: float, destination: str) -> Dict[str, int]:
+    """Writes the first ``fraction`` of each IDX part of ``data_dir`` to ``destination``.
+
+    Returns:
+      The number of images written per part.
+    """
+    from imagepipe.data import fashion_mnist, idx  # pylint: disable=g-import-not-at-top
+    os.makedirs(destination, exist_ok=True)
+    counts = {}
+    for part, images_name, labels_name in fashion_mnist.PARTS:
+        images = fashion_mnist.read_part_images(data_dir, part)
+        labels = fashion_mnist.read_part_labels(data_dir, part)
+        kept = max(1, int(round(fraction * len(labels))))
+        idx.write_idx(os.path.join(destination, images_name), images[:kept])
+        idx.write_idx(os.path.join(destination, labels_name), labels[:kept])
+        counts[part] = kept
+    return counts
+
+
+def _fractions(text: str) -> List[float]:
+    fractions = [float(f) for f in text.split(",") if f.strip()]
+    if not fractions or any(not 0.0 < f <= 1.0 for f in fractions):
+        raise argparse.ArgumentTypeError(f"fractions must be in (0, 1], got {text!r}")
+    return fractions
+
+
+def fixed_and_per_image(images: List[int], overheads: List[float]) -> Tuple[float, float]:
+    """Least-squares line overhead = fixed + per_image * images; (fixed s, per-image ms)."""
+    import numpy as np  # pylint: disable=g-import-not-at-top
+    if len(set(images)) < 2:
+        return float("nan"), float("nan")
+    per_image, fixed = np.polyfit(np.asarray(images, float), np.asarray(overheads, float), 1)
+    return float(fixed), float(per_image * 1000.0)
+
+
+def _print_scaling(runs: Dict[float, Tuple[dict, Dict[str, dict]]]) -> None:
+    recipes = list(next(iter(runs.values()))[1])
+    print("\nScaling with the data (the same comparison on the first share of each IDX part)")
+    print("\n| fraction | training images | plain Keras s | " + " | ".join(
+        f"pipeline ({r}) s | ratio | overhead s" for r in recipes) + " |")
+    print("|---|---|---|" + "---|---|---|" * len(recipes))
+    for fraction, (keras_run, pipelines) in sorted(runs.items()):
+        cells = []
+        for recipe in recipes:
+            total = pipelines[recipe]["total_seconds"]
+            cells += [f"{total:.1f}", f"{total / keras_run['total_seconds']:.2f}",
+                      f"{total - keras_run['total_seconds']:.1f}"]
+        print(f"| {fraction:g} | {keras_run['train_images']} | "
+              f"{keras_run['total_seconds']:.1f} | " + " | ".join(cells) + " |")
+    for recipe in recipes:
+        images = [keras_run["train_images"] for keras_run, _ in runs.values()]
+        overheads = [p[recipe]["total_seconds"] - k["total_seconds"] for k, p in runs.values()]
+        fixed, per_image = fixed_and_per_image(images, overheads)
+        print(f"overhead ({recipe}) = {fixed:.1f} s fixed + {per_image:.2f} ms per training image")
+
+
 def _print_pipeline(recipe: str, pipeline: dict, keras_run: dict) -> None:
     ratio = pipeline["total_seconds"] / keras_run["total_seconds"]
-    print(f"\nTFX pipeline, recipe {recipe} ({RECIPES[recipe]}), LocalDagRunner, cache off: "
-          f"{pipeline['total_seconds']:.1f} s in all = {ratio:.2f} x the plain Keras run")
+    print(f"\nTFX pipeline, recipe {recipe} ({RECIPES[recipe]}), LocalDagRunner, first run: "
+          f"{pipeline['total_seconds']:.1f} s in all = {ratio:.2f} x the plain Keras run, "
+          f"peak RSS {pipeline['peak_mib']:.0f} MiB")
     print(f"  {'component':32s} {'wall s':>8s} {'peak RSS MiB':>13s}")
     for node, seconds in pipeline["component_seconds"].items():
         peak = pipeline["component_peak_mib"].get(node, 0.0)
@@ -232,11 +308,14 @@ def _print_pipeline(recipe: str, pipeline: dict, keras_run: dict) -> None:
     print(f"  {'epoch seconds':32s} " + " / ".join(f"{s:.1f}" for s in pipeline["epoch_seconds"])
           + f"; images/s " + " / ".join(f"{v:.0f}" for v in pipeline["images_per_second"]))
     print(f"  {'test accuracy':32s} {100 * pipeline['test_accuracy']:.2f}%")
+    if pipeline.get("cached_rerun_seconds") is not None:
+        print(f"  {'cached rerun':32s} {pipeline['cached_rerun_seconds']:.1f} s "
+              f"(the same pipeline again, cache on: every component reused)")
 
 
-def _print_report(pipelines: Dict[str, dict], keras_run: dict, args) -> None:
+def _print_report(pipelines: Dict[str, dict], keras_run: dict, args, data_dir: str) -> None:
     print(f"\nimagepipe pipeline benchmark: {args.model}, batch {args.batch_size}, "
-          f"{args.epochs} epochs, data {args.data_dir}, load average "
+          f"{args.epochs} epochs, data {data_dir}, load average "
           f"{os.getloadavg()[0]:.2f}")
     print(f"\nplain Keras on numpy arrays (the report's way): "
           f"{keras_run['total_seconds']:.1f} s in all (load {keras_run['load_seconds']:.1f} s, "
@@ -272,6 +351,12 @@ def main() -> int:
                         help="profile each pipeline component (cProfile) into OUTPUT")
     parser.add_argument("--output", default="bench-output/pipeline",
                         help="folder of the profiles; default bench-output/pipeline")
+    parser.add_argument("--cached-rerun", action="store_true",
+                        help="run each pipeline with the cache on, then again, and time the "
+                             "rerun (every component from the cache)")
+    parser.add_argument("--train-fraction", type=_fractions, default=[1.0],
+                        help="comma-separated shares of the data, e.g. 0.25,0.5,1: the whole "
+                             "comparison at each, and a scaling table; default 1")
     parser.add_argument("--part", choices=("pipeline", "keras"), default=None,
                         help="run one part in this process and print its JSON")
     parser.add_argument("--recipe", choices=tuple(RECIPES), default="none",
@@ -285,9 +370,21 @@ def main() -> int:
     unknown = sorted(set(recipes) - set(RECIPES))
     if unknown:
         parser.error(f"unknown recipe {', '.join(unknown)}; known: {', '.join(RECIPES)}")
-    keras_run = _child("keras", args)
-    pipelines = {recipe: _child("pipeline", args, recipe) for recipe in recipes}
-    _print_report(pipelines, keras_run, args)
+    runs: Dict[float, Tuple[dict, Dict[str, dict]]] = {}
+    with tempfile.TemporaryDirectory(prefix="imagepipe-bench-data-") as scratch:
+        for fraction in args.train_fraction:
+            data_dir = args.data_dir
+            if fraction < 1.0:
+                data_dir = os.path.join(scratch, f"{fraction:g}")
+                write_fraction(args.data_dir, fraction, data_dir)
+            keras_run = _child("keras", args, data_dir=data_dir)
+            pipelines = {recipe: _child("pipeline", args, recipe, data_dir) for recipe in recipes}
+            if len(args.train_fraction) > 1:
+                print(f"\n=== fraction {fraction:g} of the data ===")
+            _print_report(pipelines, keras_run, args, data_dir)
+            runs[fraction] = (keras_run, pipelines)
+    if len(runs) > 1:
+        _print_scaling(runs)
     return 0
 
 
