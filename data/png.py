@@ -31,5 +31,7 @@ def encode_gray(image: np.ndarray) -> bytes:
     rows = np.zeros((height, width + 1), np.uint8)  # a 0 (no filter) byte before each row
     rows[:, 1:] = image
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit grayscale
+    # Level 1: on Fashion-MNIST 2.5% larger than level 6 (469 against 457 bytes an image)
+    # for a third less time, the largest part of encoding 63,000 images.
     return (SIGNATURE + _chunk(b"IHDR", header)
-            + _chunk(b"IDAT", zlib.compress(rows.tobytes(), 6)) + _chunk(b"IEND", b""))
+            + _chunk(b"IDAT", zlib.compress(rows.tobytes(), 1)) + _chunk(b"IEND", b""))

@@ -1,12 +1,14 @@
-"""Fashion-MNIST images as tf.Examples: one image's example, and a Beam chunk of them."""
+"""Fashion-MNIST images as tf.Examples: one image's example, a batch's, and a Beam chunk's."""
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, Optional
+from typing import Callable, Iterator, List, Optional, Sequence
 
 import apache_beam as beam
 import numpy as np
+import pyarrow as pa
 import tensorflow as tf
+from tfx_bsl.coders import example_coder
 
 from imagepipe.components import features
 from imagepipe.data import fashion_mnist, png
@@ -36,6 +38,37 @@ def make_example(image: np.ndarray, label: int, example_id: str) -> tf.train.Exa
     }))
 
 
+def _column(values: Sequence, kind: pa.DataType) -> pa.Array:
+    return pa.array([[value] for value in values], type=pa.list_(kind))
+
+
+def encode_examples(images: np.ndarray, labels: np.ndarray,
+                    example_ids: Sequence[str]) -> List[bytes]:
+    """Serializes the raw tf.Examples of a batch of images, as one Arrow batch in C++.
+
+    The same examples as :func:`make_example` one by one (same features, same
+    values); building each tf.Example in Python cost about twice as much.
+
+    Args:
+      images: uint8 [N, 28, 28], each stored as a lossless grayscale PNG.
+      labels: the N original Fashion-MNIST labels (0-9).
+      example_ids: the N stable ids.
+
+    Returns:
+      N serialized tf.Examples, in order.
+    """
+    labels = [int(label) for label in labels]
+    batch = pa.RecordBatch.from_arrays(
+        [_column([png.encode_gray(image) for image in images], pa.binary()),
+         _column(labels, pa.int64()),
+         _column([features.FASHION_MNIST_LABEL_NAMES[label].encode() for label in labels],
+                 pa.binary()),
+         _column([example_id.encode() for example_id in example_ids], pa.binary())],
+        [features.IMAGE_KEY, features.LABEL_KEY, features.LABEL_NAME_KEY,
+         features.EXAMPLE_ID_KEY])
+    return example_coder.RecordBatchToExamplesEncoder().encode(batch)
+
+
 class ChunkToExamples(beam.DoFn):
     """Turns a chunk of image positions into tf.Examples, reading the data once per worker.
 
@@ -52,8 +85,7 @@ class ChunkToExamples(beam.DoFn):
     def setup(self) -> None:
         self._data = self._read()
 
-    def process(self, positions: np.ndarray) -> Iterator[tf.train.Example]:
+    def process(self, positions: np.ndarray) -> Iterator[bytes]:
         data = self._data
-        for position in positions:
-            yield make_example(data.images[position], int(data.labels[position]),
-                               data.ids[position])
+        yield from encode_examples(data.images[positions], data.labels[positions],
+                                   [data.ids[position] for position in positions])

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from imagepipe.components import features
-from imagepipe.components.ingest.examples import make_example
+from imagepipe.components.ingest.examples import encode_examples, make_example
 from imagepipe.components.ingest.report import build_report
 from imagepipe.data import fashion_mnist, png, splits
 from imagepipe.testing import fixtures
@@ -59,6 +59,16 @@ def test_example_holds_png_label_name_and_id():
     assert feature[features.LABEL_KEY].int64_list.value == [9]
     assert feature[features.LABEL_NAME_KEY].bytes_list.value == [b"ankle boot"]
     assert feature[features.EXAMPLE_ID_KEY].bytes_list.value == [b"train/00009"]
+
+
+def test_a_batch_encodes_the_examples_made_one_by_one():
+    images, labels = fixtures.labelled_images(num_per_label=2)
+    ids = [f"train/{i:05d}" for i in range(len(labels))]
+    batch = encode_examples(images, labels, ids)
+    assert len(batch) == len(labels)
+    for serialized, image, label, example_id in zip(batch, images, labels, ids):
+        assert tf.train.Example.FromString(serialized) == make_example(image, int(label),
+                                                                       example_id)
 
 
 @pytest.mark.parametrize("shape", [(28, 28), (5, 17), (1, 1)])
