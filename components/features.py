@@ -36,6 +36,9 @@ PHOTO_IMAGE_SIZE = 224  # default model input: 224x224x3
 SERVING_SIGNATURE = "serving_default"
 FROM_EXAMPLES_SIGNATURE = "from_examples"
 TRANSFORM_SIGNATURE = "transform_features"
+# Serialized tf.Examples -> the mapped label only, no image decoded: the Evaluator's (TFMA reads
+# the label through it; from_examples decodes the image for the predictions).
+LABELS_SIGNATURE = "transform_labels"
 # Encoded image bytes -> the image as the model sees it (failure analysis: ``imagepipe evaluate``).
 NORMALIZED_SIGNATURE = "normalized_images"
 NORMALIZED_OUTPUT = "normalized_image"

@@ -40,7 +40,7 @@ from tfx.types import standard_artifacts, standard_component_specs
 from tfx.types.component_spec import ExecutionParameter
 from tfx.utils import json_utils, proto_utils
 
-from imagepipe.components import settings
+from imagepipe.components import evaluation_labels, settings
 
 # Training settings lifted out of custom_config: every field of TrainingSettings
 # marked ``runtime`` (epochs, model_name, balance), property name -> type.
@@ -157,13 +157,15 @@ class TunerExecutor(tuner_executor.Executor):
 
 
 class EvaluatorExecutor(evaluator_executor.Executor):
-    """The standard Evaluator executor, after applying ``min_accuracy`` to eval_config."""
+    """The standard Evaluator executor, after min_accuracy and the baseline's label signature."""
 
     def Do(self, input_dict: Dict[str, List[types.Artifact]],
            output_dict: Dict[str, List[types.Artifact]], exec_properties: Dict[str, Any]) -> None:
         logging.info("Evaluator %s: %s", MIN_ACCURACY_KEY, exec_properties.get(MIN_ACCURACY_KEY))
-        super().Do(input_dict, output_dict,
-                   {**exec_properties, _EVAL_CONFIG: merge_min_accuracy(exec_properties)})
+        eval_config = evaluation_labels.for_baseline(
+            merge_min_accuracy(exec_properties),
+            input_dict.get(standard_component_specs.BASELINE_MODEL_KEY))
+        super().Do(input_dict, output_dict, {**exec_properties, _EVAL_CONFIG: eval_config})
 
 
 def _trainer_parameters() -> Dict[str, ExecutionParameter]:

@@ -154,8 +154,10 @@ def class_names(config: PipelineConfig) -> Tuple[str, ...]:
 def eval_config(config: PipelineConfig) -> tfma_config.EvalConfig:
     """TFMA config: accuracy, example count and the confusion matrix on mapped labels.
 
-    The model's ``transform_features`` signature gives TFMA the mapped label;
-    the ``from_examples`` signature gives the probabilities.
+    The model's ``transform_labels`` signature gives TFMA the mapped label
+    (a baseline exported before it existed: ``transform_features``, see
+    ``parameterized.EvaluatorExecutor``); the ``from_examples`` signature gives
+    the probabilities.
     """
     rules = config.evaluation
     accuracy_threshold = tfma_config.MetricThreshold(
@@ -171,7 +173,7 @@ def eval_config(config: PipelineConfig) -> tfma_config.EvalConfig:
             # reviving it as a Keras model once to guess its type and again in every worker.
             model_type=tfma_constants.TF_GENERIC,
             signature_name=features.FROM_EXAMPLES_SIGNATURE,
-            preprocessing_function_names=[features.TRANSFORM_SIGNATURE],
+            preprocessing_function_names=[features.LABELS_SIGNATURE],
             label_key=LABEL_XF,
             prediction_key=features.PROBABILITIES_OUTPUT)],
         slicing_specs=[tfma_config.SlicingSpec()],

@@ -6,8 +6,9 @@
   InfraValidator);
 * ``bulk_inference``: serialized tf.Examples -> class ids and probabilities,
   no string output (BulkInferrer: tfx_bsl's RunInference cannot split one);
-* ``transform_features``: serialized tf.Examples -> transformed features
-  (TFMA takes the mapped label from it);
+* ``transform_features``: serialized tf.Examples -> transformed features;
+* ``transform_labels``: serialized tf.Examples -> the mapped label only,
+  no image decoded (TFMA takes the label from it);
 * ``normalized_images``: encoded image bytes -> the normalized image the
   model classifies (``imagepipe evaluate`` shows it beside the photo);
 * ``class_names``: no input -> the class names in class id order (what
@@ -34,6 +35,7 @@ from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 from imagepipe.components import features
 
 IMAGE_XF = features.transformed_name(features.IMAGE_KEY)
+LABEL_XF = features.transformed_name(features.LABEL_KEY)
 
 # TF Serving's fixed location of warm-up requests inside a model version.
 WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
@@ -62,7 +64,7 @@ def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOut
                      class_names: Sequence[str],
                      class_bias: Optional[Sequence[float]] = None
                      ) -> Dict[str, tf.types.experimental.ConcreteFunction]:
-    """Builds the six serving signatures of ``model``.
+    """Builds the seven serving signatures of ``model``.
 
     The transform layer is attached to the model so that it is tracked and
     saved with it.
@@ -114,11 +116,20 @@ def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOut
         parsed = tf.io.parse_example(examples, raw_spec)
         return model.tft_layer(parsed)
 
+    @_signature(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def transform_labels(examples):
+        parsed = tf.io.parse_example(examples, {features.LABEL_KEY: raw_spec[features.LABEL_KEY]})
+        # The graph maps each feature on its own. An image left out would be fed a default
+        # value and decoded anyway (TFT runs the whole graph); an empty batch decodes nothing.
+        no_images = tf.zeros([0, 1], tf.string)
+        return {LABEL_XF: model.tft_layer({**parsed, features.IMAGE_KEY: no_images})[LABEL_XF]}
+
     return {
         features.SERVING_SIGNATURE: serve_images.get_concrete_function(),
         features.FROM_EXAMPLES_SIGNATURE: serve_examples.get_concrete_function(),
         features.BULK_INFERENCE_SIGNATURE: bulk_inference.get_concrete_function(),
         features.TRANSFORM_SIGNATURE: transform_features.get_concrete_function(),
+        features.LABELS_SIGNATURE: transform_labels.get_concrete_function(),
         features.NORMALIZED_SIGNATURE: normalized_images.get_concrete_function(),
         features.CLASS_NAMES_SIGNATURE: names.get_concrete_function(),
     }
@@ -127,7 +138,7 @@ def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOut
 def export_model(model: keras.Model, tf_transform_output: tft.TFTransformOutput,
                  class_names: Sequence[str], export_dir: str,
                  class_bias: Optional[Sequence[float]] = None) -> None:
-    """Saves ``model`` as a SavedModel with the six imagepipe signatures.
+    """Saves ``model`` as a SavedModel with the seven imagepipe signatures.
 
     ``class_bias``, when given, is added to the logits of every predicting
     signature (see :func:`build_signatures`).

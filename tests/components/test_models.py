@@ -49,6 +49,7 @@ def test_model_builds_trains_exports_and_reloads(name, transform_output, tmp_pat
                                       features.FROM_EXAMPLES_SIGNATURE,
                                       features.BULK_INFERENCE_SIGNATURE,
                                       features.TRANSFORM_SIGNATURE,
+                                      features.LABELS_SIGNATURE,
                                       features.NORMALIZED_SIGNATURE,
                                       features.CLASS_NAMES_SIGNATURE}
     names = loaded.signatures[features.CLASS_NAMES_SIGNATURE]()[features.CLASS_NAMES_OUTPUT]
@@ -58,6 +59,9 @@ def test_model_builds_trains_exports_and_reloads(name, transform_output, tmp_pat
     transformed = loaded.signatures[features.TRANSFORM_SIGNATURE](examples=tf.constant(examples))
     np.testing.assert_array_equal(
         transformed[features.transformed_name(features.LABEL_KEY)].numpy(), y)
+    labels_only = loaded.signatures[features.LABELS_SIGNATURE](examples=tf.constant(examples))
+    assert list(labels_only) == [features.transformed_name(features.LABEL_KEY)]
+    np.testing.assert_array_equal(labels_only[features.transformed_name(features.LABEL_KEY)], y)
     # Serving = the Keras model applied to what the exported Transform makes of the bytes.
     expected = tf.nn.softmax(model(transformed[IMAGE_XF], training=False)).numpy()
 
