@@ -195,7 +195,7 @@ class FolderSource(DataSource):
         if not settings.data_dir:
             return ["the folder source needs the photo folder"]
         few = photo_folder.class_count_problem(settings.class_names)
-        return [few] if few else []
+        return ([few] if few else []) + _classify_problems(settings.classify)
 
     def drift_rules(self, settings: FolderSettings) -> DriftRules:
         return DriftRules(threshold=settings.drift_threshold, accept=settings.accept_drift)
@@ -213,6 +213,14 @@ class FolderSource(DataSource):
     def pipeline_and_serving_names(self, settings: FolderSettings) -> Tuple[str, str]:
         name = serving_name(settings.data_dir)
         return f"{self.pipeline_name}-{name}", name
+
+
+def _classify_problems(unlabelled: str) -> List[str]:
+    """A local ``--classify`` folder that is missing or a file (a cloud one is checked when read)."""
+    if not unlabelled or "://" in unlabelled or os.path.isdir(unlabelled):
+        return []
+    what = "is a file, not a folder" if os.path.exists(unlabelled) else "not found"
+    return [f"--classify folder {what}: {unlabelled}"]
 
 
 FOLDER = register(FolderSource())

@@ -221,3 +221,15 @@ def test_a_broken_weights_file_is_refused_before_the_pipeline_starts(messy, tmp_
                      str(tmp_path / "out")]) == 2
     assert f"{broken}: not a readable PyTorch state dict" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_or_file_classify_folder_is_refused_before_the_pipeline_starts(
+        messy, tmp_path, capsys):
+    missing = tmp_path / "unlabelled"
+    a_file = tmp_path / "photo.jpg"
+    a_file.write_bytes(b"x")
+    for path, what in ((missing, "not found"), (a_file, "is a file, not a folder")):
+        assert cli.main(["run", "folder", messy.root, "--classify", str(path), "--output",
+                         str(tmp_path / "out")]) == 2
+        assert f"--classify folder {what}: {path}" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
