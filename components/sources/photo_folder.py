@@ -216,7 +216,7 @@ class FolderSource(DataSource):
 
 
 def _classify_problems(unlabelled: str) -> List[str]:
-    """A local ``--classify`` folder that is missing or a file (a cloud one is checked when read)."""
+    """A local ``--classify`` folder that is missing or a file (a cloud one: when it is read)."""
     if not unlabelled or "://" in unlabelled or os.path.isdir(unlabelled):
         return []
     what = "is a file, not a folder" if os.path.exists(unlabelled) else "not found"
