@@ -23,14 +23,10 @@ def _transform_output(config):
 
 
 def _transformed(config, split, transform_output):
-    """A raw split through the transform graph, as the Trainer reads it."""
-    root = _only(os.path.join(config.pipeline_root, "ExampleGen", "examples", "*"))
-    files = glob.glob(os.path.join(root, f"Split-{split}", "*.gz"))
-    spec = transform_output.raw_feature_spec()
-    transform = transform_output.transform_features_layer()
-    return (tf.data.TFRecordDataset(files, compression_type="GZIP").batch(64)
-            .map(lambda records: transform(tf.io.parse_example(records, spec)))
-            .unbatch())
+    """A raw split through the transform graph, read as the Trainer reads it."""
+    artifact = _raw_examples_artifact(config)
+    return data.read_transformed([os.path.join(artifact.uri, f"Split-{split}", "*")],
+                                 _data_accessor(artifact), transform_output)
 
 
 def test_analyzer_counts_equal_the_generated_training_data(pipeline_run):
@@ -74,18 +70,20 @@ def _raw_examples_artifact(config):
     return artifact
 
 
-def test_the_trainer_stream_has_the_pixels_the_served_model_sees(pipeline_run):
-    """Transform does not materialize: the Trainer transforms raw examples; serving must agree."""
+def _data_accessor(artifact):
     from tfx.components.trainer.fn_args_utils import DataAccessor  # noqa
     from tfx.components.util import tfxio_utils  # pylint: disable=g-import-not-at-top
+    return DataAccessor(
+        tf_dataset_factory=tfxio_utils.get_tf_dataset_factory_from_artifact([artifact], []),
+        record_batch_factory=None, data_view_decode_fn=None)
+
+
+def test_the_trainer_stream_has_the_pixels_the_served_model_sees(pipeline_run):
+    """Transform does not materialize: the Trainer transforms raw examples; serving must agree."""
     config, summary = pipeline_run
     assert not glob.glob(os.path.join(config.pipeline_root, "Transform", "transformed_examples"))
     artifact = _raw_examples_artifact(config)
-    accessor = DataAccessor(
-        tf_dataset_factory=tfxio_utils.get_tf_dataset_factory_from_artifact([artifact], []),
-        record_batch_factory=None, data_view_decode_fn=None)
-    files = [os.path.join(artifact.uri, "Split-train", "*")]
-    stream = list(data.read_transformed(files, accessor, _transform_output(config)).take(40))
+    stream = list(_transformed(config, "train", _transform_output(config)).take(40))
     spec = _transform_output(config).raw_feature_spec()
     raw = [tf.io.parse_single_example(record, spec) for record in tf.data.TFRecordDataset(
         glob.glob(os.path.join(artifact.uri, "Split-train", "*.gz")),
