@@ -81,6 +81,20 @@ def in_memory(examples: tf.data.Dataset) -> Dict[str, tf.Tensor]:
     return {key: tf.concat([batch[key] for batch in batches], axis=0) for key in batches[0]}
 
 
+def id_order(tensors: Mapping[str, tf.Tensor]) -> np.ndarray:
+    """The positions of the examples sorted by example id (as read, when they have none).
+
+    ExampleGen's files hold no fixed order (its chunks are reshuffled across
+    Beam workers), so the same data reads back in another order from one run to
+    the next. Epochs are planned over this order instead: the same seed trains
+    on the same sequence of images whatever order the files hold.
+    """
+    size = int(tensors[data.LABEL_XF].shape[0])
+    if data.EXAMPLE_ID_XF not in tensors:
+        return np.arange(size)
+    return np.argsort(tensors[data.EXAMPLE_ID_XF].numpy(), kind="stable")
+
+
 def _permutation(size: int, seed: tf.Tensor) -> tf.Tensor:
     return tf.argsort(tf.random.stateless_uniform([size], seed=seed))
 
@@ -119,21 +133,31 @@ def _natural_plan(size: int, epoch_seed: tf.Tensor) -> Tuple[tf.Tensor, tf.Tenso
     return _permutation(size, epoch_seed), tf.zeros([size], tf.bool)
 
 
-def _planned_stream(tensors: Mapping[str, tf.Tensor], plan, seed: int,
-                    config: Optional[augment.AugmentConfig]) -> tf.data.Dataset:
+def _planned_stream(tensors: Mapping[str, tf.Tensor], order: np.ndarray, plan, seed: int,
+                    config: Optional[augment.AugmentConfig],
+                    batch_size: Optional[int] = None) -> tf.data.Dataset:
     """Elements of a fresh plan each epoch (iterate again: a new epoch); copies augmented.
 
+    The plan's indices are positions in ``order`` (:func:`id_order`).
     ``config`` None: elements are gathered only (copies are exact).
+    ``batch_size`` (only with ``config`` None): the plan is cut into batches
+    and each batch is gathered at once, the same batches as batching the
+    elements, one gather per batch instead of one dataset element per image.
     """
+    if batch_size is not None and config is not None:
+        raise ValueError("augmented copies are made one element at a time; batch afterwards")
     # Variables, not captured tensors: tf.data's graph rewrites would copy captured tensors
     # into the dataset's GraphDef as constants (and fail past 2 GB).
     stores = {key: tf.Variable(value, trainable=False) for key, value in tensors.items()}
+    stored_at = tf.Variable(tf.constant(order, tf.int64), trainable=False)
 
     def epoch(epoch_seed):
-        index, is_copy = plan(epoch_seed)
+        planned, is_copy = plan(epoch_seed)
+        index = tf.gather(stored_at, planned)
         positions = tf.range(tf.size(index, out_type=tf.int64))
         copy_seeds = tf.stack([tf.fill(tf.shape(positions), epoch_seed[1]), positions], axis=1)
-        return tf.data.Dataset.from_tensor_slices((index, is_copy, copy_seeds))
+        slices = tf.data.Dataset.from_tensor_slices((index, is_copy, copy_seeds))
+        return slices if batch_size is None else slices.batch(batch_size)
 
     def element(index, is_copy, copy_seed):
         picked = {key: tf.gather(store, index) for key, store in stores.items()}
@@ -146,19 +170,21 @@ def _planned_stream(tensors: Mapping[str, tf.Tensor], plan, seed: int,
     epoch_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
     stream = epoch_seeds.take(1).flat_map(plain(epoch)).map(
         plain(element), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    stream._imagepipe_stores = stores  # pylint: disable=protected-access  # keeps them alive
+    # pylint: disable-next=protected-access
+    stream._imagepipe_stores = (stores, stored_at)  # keeps them alive
     return stream
 
 
-def _class_indices(tensors: Mapping[str, tf.Tensor], counts: Mapping[int, int]
-                   ) -> Dict[int, np.ndarray]:
-    labels = tensors[data.LABEL_XF].numpy()
+def _class_indices(tensors: Mapping[str, tf.Tensor], order: np.ndarray,
+                   counts: Mapping[int, int]) -> Dict[int, np.ndarray]:
+    """Each class's positions in ``order``."""
+    labels = tensors[data.LABEL_XF].numpy()[order]
     return {class_id: np.flatnonzero(labels == class_id) for class_id in counts}
 
 
 def oversampled_stream(examples: tf.data.Dataset, counts: Mapping[int, int], seed: int,
-                       config: Optional[augment.AugmentConfig] = augment.AugmentConfig()
-                       ) -> tf.data.Dataset:
+                       config: Optional[augment.AugmentConfig] = augment.AugmentConfig(),
+                       batch_size: Optional[int] = None) -> tf.data.Dataset:
     """One epoch of balanced training elements, unbatched (iterate again: a fresh epoch).
 
     Args:
@@ -167,22 +193,31 @@ def oversampled_stream(examples: tf.data.Dataset, counts: Mapping[int, int], see
       counts: class id -> natural count, as measured by Transform.
       seed: seed of every random choice.
       config: augmentation ranges of the copies; None: exact copies.
+      batch_size: with ``config`` None, batches of this size instead of
+        elements (the same batches as batching the elements).
 
     Returns:
       ``len(counts) * max(counts)`` elements per epoch, exactly ``max(counts)``
       per class, classes interleaved at random; elements carry ``is_copy``.
     """
     tensors = in_memory(examples)
-    class_indices = _class_indices(tensors, counts)
-    return _planned_stream(tensors, lambda s: _oversampling_plan(class_indices, counts, s),
-                           seed, config)
+    order = id_order(tensors)
+    class_indices = _class_indices(tensors, order, counts)
+    return _planned_stream(tensors, order,
+                           lambda s: _oversampling_plan(class_indices, counts, s),
+                           seed, config, batch_size)
 
 
-def natural_stream(examples: tf.data.Dataset, seed: int) -> tf.data.Dataset:
-    """The natural training elements, every one once per epoch, reshuffled each epoch."""
+def natural_stream(examples: tf.data.Dataset, seed: int,
+                   batch_size: Optional[int] = None) -> tf.data.Dataset:
+    """The natural training elements, every one once per epoch, reshuffled each epoch.
+
+    ``batch_size``: batches of this size instead of elements (the same batches).
+    """
     tensors = in_memory(examples)
-    size = int(tensors[data.LABEL_XF].shape[0])
-    return _planned_stream(tensors, lambda s: _natural_plan(size, s), seed, config=None)
+    order = id_order(tensors)
+    return _planned_stream(tensors, order, lambda s: _natural_plan(len(order), s), seed, None,
+                           batch_size)
 
 
 class StreamCounters:
@@ -297,15 +332,20 @@ def balanced_training_stream(examples: tf.data.Dataset, mode: str, counts: Mappi
       augment_copies: whether oversampling's copies are augmented; False for
         elements that are not images (a frozen base's features): exact copies.
     """
-    if check_mode(mode) == OVERSAMPLE:
+    copies_augmented = check_mode(mode) == OVERSAMPLE and augment_copies
+    # Without per-element work (augmented copies, photos), whole batches are gathered at once.
+    gathered_batch = None if copies_augmented or photo_fraction > 0.0 else batch_size
+    if mode == OVERSAMPLE:
         stream = oversampled_stream(examples, counts, seed,
-                                    augment.AugmentConfig() if augment_copies else None)
+                                    augment.AugmentConfig() if augment_copies else None,
+                                    gathered_batch)
     else:
-        stream = natural_stream(examples, seed)
-    stream = photo_like(stream, photo_fraction, seed + 7, epoch_size(mode, counts),
-                        garment_kinds)
+        stream = natural_stream(examples, seed, gathered_batch)
+    if gathered_batch is None:
+        stream = photo_like(stream, photo_fraction, seed + 7, epoch_size(mode, counts),
+                            garment_kinds)
     # Per batch, not per element: what is left is one map over batches.
-    batches = stream.batch(batch_size)
+    batches = stream if gathered_batch else stream.batch(batch_size)
     if counters is not None:
         batches = batches.map(plain(counters.count_batch))
     return data.without_autotune(

@@ -81,6 +81,46 @@ def test_other_modes_keep_the_natural_data(mode):
     assert collections.Counter(labels.tolist()) == COUNTS
 
 
+@pytest.mark.parametrize("stream,batches", [
+    (lambda batch_size=None: balance.natural_stream(_examples(), 5, batch_size=batch_size), 6),
+    (lambda batch_size=None: balance.oversampled_stream(_examples(), COUNTS, 5, config=None,
+                                                        batch_size=batch_size), 10)])
+def test_batches_gathered_at_once_are_the_batches_of_the_elements(stream, batches):
+    per_element, gathered = stream().batch(16), stream(batch_size=16)
+    for _ in range(2):  # a fresh plan each epoch, the same on both
+        pairs = list(zip(per_element, gathered, strict=True))
+        assert len(pairs) == batches  # 90 natural, 150 oversampled elements; the last batch short
+        for a, b in pairs:
+            assert a.keys() == b.keys()
+            for key in a:
+                np.testing.assert_array_equal(a[key].numpy(), b[key].numpy())
+
+
+@pytest.mark.parametrize("stream", [
+    lambda examples: balance.natural_stream(examples, 5),
+    lambda examples: balance.oversampled_stream(examples, COUNTS, 5)])
+def test_the_same_seed_gives_the_same_epochs_whatever_order_the_files_hold(stream):
+    # ExampleGen's reshuffled chunks read back in another order from run to run.
+    shuffled = _examples().shuffle(90, seed=3, reshuffle_each_iteration=False)
+    assert _ids(_epoch(shuffled)) != _ids(_epoch(_examples()))
+    as_read, reordered = stream(_examples()), stream(shuffled)
+    for _ in range(2):
+        a, b = _epoch(as_read), _epoch(reordered)
+        assert _ids(a) == _ids(b)
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x[data.IMAGE_XF], y[data.IMAGE_XF])
+            assert x[balance.IS_COPY] == y[balance.IS_COPY]
+
+
+def _ids(elements):
+    return [e[data.EXAMPLE_ID_XF] for e in elements]
+
+
+def test_augmented_copies_are_not_gathered_in_batches():
+    with pytest.raises(ValueError, match="one element at a time"):
+        balance.oversampled_stream(_examples(), COUNTS, 5, batch_size=16)
+
+
 def test_evaluation_stream_is_the_data_in_order():
     evaluated = np.concatenate([y.numpy() for _, y in data.evaluation_stream(_examples(), 7)])
     natural = np.array([e[data.LABEL_XF] for e in _epoch(_examples())])
