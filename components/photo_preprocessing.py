@@ -68,7 +68,24 @@ def _centre_crop(image: tf.Tensor, size: int) -> tf.Tensor:
     image = tf.image.resize(image, scaled, antialias=True)
     top = (scaled[0] - size) // 2
     left = (scaled[1] - size) // 2
-    return tf.image.crop_to_bounding_box(image, top, left, size, size)
+    return image[top:top + size, left:left + size]
+
+
+def _fit_with_pad(image: tf.Tensor, size: int) -> tf.Tensor:
+    """``tf.image.resize_with_pad(image, size, size, antialias=True)``, the same arithmetic.
+
+    Written out with ``tf.pad`` (and the crop above with a slice) because the
+    ``tf.image`` versions add runtime asserts, stateful ops: a graph holding
+    one is never pruned, so Transform's analysis, which needs only the
+    labels, read and decoded every photo.
+    """
+    shape = tf.cast(tf.shape(image)[:2], tf.float32)
+    ratio = tf.maximum(shape[1] / size, shape[0] / size)
+    resized_float = shape / ratio
+    resized = tf.image.resize(image, tf.cast(tf.floor(resized_float), tf.int32), antialias=True)
+    top, left = tf.unstack(tf.maximum(0, tf.cast(tf.floor((size - resized_float) / 2), tf.int32)))
+    height, width = tf.shape(resized)[0], tf.shape(resized)[1]
+    return tf.pad(resized, [[top, size - height - top], [left, size - width - left], [0, 0]])
 
 
 def fit(image: tf.Tensor, size: int, mode: str = PAD) -> tf.Tensor:
@@ -81,7 +98,7 @@ def fit(image: tf.Tensor, size: int, mode: str = PAD) -> tf.Tensor:
         filling the square).
     """
     if mode == PAD:
-        image = tf.image.resize_with_pad(image, size, size, antialias=True)
+        image = _fit_with_pad(image, size)
     elif mode == CROP:
         image = _centre_crop(image, size)
     else:

@@ -114,7 +114,11 @@ def fit_and_centre(image: tf.Tensor, size: int) -> tf.Tensor:
                               method="area", antialias=True)
     # Fashion-MNIST puts the odd pixel of margin before the object, not after.
     top, left = (size - height + 1) // 2, (size - width + 1) // 2
-    return tf.image.pad_to_bounding_box(resized, top, left, size, size)[..., 0]
+    # tf.pad, not tf.image.pad_to_bounding_box: its runtime asserts are stateful ops, and a graph
+    # function holding one is never pruned: Transform's analysis, which needs only the labels,
+    # then read and decoded every image (tft.get_analyze_input_columns named the image).
+    padded = tf.pad(resized[..., 0], [[top, size - height - top], [left, size - width - left]])
+    return tf.ensure_shape(padded, [size, size])
 
 
 def fitted_boxes(images: tf.Tensor, boxes: Boxes, size: int) -> tf.Tensor:

@@ -112,3 +112,14 @@ def test_preprocessing_fn_runs_in_tf_transform(tmp_path):
     vocabulary = tft.TFTransformOutput(str(tmp_path / "tft")).vocabulary_file_by_name(
         features.CLASS_DISTRIBUTION_VOCAB)
     assert os.path.exists(vocabulary)
+
+
+@pytest.mark.parametrize("resize_mode", ["pad", "crop"])
+def test_transform_analysis_reads_only_the_labels(resize_mode):
+    specs = {features.IMAGE_KEY: tf.TensorSpec([None, 1], tf.string),
+             features.LABEL_KEY: tf.TensorSpec([None, 1], tf.int64),
+             features.EXAMPLE_ID_KEY: tf.TensorSpec([None, 1], tf.string)}
+    fn = lambda inputs: photo_preprocessing.preprocessing_fn(  # noqa: E731
+        inputs, _custom_config(image_size=32, resize_mode=resize_mode))
+    assert tft.get_analyze_input_columns(fn, specs, force_tf_compat_v1=False) == [
+        features.LABEL_KEY]

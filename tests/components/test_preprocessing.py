@@ -4,6 +4,7 @@ import io
 
 import numpy as np
 import tensorflow as tf
+import tensorflow_transform as tft
 from PIL import Image
 
 from imagepipe.components import features, preprocessing
@@ -46,3 +47,13 @@ def test_colour_jpeg_of_another_size_becomes_28x28_gray():
 def test_labels_outside_the_table_are_unmapped():
     mapped = preprocessing.map_labels(tf.constant([[-1], [10], [7]], tf.int64)).numpy()
     assert mapped.tolist() == [features.UNMAPPED_CLASS, features.UNMAPPED_CLASS, 2]
+
+
+def test_transform_analysis_reads_only_the_labels():
+    # A stateful op in the decoding function (tf.image.pad_to_bounding_box's asserts) kept it from
+    # being pruned: the analysis, which only counts classes, read and decoded every image.
+    specs = {features.IMAGE_KEY: tf.TensorSpec([None, 1], tf.string),
+             features.LABEL_KEY: tf.TensorSpec([None, 1], tf.int64),
+             features.EXAMPLE_ID_KEY: tf.TensorSpec([None, 1], tf.string)}
+    assert tft.get_analyze_input_columns(preprocessing.preprocessing_fn, specs,
+                                         force_tf_compat_v1=False) == [features.LABEL_KEY]
