@@ -83,7 +83,9 @@ def configure_logging(log_file: str, progress: Optional[logging.Handler]) -> Non
 def run(config: PipelineConfig) -> None:
     """Runs the pipeline described by ``config`` on this machine with LocalDagRunner."""
     from tfx import v1 as tfx  # pylint: disable=g-import-not-at-top
-    from imagepipe.pipeline import beam_dofn_specs  # pylint: disable=g-import-not-at-top
+    from imagepipe.pipeline import (  # pylint: disable=g-import-not-at-top
+        beam_dofn_specs, beam_option_views)
     from imagepipe.pipeline.pipeline import create_pipeline  # pylint: disable=g-import-not-at-top
     beam_dofn_specs.install()
+    beam_option_views.install()
     tfx.orchestration.LocalDagRunner().run(create_pipeline(config))
