@@ -191,6 +191,19 @@ def eval_config(config: PipelineConfig) -> tfma_config.EvalConfig:
         ])
 
 
+def statistics_options():
+    """StatisticsGen's options: top values and unique counts from sketches.
+
+    Every image and example id is its own value: counted exactly, TFDV groups
+    the data by value (one Beam key per image), a second pass as costly as the
+    statistics themselves; its sketches (Misra-Gries top values, KMV unique
+    counts) are exact below 1,000 distinct values (a label, a class name) and
+    within about 1% above (the unique count of 44,100 example ids: 43,680).
+    """
+    import tensorflow_data_validation as tfdv  # pylint: disable=g-import-not-at-top
+    return tfdv.StatsOptions(use_sketch_based_topk_uniques=True)
+
+
 def run_settings(config: PipelineConfig) -> Dict[str, Any]:
     """The settings that may vary between runs of a compiled pipeline, by parameter name.
 
@@ -323,7 +336,8 @@ def create_components(config: PipelineConfig,
     example_gen = source.example_gen(config.data, plan.split_ratios(config)).with_id(
         EXAMPLE_GEN_ID)
     split_names = list(plan.split_ratios(config))
-    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"],
+                                                  stats_options=statistics_options())
     schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"],
                                           infer_feature_shape=True)
     example_validator = tfx.components.ExampleValidator(

@@ -210,3 +210,12 @@ def test_a_photo_folder_compiles_with_its_class_map_read_now(tmp_path):
     assert transform["settings"] == {"image_size": 64, "resize_mode": "pad"}
     assert {n: d for n, (_, d) in kubeflow_runner.parameters(job).items()} == {
         "epochs": 4, "model_name": "resnet50", "balance": "oversample", "min_accuracy": 0.8}
+
+
+def test_statistics_take_top_values_and_unique_counts_from_sketches(compiled, local_pipeline):
+    import tensorflow_data_validation as tfdv  # pylint: disable=g-import-not-at-top
+    statistics_gen = next(n for n in local_pipeline.components if n.id == "StatisticsGen")
+    options = tfdv.StatsOptions.from_json(statistics_gen.exec_properties["stats_options_json"])
+    assert options.use_sketch_based_topk_uniques
+    for _, text in compiled.values():  # the clouds' StatisticsGen too
+        assert "use_sketch_based_topk_uniques" in text
