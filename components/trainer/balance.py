@@ -341,9 +341,8 @@ def balanced_training_stream(examples: tf.data.Dataset, mode: str, counts: Mappi
                                     gathered_batch)
     else:
         stream = natural_stream(examples, seed, gathered_batch)
-    if gathered_batch is None:
-        stream = photo_like(stream, photo_fraction, seed + 7, epoch_size(mode, counts),
-                            garment_kinds)
+    stream = photo_like(stream, photo_fraction, seed + 7, epoch_size(mode, counts),
+                        garment_kinds)  # with whole batches, photo_fraction is 0: returned as is
     # Per batch, not per element: what is left is one map over batches.
     batches = stream if gathered_batch else stream.batch(batch_size)
     if counters is not None:
