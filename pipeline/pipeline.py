@@ -35,6 +35,7 @@ from tfx.dsl.components.base import base_node
 from imagepipe.components import classifications, features, parameterized, sources
 from imagepipe.components import pusher as safe_pusher
 from imagepipe.components import span_drift
+from imagepipe.components.folder_ingest import component as folder_component
 from imagepipe.components.settings import (TrainerCustomConfig, TrainingSettings,
                                            TransformCustomConfig, TunerCustomConfig)
 from imagepipe.components.unlabelled_ingest.spec import SPLIT as UNLABELLED_SPLIT
@@ -191,6 +192,11 @@ def eval_config(config: PipelineConfig) -> tfma_config.EvalConfig:
         ])
 
 
+def span_cache_dir(config: PipelineConfig) -> str:
+    """Where the folder ExampleGen keeps each span's ingestion between runs."""
+    return f"{config.pipeline_root.rstrip('/')}/{EXAMPLE_GEN_ID}/span-cache"
+
+
 def statistics_options():
     """StatisticsGen's options: top values and unique counts from sketches.
 
@@ -335,6 +341,8 @@ def create_components(config: PipelineConfig,
     source = sources.of(config.data)
     example_gen = source.example_gen(config.data, plan.split_ratios(config)).with_id(
         EXAMPLE_GEN_ID)
+    if isinstance(example_gen, folder_component.FolderExampleGen):
+        example_gen.with_span_cache(span_cache_dir(config))
     split_names = list(plan.split_ratios(config))
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"],
                                                   stats_options=statistics_options())

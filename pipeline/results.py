@@ -44,6 +44,7 @@ class RunSummary:
     ingest_report: Optional[reports.IngestReport] = None
     ingest_report_path: Optional[str] = None
     spans: Optional[str] = None  # the spans ingested, e.g. "1,2" (photo folders only)
+    spans_from_cache: Optional[str] = None  # those of them read from the span cache, e.g. "1"
     training: Optional[reports.TrainingSummary] = None
     drift: Optional[DriftReport] = None  # the newest span against the previous one
     drift_page: Optional[str] = None  # its drift_report.html
@@ -146,6 +147,9 @@ def _fill(summary: RunSummary, store, by_node: Dict[str, metadata_store_pb2.Exec
         path = os.path.join(examples[0].uri, reports.INGEST_REPORT_FILE)
         if "spans" in examples[0].custom_properties:
             summary.spans = examples[0].custom_properties["spans"].string_value
+        if "spans_from_cache" in examples[0].custom_properties:
+            summary.spans_from_cache = (
+                examples[0].custom_properties["spans_from_cache"].string_value)
         if tf.io.gfile.exists(path):
             summary.ingest_report = sources.read_ingest_report(path)
             summary.ingest_report_path = path

@@ -19,7 +19,7 @@ def format_summary(summary: RunSummary, elapsed_seconds: float) -> str:
         lines.extend(summary.ingest_report.summary_lines(where=summary.ingest_report_path or "",
                                                          max_listed=SKIPPED_LISTED))
     if summary.spans:
-        lines.append(f"  spans trained on: {spans_line(summary.spans)}")
+        lines.append(f"  spans trained on: {spans_line(summary.spans, summary.spans_from_cache)}")
     if summary.drift:
         lines.extend(f"  {line}" for line in summary.drift.summary_lines())
         lines.append(f"    drift report: {summary.drift_page}")
@@ -65,11 +65,17 @@ def warm_start_line(base_model: Optional[str]) -> str:
     return "  warm start: no blessed model yet, trained from scratch"
 
 
-def spans_line(spans: str) -> str:
-    """The spans of a run, e.g. ``1, 2`` or ``0 (no span folders)``."""
+def spans_line(spans: str, from_cache: Optional[str] = None) -> str:
+    """The spans of a run, e.g. ``1, 2, 3 (ingested now: 3; from the span cache: 1, 2)``
+    or ``0 (no span folders)``."""
     if spans == "0":
         return "0 (no span folders)"
-    return spans.replace(",", ", ")
+    if from_cache is None:
+        return spans.replace(",", ", ")
+    cached = [s for s in from_cache.split(",") if s]
+    now = [s for s in spans.split(",") if s not in cached]
+    return (f"{', '.join(spans.split(','))} (ingested now: {', '.join(now) or 'none'}; "
+            f"from the span cache: {', '.join(cached) or 'none'})")
 
 
 def confusion_matrix_lines(names: Sequence[str], matrix: Sequence[Sequence[int]],

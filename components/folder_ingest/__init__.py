@@ -34,6 +34,9 @@ property is the window's latest span, its ``spans`` custom property lists
 them all (e.g. ``1,2,3``), and paths (``relative_path``, ``example_id``) start
 with ``span-N/``. Each span is split on its own, so a photo keeps its split
 when later spans arrive. A folder without span folders is span 0, as before.
+With a span cache (``with_span_cache``; the pipeline keeps one under its
+root), a rerun ingests only the spans not ingested before: the others' scans
+and examples are read from the cache (``spans_from_cache`` on the artifact).
 
 Modules, as tfx-addons lays a component out:
 
@@ -43,5 +46,6 @@ Modules, as tfx-addons lays a component out:
 * :mod:`.executor`: what runs (compiled specs name ``executor.Executor``);
 * :mod:`.planning`: scan the window, stop on a class that cannot be split,
   assign splits, report (steps 1 and 2);
-* :mod:`.examples`: one photo's tf.Example, checked against the scan (step 3).
+* :mod:`.examples`: one photo's tf.Example, checked against the scan (step 3);
+* :mod:`.span_cache`: each span's scan and examples, kept for the next run.
 """

@@ -53,3 +53,13 @@ class FolderExampleGen(example_gen_component.FileBasedExampleGen):
             follow_links=int(limits.follow_links), spans=window,
             **example_gen_output.output_arguments(split_ratios))
         super(example_gen_component.FileBasedExampleGen, self).__init__(spec=component_spec)
+
+    def with_span_cache(self, directory: str) -> "FolderExampleGen":
+        """Keeps each span's ingestion under ``directory`` (local or gs://) for later runs:
+        a rerun after a new span arrives ingests only that span.
+
+        Returns:
+          The component itself, as ``with_id`` does.
+        """
+        self.exec_properties[spec.SPAN_CACHE_KEY] = directory
+        return self

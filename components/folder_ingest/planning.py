@@ -7,13 +7,14 @@ seeded), so a photo keeps its split when later spans arrive.
 
 from __future__ import annotations
 
-from typing import Dict, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from imagepipe.components import reports
 from imagepipe.data import class_map as class_map_lib
 from imagepipe.data import photo_folder, spans
 
 Plan = Tuple[photo_folder.FolderScan, Dict[str, str], reports.FolderIngestReport]
+SpanScan = Tuple[str, photo_folder.FolderScan]  # (span folder relative to the root, its scan)
 
 
 def _raise_problems(root: str, folder_scan: photo_folder.FolderScan,
@@ -49,17 +50,56 @@ def plan(root: str, class_map: class_map_lib.ClassMap, splits: Sequence[Tuple[st
         few for every split; the message names the class and the skipped files.
     """
     split_names = [name for name, _ in splits]
+    scans = scan_window(root, class_map, max_pixels, limits, window, split_names)
+    return split_window(root, scans, splits, seed)
+
+
+def scan_window(root: str, class_map: class_map_lib.ClassMap, max_pixels: int,
+                limits: photo_folder.ScanLimits, window: Sequence[Tuple[int, str]],
+                split_names: Sequence[str],
+                known: Optional[Mapping[str, photo_folder.FolderScan]] = None
+                ) -> List[SpanScan]:
+    """Each span folder's own scan, checked; ``known`` scans (by folder) are not redone.
+
+    Args:
+      root: the photo folder, local or gs://.
+      class_map: (class name, (folder, ...)) pairs in class id order.
+      max_pixels: images with more pixels are skipped as decompression bombs.
+      limits: file size cap, model input size and whether links are followed.
+      window: (span, folder relative to ``root``) pairs; ``(0, "")``: ``root`` itself.
+      split_names: the splits every class must reach.
+      known: scans of span folders already made (e.g. from the span cache).
+
+    Returns:
+      (span folder relative to ``root``, its scan) pairs, in window order.
+
+    Raises:
+      photo_folder.FolderError: as :func:`plan`.
+    """
+    known = known or {}
     scans = []
     for _, relative in window:
         span_root = spans.join(root, relative)
-        span_scan = photo_folder.scan(span_root, class_map, max_pixels=max_pixels, limits=limits)
+        span_scan = known.get(relative) or photo_folder.scan(
+            span_root, class_map, max_pixels=max_pixels, limits=limits)
         _raise_problems(span_root, span_scan, split_names)
         scans.append((relative, span_scan))
+    return scans
+
+
+def split_window(root: str, scans: Sequence[SpanScan], splits: Sequence[Tuple[str, int]],
+                 seed: int) -> Plan:
+    """Merges the span scans (a later span's copy of an earlier photo is skipped) and
+    assigns splits per span; returns what :func:`plan` returns."""
     folder_scan = spans.merge(root, scans)
     assignment: Dict[str, str] = {}
     for relative, _ in scans:
-        members = [p for p in folder_scan.photos
-                   if not relative or p.path.startswith(relative + "/")]
-        assignment.update(photo_folder.assign_splits(members, splits, seed))
+        assignment.update(photo_folder.assign_splits(span_photos(folder_scan, relative),
+                                                     splits, seed))
     report = reports.FolderIngestReport.from_scan(folder_scan, splits, seed, assignment)
     return folder_scan, assignment, report
+
+
+def span_photos(folder_scan: photo_folder.FolderScan, relative: str) -> List[photo_folder.Photo]:
+    """The merged scan's photos from the span folder ``relative`` ('': all of them)."""
+    return [p for p in folder_scan.photos if not relative or p.path.startswith(relative + "/")]

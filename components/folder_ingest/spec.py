@@ -14,6 +14,8 @@ IMAGE_SIZE_KEY = "image_size"
 FOLLOW_LINKS_KEY = "follow_links"
 SPANS_KEY = "spans"  # all, latest or K: the window of span-N folders
 SPANS_PROPERTY = "spans"  # the examples' custom property: the window's spans, e.g. "1,2"
+SPAN_CACHE_KEY = "span_cache"  # where each span's ingestion is kept for the next run; "": none
+CACHED_SPANS_PROPERTY = "spans_from_cache"  # the window's spans whose examples were reused
 _EXTRA_PARAMETERS = {
     CLASS_MAP_KEY: ExecutionParameter(type=str),
     SPLIT_SEED_KEY: ExecutionParameter(type=int),
@@ -23,6 +25,7 @@ _EXTRA_PARAMETERS = {
     IMAGE_SIZE_KEY: ExecutionParameter(type=int),
     FOLLOW_LINKS_KEY: ExecutionParameter(type=int),  # 0 or 1
     SPANS_KEY: ExecutionParameter(type=str),
+    SPAN_CACHE_KEY: ExecutionParameter(type=str, optional=True),
 }
 
 

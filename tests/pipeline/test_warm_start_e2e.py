@@ -72,7 +72,15 @@ def test_the_next_run_starts_from_the_pushed_model(runs):
     assert warm.training.warm_started_from == os.path.join(first.model_uri, "Format-Serving")
     text = summary_lib.format_summary(warm, 1.0)
     assert f"warm start: initialised from the latest blessed model {first.model_uri}" in text
-    assert "spans trained on: 1, 2" in text
+    assert "spans trained on: 1, 2 (ingested now: 2; from the span cache: 1)" in text
+
+
+def test_the_pipeline_keeps_spans_in_the_span_cache_under_its_root(tmp_path):
+    _write_span(str(tmp_path / "shop"), 1)
+    config = _config(str(tmp_path / "shop"), str(tmp_path / "out"), "all", warm=False)
+    by_id = {c.id: c for c in pipeline.create_components(config)}
+    assert by_id["ExampleGen"].exec_properties["span_cache"] == (
+        f"{config.pipeline_root}/ExampleGen/span-cache")
 
 
 def test_a_warm_start_begins_far_lower_than_from_scratch_on_the_same_data(runs):
