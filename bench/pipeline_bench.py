@@ -25,8 +25,13 @@ table gives, per recipe, the ratio and the seconds of overhead (pipeline minus
 Keras) at each fraction, with the fixed and per-image overhead of a line
 fitted through them.
 
+With ``--rounds N`` (full data) the Keras run and the pipelines alternate N
+times, and a table gives each round's ratio, their median and the ratio of
+each side's fastest run: on a machine that stalls at random (a 3 s
+``model.evaluate`` once took 31 s here), stalls only add time.
+
     python bench/pipeline_bench.py [--data-dir DIR] [--recipes none,default] [--profile]
-                                   [--train-fraction 0.25,0.5,1]
+                                   [--train-fraction 0.25,0.5,1] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -299,6 +304,30 @@ def _print_scaling(runs: Dict[float, Tuple[dict, Dict[str, dict]]]) -> None:
         print(f"overhead ({recipe}) = {fixed:.1f} s fixed + {per_image:.2f} ms per training image")
 
 
+def _print_rounds(rounds: List[Tuple[dict, Dict[str, dict]]]) -> None:
+    """Each round's Keras and pipeline wall times and ratios, then the median ratio."""
+    import statistics  # pylint: disable=g-import-not-at-top
+    recipes = list(rounds[0][1])
+    print("\nRounds (the plain Keras run, then each recipe, again and again)")
+    print("\n| round | plain Keras s | " + " | ".join(
+        f"pipeline ({r}) s | ratio" for r in recipes) + " |")
+    print("|---|---|" + "---|---|" * len(recipes))
+    for number, (keras_run, pipelines) in enumerate(rounds, 1):
+        cells = []
+        for recipe in recipes:
+            total = pipelines[recipe]["total_seconds"]
+            cells += [f"{total:.1f}", f"{total / keras_run['total_seconds']:.2f}"]
+        print(f"| {number} | {keras_run['total_seconds']:.1f} | " + " | ".join(cells) + " |")
+    fastest_keras = min(k["total_seconds"] for k, _ in rounds)
+    for recipe in recipes:
+        ratios = [p[recipe]["total_seconds"] / k["total_seconds"] for k, p in rounds]
+        fastest = min(p[recipe]["total_seconds"] for _, p in rounds)
+        print(f"{recipe}: median ratio {statistics.median(ratios):.2f} (range "
+              f"{min(ratios):.2f}-{max(ratios):.2f} over {len(ratios)} rounds); fastest against "
+              f"fastest {fastest:.1f} / {fastest_keras:.1f} s = {fastest / fastest_keras:.2f} "
+              f"(stalls only add time, so each side's fastest run is its truest)")
+
+
 def _print_pipeline(recipe: str, pipeline: dict, keras_run: dict) -> None:
     ratio = pipeline["total_seconds"] / keras_run["total_seconds"]
     print(f"\nTFX pipeline, recipe {recipe} ({RECIPES[recipe]}), LocalDagRunner, first run: "
@@ -362,6 +391,9 @@ def main() -> int:
     parser.add_argument("--train-fraction", type=_fractions, default=[1.0],
                         help="comma-separated shares of the data, e.g. 0.25,0.5,1: the whole "
                              "comparison at each, and a scaling table; default 1")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="alternate the Keras run and the pipelines this many times and "
+                             "print each round's ratio and the median (full data only)")
     parser.add_argument("--part", choices=("pipeline", "keras"), default=None,
                         help="run one part in this process and print its JSON")
     parser.add_argument("--recipe", choices=tuple(RECIPES), default="none",
@@ -375,6 +407,15 @@ def main() -> int:
     unknown = sorted(set(recipes) - set(RECIPES))
     if unknown:
         parser.error(f"unknown recipe {', '.join(unknown)}; known: {', '.join(RECIPES)}")
+    if args.rounds > 1:
+        if args.train_fraction != [1.0]:
+            parser.error("--rounds runs on the full data: leave out --train-fraction")
+        rounds = [(_child("keras", args), {recipe: _child("pipeline", args, recipe)
+                                           for recipe in recipes})
+                  for _ in range(args.rounds)]
+        _print_report(rounds[-1][1], rounds[-1][0], args, args.data_dir)
+        _print_rounds(rounds)
+        return 0
     runs: Dict[float, Tuple[dict, Dict[str, dict]]] = {}
     with tempfile.TemporaryDirectory(prefix="imagepipe-bench-data-") as scratch:
         for fraction in args.train_fraction:
