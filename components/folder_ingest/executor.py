@@ -82,6 +82,7 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
         class_map = class_map_lib.from_json(exec_properties[spec.CLASS_MAP_KEY])
         limits = scan_limits(exec_properties)
         self._spans = [number for number, _ in window]
+        self._span_of = {relative: number for number, relative in window}
         self._cache = span_cache.SpanCache.of(exec_properties)
         entries = self._cache.lookup(root, window, class_map, limits) if self._cache else {}
         scans = planning.scan_window(
@@ -97,7 +98,7 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
         fresh = [p for p in folder_scan.photos if _span_folder(p.path) not in self._reused]
         result = _to_examples(pipeline, root, folder_scan.class_names, fresh, assignment,
                               splits, exec_properties, self._staged)
-        for relative, entry in self._reused.items():
+        for entry in self._reused.values():
             _add_cached(pipeline, entry, assignment, result)
         return result
 
@@ -110,7 +111,7 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
         written.set_int_custom_property("num_skipped", self._report.skipped)
         written.set_string_custom_property(spec.SPANS_PROPERTY, ",".join(map(str, self._spans)))
         if self._cache:
-            cached = sorted(spans.of_path(f"{relative}/") for relative in self._reused)
+            cached = sorted(self._span_of[relative] for relative in self._reused)
             written.set_string_custom_property(spec.CACHED_SPANS_PROPERTY,
                                                ",".join(map(str, cached)))
             committed = [self._cache.commit(entry) for entry in self._staged.values()]
@@ -193,12 +194,11 @@ def _add_cached(pipeline: beam.Pipeline, entry: span_cache.Entry,
     """Adds a cached span's records to their splits (by example id); ids the window
     does not take (a later copy of an earlier span's photo) are left out."""
     names = list(result)
+    index_of = {path: names.index(split) for path, split in assignment.items()}
     records = pipeline | f"ReadCached[{entry.relative}]" >> beam.io.ReadFromTFRecord(
         entry.records, coder=beam.coders.BytesCoder())
     parts = records | f"SplitCached[{entry.relative}]" >> beam.Partition(
-        lambda record, _: (names.index(assignment[_example_id(record)])
-                           if _example_id(record) in assignment else len(names)),
-        len(names) + 1)
+        lambda record, _: index_of.get(_example_id(record), len(names)), len(names) + 1)
     for index, name in enumerate(names):
         result[name] = ((result[name], parts[index])
                         | f"With[{entry.relative}][{name}]" >> beam.Flatten())
