@@ -1,8 +1,8 @@
-"""Fashion-MNIST images as tf.Examples: one image's example, a batch's, and a Beam chunk's."""
+"""Fashion-MNIST images as tf.Examples: one image's example, a batch's, and a Beam chunk's shard."""
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, List, Optional, Sequence
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 import apache_beam as beam
 import numpy as np
@@ -69,23 +69,48 @@ def encode_examples(images: np.ndarray, labels: np.ndarray,
     return example_coder.RecordBatchToExamplesEncoder().encode(batch)
 
 
-class ChunkToExamples(beam.DoFn):
-    """Turns a chunk of image positions into tf.Examples, reading the data once per worker.
+SHARD_PREFIX = "data_tfrecord"  # the name TFX's own ExampleGen gives its shards
+
+
+def shard_path(split_uri: str, index: int, count: int) -> str:
+    """The path of a split's ``index``-th of ``count`` gzipped TFRecord shards."""
+    return f"{split_uri}/{SHARD_PREFIX}-{index:05d}-of-{count:05d}.gz"
+
+
+def write_records(path: str, records: Sequence[bytes]) -> None:
+    """Writes serialized records as one gzipped TFRecord file (local or ``gs://``)."""
+    with tf.io.TFRecordWriter(path, tf.io.TFRecordOptions(compression_type="GZIP")) as writer:
+        for record in records:
+            writer.write(record)
+
+
+class ChunkToShard(beam.DoFn):
+    """Writes a chunk of images as one shard of tf.Examples, reading the data once per worker.
 
     Only the positions travel through Beam (a few kB per chunk): pickling the
     images themselves into the pipeline cost 13 of ExampleGen's 40 s (bz2).
+    Each chunk is written whole by the worker that encodes it, so no example
+    passes through Beam one by one (a third of ExampleGen's time went to
+    moving 63,000 records through a reshuffle and a sink). The shard's name
+    comes from the chunk's number: a retried bundle rewrites the same file.
     """
 
-    def __init__(self, read: Callable[[], fashion_mnist.LabelledImages]):
-        """Keeps ``read``, a picklable function that returns the whole data set."""
+    def __init__(self, read: Callable[[], fashion_mnist.LabelledImages], split_uri: str,
+                 shard_count: int):
+        """Keeps ``read``, a picklable function that returns the whole data set, and where to write."""
         super().__init__()
         self._read = read
+        self._split_uri = split_uri
+        self._shard_count = shard_count
         self._data: Optional[fashion_mnist.LabelledImages] = None
 
     def setup(self) -> None:
         self._data = self._read()
 
-    def process(self, positions: np.ndarray) -> Iterator[bytes]:
+    def process(self, numbered_chunk: Tuple[int, np.ndarray]) -> Iterator[int]:
+        index, positions = numbered_chunk
         data = self._data
-        yield from encode_examples(data.images[positions], data.labels[positions],
-                                   [data.ids[position] for position in positions])
+        records = encode_examples(data.images[positions], data.labels[positions],
+                                  [data.ids[position] for position in positions])
+        write_records(shard_path(self._split_uri, index, self._shard_count), records)
+        yield len(records)

@@ -1,11 +1,13 @@
 """The class map and the ExampleGen's deterministic split and ingest report."""
 
+import apache_beam as beam
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from imagepipe.components import features
-from imagepipe.components.ingest.examples import encode_examples, make_example
+from imagepipe.components.ingest.examples import (ChunkToShard, encode_examples, make_example,
+                                                  shard_path)
 from imagepipe.components.ingest.report import build_report
 from imagepipe.data import fashion_mnist, png, splits
 from imagepipe.testing import fixtures
@@ -69,6 +71,26 @@ def test_a_batch_encodes_the_examples_made_one_by_one():
     for serialized, image, label, example_id in zip(batch, images, labels, ids):
         assert tf.train.Example.FromString(serialized) == make_example(image, int(label),
                                                                        example_id)
+
+
+def test_each_chunk_becomes_one_gzipped_shard_named_by_its_number(tmp_path):
+    images, labels = fixtures.labelled_images(num_per_label=3)
+    data = fashion_mnist.LabelledImages(images, labels,
+                                        tuple(f"train/{i:05d}" for i in range(len(labels))))
+    chunks = [np.arange(0, 12), np.arange(12, 24), np.arange(24, 30)]
+    split_uri = str(tmp_path / "Split-train")
+    tf.io.gfile.makedirs(split_uri)
+    with beam.Pipeline() as pipeline:
+        _ = (pipeline | beam.Create(list(enumerate(chunks)), reshuffle=True)
+             | beam.ParDo(ChunkToShard(lambda: data, split_uri, len(chunks))))
+    assert sorted(path.name for path in tmp_path.joinpath("Split-train").iterdir()) == [
+        "data_tfrecord-00000-of-00003.gz", "data_tfrecord-00001-of-00003.gz",
+        "data_tfrecord-00002-of-00003.gz"]
+    for index, chunk in enumerate(chunks):
+        records = [record.numpy() for record in tf.data.TFRecordDataset(
+            shard_path(split_uri, index, len(chunks)), compression_type="GZIP")]
+        assert [tf.train.Example.FromString(record) for record in records] == [
+            make_example(images[i], int(labels[i]), data.ids[i]) for i in chunk]
 
 
 @pytest.mark.parametrize("shape", [(28, 28), (5, 17), (1, 1)])
