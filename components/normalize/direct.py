@@ -90,6 +90,14 @@ def shift_into_place(images: tf.Tensor, boxes: Boxes, size: int) -> tf.Tensor:
     return tf.where(inside, picked, tf.zeros_like(picked))
 
 
+def _resized(grays: tf.Tensor, size: int, params: Parameters) -> tf.Tensor:
+    """[N, size, size]: [N, H, W] gray images without background, cropped, brightest white, fitted."""
+    gray = dark_background(grays)
+    peak = tf.maximum(tf.reduce_max(gray, axis=[1, 2]), params.object_threshold)
+    return fitted_boxes(gray / peak[:, None, None], mask_boxes(gray > params.object_threshold),
+                        size)
+
+
 def light_on_black_batch(images: tf.Tensor, size: int = 28,
                          params: Parameters = DEFAULT) -> tf.Tensor:
     """Fashion-MNIST-like images of equal-sized images that are all :func:`light_on_black`.
@@ -106,15 +114,19 @@ def light_on_black_batch(images: tf.Tensor, size: int = 28,
     Returns:
       float32 [N, size, size, 1].
     """
-    gray = dark_background(batch_gray(images))
+    grays = batch_gray(images)
+    gray = dark_background(grays)
     boxes = mask_boxes(gray > params.object_threshold)
     peak = tf.maximum(tf.reduce_max(gray, axis=[1, 2]), params.object_threshold)
     scaled = gray / peak[:, None, None]
     fast = tf.clip_by_value(shift_into_place(scaled, boxes, size), 0.0, 1.0)
-    # Boxes whose longest side is not ``size`` are resized: one by one.
+    # Boxes whose longest side is not ``size`` are resized: one by one, each image a batch of
+    # one from its gray values on, as :func:`~.picture.fashion_mnist_like` computes it (in a
+    # graph, Grappler sums a batch of one's background plane in another order than a batch's).
     _, _, height, width = boxes
     resized = tf.where(tf.maximum(height, width) != size)[:, 0]
-    slow = tf.clip_by_value(fitted_boxes(tf.gather(scaled, resized),
-                                         [tf.gather(b, resized) for b in boxes], size), 0.0, 1.0)
+    slow = tf.clip_by_value(tf.map_fn(
+        lambda one: _resized(one[tf.newaxis], size, params)[0], tf.gather(grays, resized),
+        fn_output_signature=tf.TensorSpec([size, size], tf.float32)), 0.0, 1.0)
     result = tf.tensor_scatter_nd_update(fast, resized[:, None], slow)
     return tf.ensure_shape(result[..., tf.newaxis], [None, size, size, 1])

@@ -119,3 +119,28 @@ def test_an_image_gets_the_same_pixels_whatever_else_is_in_its_batch():
     for start in (0, 7, 40):
         alone = decode(tf.constant(encoded[start:start + 5])).numpy()
         np.testing.assert_array_equal(alone, together[start:start + 5])
+
+
+def _dark_floor_photos(count, seed):
+    """Light objects on an unevenly lit dark floor, each box needing a resize (32 x 22)."""
+    rng = np.random.default_rng(seed)
+    ys, xs = np.mgrid[0:40, 0:50]
+    photos = []
+    for _ in range(count):
+        floor = (1 + 4 * ys / 40 + 3 * xs / 50 + rng.normal(0, 0.8, ys.shape)) / 255
+        floor[8:30, 10:42] = 0.8 + rng.normal(0, 0.04, (22, 32))
+        photos.append(np.clip(floor, 0, 1).astype(np.float32)[..., None])
+    return np.stack(photos)
+
+
+def test_a_resized_dark_floor_photo_gets_its_own_pixels_in_a_graph_batch():
+    # A graph regroups the floor plane's sum for one image, not for a batch of unknown size:
+    # resized images are therefore computed one by one, each a batch of one.
+    photos = _dark_floor_photos(6, seed=11)
+    assert normalize.light_on_black(tf.constant(photos)).numpy().all()
+    batched = tf.function(normalize.light_on_black_batch, input_signature=[
+        tf.TensorSpec([None, None, None, 1], tf.float32)])(tf.constant(photos)).numpy()
+    single = tf.function(normalize.fashion_mnist_like, input_signature=[
+        tf.TensorSpec([None, None, 1], tf.float32)])
+    for photo, together in zip(photos, batched):
+        np.testing.assert_array_equal(together, single(tf.constant(photo)).numpy())
