@@ -97,7 +97,7 @@ class ChunkToShard(beam.DoFn):
 
     def __init__(self, read: Callable[[], fashion_mnist.LabelledImages], split_uri: str,
                  shard_count: int):
-        """Keeps ``read``, a picklable function that returns the whole data set, and where to write."""
+        """Keeps ``read`` (a picklable function that returns the data set) and where to write."""
         super().__init__()
         self._read = read
         self._split_uri = split_uri

@@ -91,7 +91,7 @@ def shift_into_place(images: tf.Tensor, boxes: Boxes, size: int) -> tf.Tensor:
 
 
 def _resized(grays: tf.Tensor, size: int, params: Parameters) -> tf.Tensor:
-    """[N, size, size]: [N, H, W] gray images without background, cropped, brightest white, fitted."""
+    """[N, size, size]: [N, H, W] gray images freed of background, cropped, scaled, fitted."""
     gray = dark_background(grays)
     peak = tf.maximum(tf.reduce_max(gray, axis=[1, 2]), params.object_threshold)
     return fitted_boxes(gray / peak[:, None, None], mask_boxes(gray > params.object_threshold),
