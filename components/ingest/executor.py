@@ -19,7 +19,7 @@ from tfx.components.util import examples_utils
 from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
 
-from imagepipe.components import example_gen_output
+from imagepipe.components import example_gen_output, reports
 from imagepipe.components.ingest import examples, report, spec
 from imagepipe.data import fashion_mnist
 from imagepipe.data.splits import split_assignment
@@ -73,8 +73,8 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
         examples_utils.set_file_format(artifact, write_split.to_file_format_str(
             exec_properties.get(standard_component_specs.OUTPUT_FILE_FORMAT_KEY,
                                 example_gen_pb2.FORMAT_TFRECORDS_GZIP)))
-        written = example_gen_output.write_report(output_dict, self._report)
-        written.set_int_custom_property("num_left_out", sum(self._report.left_out.values()))
+        written = example_gen_output.write_report(output_dict, plan.report)
+        written.set_int_custom_property("num_left_out", sum(plan.report.left_out.values()))
 
     def _plan(self, exec_properties: Dict[str, Any]) -> _Plan:
         """Reads the data, leaves out unmapped labels and assigns each kept image a split."""
@@ -84,10 +84,10 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
         seed = int(exec_properties[spec.SPLIT_SEED_KEY])
         kept = np.isin(data.labels, list(class_map))
         assignment = split_assignment(int(kept.sum()), [size for _, size in splits], seed)
-        self._report = report.build_report(self._source, data, class_map,
-                                           [name for name, _ in splits], assignment, kept, seed)
         reader = functools.partial(_cached_read, self._reader(exec_properties))
-        return _Plan(reader, np.flatnonzero(kept), assignment, splits)
+        return _Plan(reader, np.flatnonzero(kept), assignment, splits,
+                     report.build_report(self._source, data, class_map,
+                                         [name for name, _ in splits], assignment, kept, seed))
 
     @property
     def _source(self) -> str:
@@ -115,12 +115,14 @@ class TfdsExecutor(Executor):
 
 
 class _Plan(NamedTuple):
-    """What to write: the data's reader, the kept positions, each one's split, the splits."""
+    """What to write: the data's reader, the kept positions, each one's split, the splits; and
+    the ingest report that says so."""
 
     reader: Reader
     positions: np.ndarray
     assignment: np.ndarray
     splits: Sequence[Tuple[str, int]]
+    report: reports.IngestReport
 
 
 def _write_splits(pipeline: beam.Pipeline, plan: _Plan, artifact: types.Artifact) -> None:

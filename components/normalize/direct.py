@@ -17,6 +17,8 @@ one, so an image gets the same pixels whatever else is in its batch.
 
 from __future__ import annotations
 
+from typing import Tuple
+
 import tensorflow as tf
 
 from imagepipe.components.normalize.ops import (Boxes, batch_gray, batch_quantile, border,
@@ -90,12 +92,17 @@ def shift_into_place(images: tf.Tensor, boxes: Boxes, size: int) -> tf.Tensor:
     return tf.where(inside, picked, tf.zeros_like(picked))
 
 
-def _resized(grays: tf.Tensor, size: int, params: Parameters) -> tf.Tensor:
-    """[N, size, size]: [N, H, W] gray images freed of background, cropped, scaled, fitted."""
+def _scaled_objects(grays: tf.Tensor, params: Parameters) -> Tuple[tf.Tensor, Boxes]:
+    """[N, H, W] gray images freed of background, brightest pixel white, and their object boxes."""
     gray = dark_background(grays)
     peak = tf.maximum(tf.reduce_max(gray, axis=[1, 2]), params.object_threshold)
-    return fitted_boxes(gray / peak[:, None, None], mask_boxes(gray > params.object_threshold),
-                        size)
+    return gray / peak[:, None, None], mask_boxes(gray > params.object_threshold)
+
+
+def _resized(grays: tf.Tensor, size: int, params: Parameters) -> tf.Tensor:
+    """[N, size, size]: [N, H, W] gray images freed of background, cropped, scaled, fitted."""
+    scaled, boxes = _scaled_objects(grays, params)
+    return fitted_boxes(scaled, boxes, size)
 
 
 def light_on_black_batch(images: tf.Tensor, size: int = 28,
@@ -115,10 +122,7 @@ def light_on_black_batch(images: tf.Tensor, size: int = 28,
       float32 [N, size, size, 1].
     """
     grays = batch_gray(images)
-    gray = dark_background(grays)
-    boxes = mask_boxes(gray > params.object_threshold)
-    peak = tf.maximum(tf.reduce_max(gray, axis=[1, 2]), params.object_threshold)
-    scaled = gray / peak[:, None, None]
+    scaled, boxes = _scaled_objects(grays, params)
     fast = tf.clip_by_value(shift_into_place(scaled, boxes, size), 0.0, 1.0)
     # Boxes whose longest side is not ``size`` are resized: one by one, each image a batch of
     # one from its gray values on, as :func:`~.picture.fashion_mnist_like` computes it (in a
