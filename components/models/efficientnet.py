@@ -1,4 +1,4 @@
-"""``efficientnet_lite0`` and ``efficientnet_lite2`` for photo folders: ImageNet weights, offline.
+"""``efficientnet_lite0``, ``efficientnet_lite2`` and the two side by side: ImageNet weights, offline.
 
     image [0, 1] (any size, 1 or 3 channels)
       -> to RGB, resized to ``input_size`` (only when it differs; default: as transformed)
@@ -6,6 +6,11 @@
       -> (255 x - 127) / 128, the weights' input convention
       -> EfficientNet-Lite0 or -Lite2 base (weights none|imagenet|PATH)
       -> GlobalAveragePooling2D ("features") -> Dropout(0.2; Lite2 0.3) -> Dense(num_classes)
+
+``efficientnet_lite0_lite2`` runs both bases on the same image and
+concatenates their pooled features (1280 + 1280) before the head: two
+different networks' features, which on real photos classify better together
+than either alone, at the cost of both.
 
 The preprocessing is part of the model, so the exported graph takes the same
 raw image bytes as every imagepipe model. With weights the base is frozen and
@@ -29,10 +34,13 @@ from tf_keras import layers
 from imagepipe.components.settings import WEIGHTS_IMAGENET, WEIGHTS_NONE, ModelOptions
 from . import efficientnet_lite as lite
 from . import efficientnet_weights
-from .pretrained import PRETRAINED_OPTIONS, classifier_on_base, input_size
+from .pretrained import PRETRAINED_OPTIONS, classifier_on_base, classifier_on_bases, input_size
 from .registry import PHOTOS, ModelSpec, register
 
 DEFAULT_VARIANT = lite.LITE0
+PAIR = (lite.LITE0, lite.LITE2)
+PAIR_NAME = "efficientnet_lite0_lite2"
+PAIR_DROPOUT = 0.2
 _BLOCK_LAYER = re.compile(r"^blocks_(\d+)_")
 _HEAD_CONV = "conv_head"
 
@@ -96,6 +104,37 @@ _register(lite.LITE0, "EfficientNet-Lite0 with a new head; ImageNet weights offl
                       "(weights none|imagenet|PATH)")
 _register(lite.LITE2, "EfficientNet-Lite2 (wider, deeper, native 260 px) with a new head; "
                       "ImageNet weights offline (weights none|imagenet|PATH)")
+
+
+def pair_weights_problem(path: str) -> str:
+    """Why a single weights file cannot initialise the pair (names the file and the way out)."""
+    return (f"{PAIR_NAME} takes --weights imagenet or none: {path} holds one base's weights; "
+            f"pass it with --model {lite.LITE0.name} or {lite.LITE2.name}")
+
+
+def build_pair(spec: ModelSpec) -> keras.Model:
+    """EfficientNet-Lite0 + Lite2, pooled features joined (~4x Lite0's cost); weights none|imagenet
+
+    ImageNet weights offline, as for each alone. Both bases see the image at
+    :func:`input_size` (by default Lite2's native 260 px), each through its own
+    preprocessing layer.
+
+    Raises:
+      ValueError: ``weights`` is a file (see :func:`pair_weights_problem`).
+      WeightsUnavailableError: ``imagenet`` without a variant's weights package.
+    """
+    if spec.options.weights not in (WEIGHTS_NONE, WEIGHTS_IMAGENET):
+        raise ValueError(pair_weights_problem(spec.options.weights))
+    size = input_size(spec)
+    bases = [(pretrained_base(spec.options, size, variant),
+              lite.LitePreprocess(name=f"{variant.name}_preprocess")) for variant in PAIR]
+    return classifier_on_bases(spec, bases, PAIR_DROPOUT, f"{PAIR_NAME}_classifier")
+
+
+register(PAIR_NAME, takes=PRETRAINED_OPTIONS, inputs=PHOTOS, check_weights=pair_weights_problem,
+         native_size=lite.LITE2.native_size,
+         fine_tune=lambda model, options: sum(unfreeze_top_blocks(
+             model, options.fine_tune_blocks, variant) for variant in PAIR))(build_pair)
 
 
 def _block_of(layer_name: str) -> int | None:

@@ -7,6 +7,10 @@
       -> base (frozen and in inference mode when it has weights)
       -> GlobalAveragePooling2D ("features") -> Dropout -> Dense(num_classes) logits
 
+With several bases (``efficientnet_lite0_lite2``) each sees the same image
+through its own preprocessing, and ``features`` concatenates their pooled
+features.
+
 With weights the base is frozen and called with ``training=False`` (its
 BatchNormalization statistics stay put, also once unfrozen for fine-tuning),
 and the Trainer trains the head on the pooled ``features`` computed once
@@ -15,6 +19,8 @@ on. Without weights the whole network trains from the start.
 """
 
 from __future__ import annotations
+
+from typing import Sequence, Tuple
 
 import tensorflow as tf
 import tf_keras as keras
@@ -66,18 +72,41 @@ def classifier_on_base(spec: ModelSpec, base: keras.Model, preprocess: layers.La
       default_dropout: the head's dropout rate when the option is not set.
       name: the model's name.
     """
+    return classifier_on_bases(spec, [(base, preprocess)], default_dropout, name)
+
+
+def classifier_on_bases(spec: ModelSpec, bases: Sequence[Tuple[keras.Model, layers.Layer]],
+                        default_dropout: float, name: str) -> keras.Model:
+    """The classifier around one or more bases side by side, uncompiled, logits out.
+
+    Every base sees the same image (resized once to :func:`input_size`, after
+    the augmentation) through its own preprocessing; with several bases the
+    ``features`` layer concatenates their pooled features, so the head (and
+    the features computed once for it) sees all of them.
+
+    Args:
+      spec: what the model is built for; its options choose weights,
+        augmentation and dropout.
+      bases: (base without its top, weights loaded; its preprocessing layer) pairs.
+      default_dropout: the head's dropout rate when the option is not set.
+      name: the model's name.
+    """
     options = spec.options
     inputs = keras.Input(shape=spec.input_shape, name=spec.input_name)
     x = ToRgbOfSize(input_size(spec), name="to_rgb")(inputs)
     if options.augment:
         x = augment.augmentation_layers()(x)
-    x = preprocess(x)
-    if options.pretrained:
-        base.trainable = False
-        x = base(x, training=False)
-    else:
-        x = base(x)
-    x = layers.GlobalAveragePooling2D(name=FEATURES_LAYER)(x)
+    single = len(bases) == 1
+    pooled = []
+    for base, preprocess in bases:
+        if options.pretrained:
+            base.trainable = False
+            features = base(preprocess(x), training=False)
+        else:
+            features = base(preprocess(x))
+        pooled.append(layers.GlobalAveragePooling2D(
+            name=FEATURES_LAYER if single else f"{base.name}_pooled")(features))
+    x = pooled[0] if single else layers.Concatenate(name=FEATURES_LAYER)(pooled)
     x = layers.Dropout(options.dropout_or(default_dropout), name=HEAD_DROPOUT_LAYER)(x)
     logits = layers.Dense(spec.num_classes, name="logits")(x)
     return keras.Model(inputs, logits, name=name)

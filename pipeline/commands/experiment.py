@@ -54,7 +54,7 @@ def register(subparsers) -> None:
 # the model registry; the parser does not import the models).
 GRID_EXCLUDED = ("model_name", "model_options.weights", "model_options.augment",
                  "model_options.mirror", "model_options.width")
-GRID_MODELS = "efficientnet_lite0|efficientnet_lite2|resnet50"
+GRID_MODELS = "efficientnet_lite0|efficientnet_lite0_lite2|efficientnet_lite2|resnet50"
 GRID_NAMES = ("transfer-grid", "resnet50-grid")  # the name, and the old one
 
 

@@ -1,4 +1,4 @@
-"""efficientnet_lite0: the converted ImageNet weights are right, and every option does its job."""
+"""efficientnet_lite0 (alone and beside Lite2): the converted ImageNet weights are right, and every option does its job."""
 
 import glob
 import os
@@ -6,6 +6,7 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
+import tf_keras as keras
 
 from imagepipe.components import models
 from imagepipe.components.models import efficientnet, efficientnet_lite, imagenet_check
@@ -113,3 +114,45 @@ def test_a_frozen_base_is_cut_at_its_features_and_the_head_gives_the_same_logits
 def test_no_cut_with_augmentation_or_a_base_that_trains():
     assert frozen_features.split(_build(weights="imagenet", augment=True), augmented=True) is None
     assert frozen_features.split(_build(weights="none"), augmented=False) is None
+
+
+def _pair(size=32, **options):
+    spec = models.ModelSpec((size, size, 3), 3, "image_xf", options=ModelOptions(**options))
+    return models.build(efficientnet.PAIR_NAME, spec)
+
+
+def test_the_pair_joins_both_bases_pooled_features_each_as_it_is_alone():
+    pair, lite0 = _pair(weights="imagenet"), _build(weights="imagenet")
+    assert pair.get_layer("features").output.shape[1:] == (2 * 1280,)
+    assert not pair.get_layer("efficientnet_lite0").trainable
+    assert not pair.get_layer("efficientnet_lite2").trainable
+    assert len(pair.trainable_weights) == 2  # the head only
+    images = tf.random.stateless_uniform([2, 32, 32, 3], seed=[3, 4])
+    joined = keras.Model(pair.input, pair.get_layer("features").output)(images)
+    alone = keras.Model(lite0.input, lite0.get_layer("features").output)(images)
+    np.testing.assert_allclose(joined[:, :1280], alone, rtol=1e-5, atol=1e-6)
+    assert float(tf.reduce_max(tf.abs(joined[:, 1280:] - alone))) > 0.01  # Lite2's own
+
+
+def test_the_pair_is_cut_at_its_joined_features_and_fine_tunes_both_bases():
+    pair = _pair(weights="imagenet")
+    cut = frozen_features.split(pair, augmented=False)
+    assert cut is not None and cut.head.count_params() == 2 * 1280 * 3 + 3
+    unfrozen = models.fine_tune(efficientnet.PAIR_NAME, pair,
+                                ModelOptions(weights="imagenet", fine_tune_blocks=2))
+    for variant, top in ((efficientnet_lite.LITE0, {"14", "15"}),
+                         (efficientnet_lite.LITE2, {"19", "20"})):
+        trainable = {layer.name for layer in pair.get_layer(variant.name).layers
+                     if layer.trainable and layer.weights}
+        assert {name.split("_")[1] for name in trainable if name.startswith("blocks_")} == top
+        assert "conv_head" in trainable
+    assert unfrozen == 2 * (2 * 3 + 1)  # per base: 2 blocks x 3 convolutions, the head conv
+
+
+def test_the_pair_refuses_a_weights_file_naming_it_and_the_single_models():
+    with pytest.raises(ValueError, match=r"takes --weights imagenet or none: /x/w\.pth holds "
+                                         r"one base's weights; pass it with --model "
+                                         r"efficientnet_lite0 or efficientnet_lite2"):
+        _pair(weights="/x/w.pth")
+    assert "/x/w.pth" in models.architecture(efficientnet.PAIR_NAME).check_weights("/x/w.pth")
+    assert models.architecture(efficientnet.PAIR_NAME).native_size == 260

@@ -25,9 +25,11 @@ def transform_output(tmp_path_factory) -> tft.TFTransformOutput:
     _, output = transform_util.analyze_and_transform(
         transform_util.raw_rows(images, labels), str(tmp_path_factory.mktemp("transform")))
     return output
+# efficientnet_lite2 is exported inside efficientnet_lite0_lite2 (each costs minutes on 2 cores).
+EXPORTED = [name for name in models.names() if name != "efficientnet_lite2"]
 
 
-@pytest.mark.parametrize("name", models.names())
+@pytest.mark.parametrize("name", EXPORTED)
 def test_model_builds_trains_exports_and_reloads(name, transform_output, tmp_path):
     spec = models.ModelSpec(input_shape=(28, 28, 1), num_classes=3, input_name=IMAGE_XF,
                             options=TEST_OPTIONS.get(name, models.ModelOptions()))
@@ -119,8 +121,8 @@ def test_arch4_is_a_declared_stand_in():
 
 def test_every_model_says_what_data_it_is_for():
     assert models.names(models.FASHION_MNIST) == ["arch10", "arch4", "arch5", "proposed"]
-    assert models.names(models.PHOTOS) == ["efficientnet_lite0", "efficientnet_lite2",
-                                              "resnet50"]
+    assert models.names(models.PHOTOS) == ["efficientnet_lite0", "efficientnet_lite0_lite2",
+                                              "efficientnet_lite2", "resnet50"]
 
 
 def test_unknown_model_option_fails_naming_it_and_the_known_ones():

@@ -21,7 +21,7 @@ def test_help_lists_every_experiment(capsys):
     (["transfer-grid", ".", "--weights", "none"], "must be imagenet or a weights file"),
     (["transfer-grid", ".", "--model", "arch5"],
      "model 'arch5' has no pretrained base, so the grid has no 'weights' row; --model must be "
-     "one of: efficientnet_lite0, efficientnet_lite2, resnet50"),
+     "one of: efficientnet_lite0, efficientnet_lite0_lite2, efficientnet_lite2, resnet50"),
     (["transfer-grid", ".", "--model", "vgg"], "unknown model 'vgg'; the transfer grid takes"),
 ])
 def test_bad_arguments_fail_before_running(argv, message, tmp_path, capsys):

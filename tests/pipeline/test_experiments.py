@@ -194,11 +194,13 @@ def test_transfer_grid_takes_only_models_with_a_pretrained_base():
     from imagepipe.components import models
     from imagepipe.pipeline.experiments import transfer_grid
     qualifying = transfer_grid.pretrained_models()
-    assert qualifying == ["efficientnet_lite0", "efficientnet_lite2", "resnet50"]
+    assert qualifying == ["efficientnet_lite0", "efficientnet_lite0_lite2", "efficientnet_lite2",
+                          "resnet50"]
     assert all(models.architecture(n).fine_tune is not None for n in qualifying)
     assert transfer_grid.check_model("efficientnet_lite0") == "efficientnet_lite0"
     with pytest.raises(ValueError, match="model 'arch5' has no pretrained base.*"
-                                         "one of: efficientnet_lite0, efficientnet_lite2, resnet50"):
+                                         "one of: efficientnet_lite0, efficientnet_lite0_lite2, "
+                                         "efficientnet_lite2, resnet50"):
         transfer_grid.check_model("arch5")
     with pytest.raises(ValueError, match="unknown model 'vgg'.*efficientnet_lite2, resnet50"):
         transfer_grid.check_model("vgg")

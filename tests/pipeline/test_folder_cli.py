@@ -164,7 +164,7 @@ def test_weights_and_augment_are_refused_where_they_do_nothing(messy, tmp_path, 
     assert cli.main(["run", "folder", messy.root, "--model", "arch5", "--augment", "--output",
                      str(tmp_path)]) == 2
     assert ("model 'arch5' does not take --augment; models that do: efficientnet_lite0, "
-            "efficientnet_lite2, resnet50") in capsys.readouterr().err
+            "efficientnet_lite0_lite2, efficientnet_lite2, resnet50") in capsys.readouterr().err
     assert cli.main(["run", "folder", messy.root, "--model", "resnet50", "--weights",
                      str(tmp_path / "missing.h5"), "--output", str(tmp_path)]) == 2
     assert f"weights file not found: {tmp_path / 'missing.h5'}" in capsys.readouterr().err
