@@ -1,4 +1,4 @@
-"""``efficientnet_lite0``, ``efficientnet_lite2`` and the two side by side: ImageNet weights, offline.
+"""``efficientnet_lite0``, ``efficientnet_lite2`` and both side by side: ImageNet weights offline.
 
     image [0, 1] (any size, 1 or 3 channels)
       -> to RGB, resized to ``input_size`` (only when it differs; default: as transformed)

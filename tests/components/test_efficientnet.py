@@ -1,4 +1,4 @@
-"""efficientnet_lite0 (alone and beside Lite2): the converted ImageNet weights are right, and every option does its job."""
+"""efficientnet_lite0, alone and beside Lite2: the converted ImageNet weights and every option."""
 
 import glob
 import os
