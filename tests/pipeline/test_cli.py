@@ -44,6 +44,10 @@ def test_models_lists_the_registry(capsys):
     assert cli.main(["models"]) == 0
     out = capsys.readouterr().out
     assert "arch5" in out and "proposed" in out
+    lines = out.splitlines()
+    columns = {line.index(" fashion-mnist ") if " fashion-mnist " in line
+               else line.index(" photos ") for line in lines[1:]}
+    assert columns == {lines[0].index(" for ")}, out  # the longest name keeps the columns
 
 
 def test_help_names_the_options(capsys):
