@@ -156,3 +156,11 @@ def test_the_pair_refuses_a_weights_file_naming_it_and_the_single_models():
         _pair(weights="/x/w.pth")
     assert "/x/w.pth" in models.architecture(efficientnet.PAIR_NAME).check_weights("/x/w.pth")
     assert models.architecture(efficientnet.PAIR_NAME).native_size == 260
+
+
+def test_the_pairs_input_size_and_dropout_reach_both_bases_and_its_head():
+    pair = _pair(size=48, weights="none", input_size=64, dropout=0.4)
+    for variant in (efficientnet_lite.LITE0, efficientnet_lite.LITE2):
+        assert pair.get_layer(variant.name).input_shape[1:3] == (64, 64)
+    assert pair.get_layer("head_dropout").rate == 0.4
+    assert _pair(weights="none").get_layer("head_dropout").rate == efficientnet.PAIR_DROPOUT
