@@ -19,9 +19,9 @@ needs_real_photos = pytest.mark.skipif(not os.path.isdir(REAL_PHOTOS),
                                        reason="../shared/photos/clothing is not here")
 
 
-def _build(size=32, **options):
+def _build(size=32, model="efficientnet_lite0", **options):
     spec = models.ModelSpec((size, size, 3), 3, "image_xf", options=ModelOptions(**options))
-    return models.build("efficientnet_lite0", spec)
+    return models.build(model, spec)
 
 
 @needs_real_photos
@@ -117,8 +117,7 @@ def test_no_cut_with_augmentation_or_a_base_that_trains():
 
 
 def _pair(size=32, **options):
-    spec = models.ModelSpec((size, size, 3), 3, "image_xf", options=ModelOptions(**options))
-    return models.build(efficientnet.PAIR_NAME, spec)
+    return _build(size, efficientnet.PAIR_NAME, **options)
 
 
 def test_the_pair_joins_both_bases_pooled_features_each_as_it_is_alone():
