@@ -82,10 +82,16 @@ def configure_logging(log_file: str, progress: Optional[logging.Handler]) -> Non
 
 def run(config: PipelineConfig) -> None:
     """Runs the pipeline described by ``config`` on this machine with LocalDagRunner."""
+    from imagepipe.pipeline.pipeline import create_pipeline  # pylint: disable=g-import-not-at-top
+    run_pipeline(create_pipeline(config))
+
+
+def run_pipeline(tfx_pipeline) -> None:
+    """Runs a built TFX pipeline with LocalDagRunner, with the local runs' Beam fixes installed."""
     from tfx import v1 as tfx  # pylint: disable=g-import-not-at-top
     from imagepipe.pipeline import (  # pylint: disable=g-import-not-at-top
-        beam_dofn_specs, beam_option_views)
-    from imagepipe.pipeline.pipeline import create_pipeline  # pylint: disable=g-import-not-at-top
+        beam_dofn_specs, beam_option_views, beam_staging)
     beam_dofn_specs.install()
     beam_option_views.install()
-    tfx.orchestration.LocalDagRunner().run(create_pipeline(config))
+    beam_staging.install()
+    tfx.orchestration.LocalDagRunner().run(tfx_pipeline)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import warnings
 
 import pytest
@@ -24,7 +25,7 @@ def tiny_config(data_dir: str, output: str, **overrides):
     """The PipelineConfig the CLI would build, for a tiny, fast run."""
     from imagepipe.components import settings
     from imagepipe.components.sources.fashion_mnist import FashionMnistSettings
-    from imagepipe.pipeline import config
+    from imagepipe.pipeline import beam_options, config
     values = dict(
         pipeline_name="imagepipe-test",
         pipeline_root=os.path.join(output, "pipeline_root"),
@@ -33,9 +34,15 @@ def tiny_config(data_dir: str, output: str, **overrides):
         data=FashionMnistSettings(source="idx", data_dir=data_dir),
         training=settings.TrainingSettings(model_name="arch5", epochs=3, batch_size=32),
         evaluation=settings.EvaluationSettings(min_accuracy=0.8),
+        beam_pipeline_args=beam_options.local_defaults(),
         code_fingerprint="test")
     values.update(overrides)
     return config.PipelineConfig(**values)
+
+
+def run_temp_folder(config) -> str:
+    """Where ``tempfile`` put its files during the ``pipeline_run`` fixture's run."""
+    return os.path.join(os.path.dirname(config.pipeline_root), "tmp")
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +51,12 @@ def pipeline_run(tiny_fashion_mnist, tmp_path_factory):
     from imagepipe.pipeline import local_runner, results
     output = str(tmp_path_factory.mktemp("run"))
     config = tiny_config(tiny_fashion_mnist, output)
-    local_runner.run(config)
+    saved, tempfile.tempdir = tempfile.tempdir, run_temp_folder(config)
+    os.makedirs(tempfile.tempdir)
+    try:
+        local_runner.run(config)
+    finally:
+        tempfile.tempdir = saved
     return config, results.latest_run(config.metadata_path, config.pipeline_name)
 
 

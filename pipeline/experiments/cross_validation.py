@@ -96,12 +96,11 @@ class FoldResult:
 def run(experiment: common.Experiment, data: DataSettings, trainer: TrainingSettings,
         plan) -> report_lib.Report:
     """Runs the K-fold pipeline once and returns the report."""
-    from tfx import v1 as tfx  # pylint: disable=g-import-not-at-top
-    from imagepipe.pipeline import pipeline  # pylint: disable=g-import-not-at-top
+    from imagepipe.pipeline import local_runner, pipeline  # pylint: disable=g-import-not-at-top
     pipeline_config = experiment.config(data, trainer, f"{trainer.model_name}-cv")
     experiment.say(f"{plan.folds}-fold cross-validation of {trainer.model_name}, "
                    f"{trainer.epochs} epochs per fold: one pipeline run")
-    tfx.orchestration.LocalDagRunner().run(pipeline.create_pipeline(pipeline_config, plan))
+    local_runner.run_pipeline(pipeline.create_pipeline(pipeline_config, plan))
     run_id, outputs = results.node_outputs(experiment.metadata_path, experiment.pipeline_name)
     fold_results = [_fold_result(run_id, outputs, i) for i in range(plan.folds)]
     examples = outputs[pipeline.EXAMPLE_GEN_ID]["examples"][0].uri

@@ -10,7 +10,7 @@ from imagepipe.components import features, reports
 from imagepipe.data import png
 from imagepipe.testing import fixtures
 from imagepipe.pipeline import local_runner, results
-from tests.conftest import tiny_config
+from tests.conftest import run_temp_folder, tiny_config
 
 ALL_COMPONENTS = {"ExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator",
                   "Transform", "Trainer", "latest_blessed_model_resolver", "Evaluator", "Pusher"}
@@ -114,3 +114,12 @@ def test_rerun_reuses_cache_and_an_unblessed_model_is_not_pushed(pipeline_run):
     local_runner.run(config)  # nothing changed since the first run: its Trainer is reused
     third = results.latest_run(config.metadata_path, config.pipeline_name)
     assert third.components["Trainer"] == "CACHED", third.components
+
+
+def test_the_run_left_no_copy_of_tfx_in_the_temporary_folder(pipeline_run):
+    config, _ = pipeline_run
+    temp_folder = run_temp_folder(config)
+    made = [os.path.join(root, name) for root, dirs, files in os.walk(temp_folder)
+            for name in dirs + files]
+    assert made, "the run made nothing with tempfile: the folder was not the run's"
+    assert not [path for path in made if "tfx_ephemeral" in path or path.endswith("build/tfx")]
