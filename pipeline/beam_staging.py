@@ -8,10 +8,10 @@ installed ``tfx`` package (49 MB) into a new temporary folder, builds an sdist o
 it there (about 2.3 s on 2 cores, changing the working directory of the whole
 process meanwhile) and adds ``--extra_package=`` naming it. Nothing deletes the
 folder, so every Beam component of every run leaves 49 MB behind (4,140 such
-folders, 45 GB, once filled a development machine's disk). The runners that execute the pipeline on this
-machine (``LOCAL_RUNNERS``) never read a staging option, so for them the copy is
-skipped; for every other runner (Dataflow, Flink, Spark, Beam's default) TFX does
-what it always does.
+folders, 45 GB, after a few weeks of runs and test suites). The runners that
+execute the pipeline on this machine (``LOCAL_RUNNERS``) never read a staging
+option, so for them the copy is skipped; for every other runner (Dataflow,
+Flink, Spark, Beam's default) TFX does what it always does.
 """
 
 from __future__ import annotations
