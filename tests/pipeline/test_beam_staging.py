@@ -9,6 +9,8 @@ from tfx.utils import dependency_utils
 from imagepipe.pipeline import beam_options, beam_staging
 
 DATAFLOW = ["--runner=DataflowRunner", "--project=p", "--region=r"]
+DOCKER_WORKERS = ["--runner=DirectRunner", "--environment_type=DOCKER"]
+BEAMS_DEFAULT_RUNNER = ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
 
 
 @pytest.fixture(name="temp_folder")
@@ -32,15 +34,18 @@ def _extra_packages(args):
 
 
 @pytest.mark.parametrize("args", [beam_options.local_defaults(2), beam_options.local_defaults(8),
-                                  beam_options.container_defaults()])
+                                  beam_options.container_defaults(), BEAMS_DEFAULT_RUNNER,
+                                  ["--runner=DirectRunner", "--environment_type=loopback"]])
 def test_the_local_runners_options_are_left_as_they_are(installed, temp_folder, args):
     assert dependency_utils.make_beam_dependency_flags(list(args)) == list(args)
     assert not os.listdir(temp_folder)
 
 
-def test_another_runner_still_gets_tfx_as_an_extra_package(installed, temp_folder):
-    args = dependency_utils.make_beam_dependency_flags(list(DATAFLOW))
-    assert args[:len(DATAFLOW)] == DATAFLOW
+@pytest.mark.parametrize("given", [DATAFLOW, DOCKER_WORKERS])
+def test_other_runners_and_docker_workers_still_get_tfx_as_an_extra_package(
+        installed, temp_folder, given):
+    args = dependency_utils.make_beam_dependency_flags(list(given))
+    assert args[:len(given)] == given
     (package,) = _extra_packages(args)
     assert os.path.isfile(package) and package.startswith(str(temp_folder))
 
@@ -59,3 +64,11 @@ def test_without_it_tfx_copies_itself_for_a_local_runner_too(temp_folder):
 ])
 def test_runner_name(args, name):
     assert beam_staging.runner_name(args) == name
+
+
+@pytest.mark.parametrize("args, here", [
+    (BEAMS_DEFAULT_RUNNER, True), (["--runner=PrismRunner"], True),
+    (DOCKER_WORKERS, False), (["--runner=FlinkRunner"], False), (DATAFLOW, False),
+])
+def test_runs_here(args, here):
+    assert beam_staging.runs_here(args) is here

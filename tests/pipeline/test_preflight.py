@@ -27,6 +27,9 @@ out = ex["outputs"]["artifacts"]["doubled"]["artifacts"][0]
 total = sum(int(x) for x in open(os.path.join(numbers, "numbers.txt")).read().split()) * factor
 open(os.path.join(out["uri"], "total.txt"), "w").write(str(total))
 print("total", total, file=sys.stderr)
+import tempfile
+open(os.path.join(tempfile.mkdtemp(), "left.txt"), "w").write("left behind")
+open(os.path.join(out["uri"], "tempdir.txt"), "w").write(tempfile.gettempdir())
 json.dump({"artifacts": {"doubled": {"artifacts": [{"uri": out["uri"], "metadata": {
     "total": total, "blessed": 1 if total > 0 else 0}}]}},
     "parameterValues": {"total": total}}, open(ex["outputs"]["outputFile"], "w"))
@@ -141,6 +144,16 @@ def test_tasks_run_in_dag_order_and_hand_on_what_they_wrote(tmp_path, numbers, c
     assert "total 20" in open(os.path.join(task_dir, "stderr.log")).read()
     summary = json.load(open(os.path.join(result.run_dir, runner.SUMMARY_FILE)))
     assert [t["name"] for t in summary["tasks"]] == ["importer", "latest", "double", "report"]
+
+
+def test_each_task_gets_a_temporary_folder_of_its_own_removed_after_it(tmp_path, numbers):
+    import tempfile
+    result = runner.run(write_job(tmp_path, make_job(numbers)), str(tmp_path / "local"))
+    doubled = result.artifact("double", "doubled")
+    task_temp = open(os.path.join(doubled["uri"], "tempdir.txt")).read()
+    assert os.path.dirname(task_temp) == tempfile.gettempdir()
+    assert os.path.basename(task_temp).startswith("imagepipe-preflight-task-")
+    assert not os.path.exists(task_temp)
 
 
 def test_constants_under_the_compiled_root_move_under_the_local_root(tmp_path, numbers):
