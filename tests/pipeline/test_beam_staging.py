@@ -29,6 +29,15 @@ def _installed():
     beam_staging.uninstall()
 
 
+@pytest.fixture(name="tfx_own")
+def _tfx_own():
+    """TFX's own function, whatever a pipeline run earlier in this process installed."""
+    installed_before = dependency_utils.make_beam_dependency_flags
+    beam_staging.uninstall()
+    yield
+    dependency_utils.make_beam_dependency_flags = installed_before
+
+
 def _extra_packages(args):
     return [a.split("=", 1)[1] for a in args if a.startswith("--extra_package=")]
 
@@ -50,7 +59,7 @@ def test_other_runners_and_docker_workers_still_get_tfx_as_an_extra_package(
     assert os.path.isfile(package) and package.startswith(str(temp_folder))
 
 
-def test_without_it_tfx_copies_itself_for_a_local_runner_too(temp_folder):
+def test_without_it_tfx_copies_itself_for_a_local_runner_too(tfx_own, temp_folder):
     args = list(beam_options.local_defaults(2))
     (package,) = _extra_packages(dependency_utils.make_beam_dependency_flags(args))
     assert os.path.getsize(package) > 1_000_000 and package.startswith(str(temp_folder))
