@@ -33,17 +33,20 @@ LOCAL_ENVIRONMENTS = frozenset({None, "LOOPBACK", "EMBEDDED"})
 
 def runner_name(beam_pipeline_args: Sequence[str]) -> Optional[str]:
     """The runner ``beam_pipeline_args`` name, without its module path (None: Beam's default)."""
-    runner = pipeline_options.PipelineOptions(list(beam_pipeline_args)).view_as(
-        pipeline_options.StandardOptions).runner
-    return str(runner).rsplit(".", 1)[-1] if runner else None
+    return _runner_of(pipeline_options.PipelineOptions(list(beam_pipeline_args)))
 
 
 def runs_here(beam_pipeline_args: Sequence[str]) -> bool:
     """Whether these options run the Beam workers on this machine, with this Python's packages."""
-    environment = pipeline_options.PipelineOptions(list(beam_pipeline_args)).view_as(
-        pipeline_options.PortableOptions).environment_type
-    return (runner_name(beam_pipeline_args) in LOCAL_RUNNERS
+    options = pipeline_options.PipelineOptions(list(beam_pipeline_args))
+    environment = options.view_as(pipeline_options.PortableOptions).environment_type
+    return (_runner_of(options) in LOCAL_RUNNERS
             and (environment.upper() if environment else None) in LOCAL_ENVIRONMENTS)
+
+
+def _runner_of(options: pipeline_options.PipelineOptions) -> Optional[str]:
+    runner = options.view_as(pipeline_options.StandardOptions).runner
+    return str(runner).rsplit(".", 1)[-1] if runner else None
 
 
 def dependency_flags(beam_pipeline_args: List[str]) -> List[str]:
