@@ -1,4 +1,4 @@
-"""Garments Fashion-MNIST lacks, cut from its trousers: shorts and skirts for the photo renderer.
+"""Garments Fashion-MNIST lacks, cut from its own: shorts, skirts and shoes seen from above.
 
 Fashion-MNIST's ``lower`` class is trousers only, so a model trained on it has
 never seen shorts or skirts, which real photos of bottoms are full of. The
@@ -12,6 +12,9 @@ pair of trousers into one of them before staging it:
   towards the hem (an A-line).
 
 Both stay ``lower`` garments: only the shape changes, never the label.
+Fashion-MNIST's shoes are side views; a pair photographed from above
+(``PhotoConfig.pair``, ``PhotoConfig.top_view``) shows each shoe's outline,
+symmetric about its length (:func:`seen_from_above`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import TYPE_CHECKING
 import tensorflow as tf
 
 from imagepipe.components.normalize import first_and_last
+from imagepipe.components.normalize.ops import fitted_boxes, mask_boxes
 
 if TYPE_CHECKING:
     from imagepipe.components.photo_render import PhotoConfig
@@ -30,6 +34,8 @@ SHORTS_LENGTH = (0.3, 0.55)  # (min, max) share of the trousers' height that sho
 SHORTS_FLARE = (0.0, 0.3)  # (min, max) how much wider the hems than the waist, as a share
 SKIRT_LENGTH = (0.35, 0.85)  # (min, max) share kept by a skirt: mini to midi
 SKIRT_FLARE = (0.0, 0.8)
+TOP_VIEW_WIDTH = (0.7, 1.0)  # (min, max) a shoe's width from above, a share of its side view's height
+TOP_VIEW_MAX_WIDTH = 0.42  # ... and at most this share of its length
 
 
 def _uniform(seed, low: float, high: float, count) -> tf.Tensor:
@@ -66,6 +72,23 @@ def filled(images: tf.Tensor) -> tf.Tensor:
     return tf.where(inside, tf.maximum(plane, mean[..., None]), plane)[..., None]
 
 
+def _sampled_along_rows(plane: tf.Tensor, source: tf.Tensor, inside: tf.Tensor) -> tf.Tensor:
+    """[N, H, W]: each pixel read from its row of ``plane`` at float column ``source``.
+
+    Linear interpolation between the two nearest columns; 0 where not ``inside``.
+    """
+    width = tf.shape(plane)[2]
+    below = tf.floor(source)
+    weight = source - below
+
+    def at(column):
+        return tf.gather(plane, tf.clip_by_value(tf.cast(column, tf.int32), 0, width - 1),
+                         batch_dims=2)
+
+    values = at(below) * (1.0 - weight) + at(below + 1.0) * weight
+    return tf.where(inside, values, 0.0)
+
+
 def flared(images: tf.Tensor, flares: tf.Tensor) -> tf.Tensor:
     """Each [N, H, W, 1] garment's rows widened about its centre column.
 
@@ -84,32 +107,63 @@ def flared(images: tf.Tensor, flares: tf.Tensor) -> tf.Tensor:
     scale = 1.0 + flares[:, None] * progress
     columns = tf.range(width, dtype=tf.float32)[None, None, :]
     source = centre[:, None, None] + (columns - centre[:, None, None]) / scale[..., None]
-    below = tf.floor(source)
-    weight = source - below
     inside = (source >= 0.0) & (source <= tf.cast(width - 1, tf.float32))
+    return _sampled_along_rows(plane, source, inside)[..., None]
 
-    def at(column):
-        return tf.gather(plane, tf.clip_by_value(tf.cast(column, tf.int32), 0, width - 1),
-                         batch_dims=2)
 
-    values = at(below) * (1.0 - weight) + at(below + 1.0) * weight
-    return tf.where(inside, values, 0.0)[..., None]
+def seen_from_above(images: tf.Tensor, seed) -> tf.Tensor:
+    """Shoes' side views [N, H, W, 1], their length along the rows, as seen from above.
+
+    Each row's lit span is narrowed to ``TOP_VIEW_WIDTH`` of its length (a
+    share drawn per shoe), at most ``TOP_VIEW_MAX_WIDTH`` of the shoe's length,
+    and centred on the frame's middle column: the shoe
+    becomes symmetric about its length, widest where its side view is highest,
+    as a shoe's outline is from above, instead of a profile with a flat sole on
+    one side.
+    """
+    plane = images[..., 0]
+    height, width = tf.shape(plane)[1], tf.shape(plane)[2]
+    first, last, any_lit = first_and_last(tf.reshape(plane > LIT, [-1, width]))
+    first = tf.cast(tf.reshape(first, [-1, height]), tf.float32)
+    span = tf.cast(tf.reshape(last, [-1, height]), tf.float32) - first + 1.0
+    top, bottom = _lit_rows(images)
+    widest = TOP_VIEW_MAX_WIDTH * (bottom - top + 1.0)  # a boot's shaft is no wider than a foot
+    narrowed = tf.minimum(span * _uniform(seed, *TOP_VIEW_WIDTH, tf.shape(plane)[0])[:, None],
+                          widest[:, None])
+    start = (tf.cast(width, tf.float32) - narrowed) / 2.0  # the narrowed span, centred
+    columns = tf.range(width, dtype=tf.float32)[None, None, :]
+    offset = columns + 0.5 - start[..., None]
+    source = first[..., None] + offset * (span / tf.maximum(narrowed, 1e-3))[..., None] - 0.5
+    inside = ((offset >= 0.0) & (offset <= narrowed[..., None])
+              & tf.reshape(any_lit, [-1, height])[..., None])
+    return _sampled_along_rows(plane, source, inside)[..., None]
+
+
+def refitted(images: tf.Tensor) -> tf.Tensor:
+    """Each [N, H, W, 1] garment cropped to its lit box, its longest side fitted to H, centred.
+
+    A recut garment keeps fewer rows of its frame; refitted, it is drawn as
+    large as any other, not as a small, blurred patch once the normalization
+    scales it up again.
+    """
+    planes = images[..., 0]
+    return fitted_boxes(planes, mask_boxes(planes > LIT), images.shape[1])[..., tf.newaxis]
 
 
 def shorts(images: tf.Tensor, seed) -> tf.Tensor:
-    """Trousers [N, H, W, 1] as shorts: cut at the thigh, the legs a little flared."""
+    """Trousers [N, H, W, 1] as shorts: cut at the thigh, the legs a little flared, refitted."""
     seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2)
     count = tf.shape(images)[0]
-    return flared(cut(images, _uniform(seeds[0], *SHORTS_LENGTH, count)),
-                  _uniform(seeds[1], *SHORTS_FLARE, count))
+    return refitted(flared(cut(images, _uniform(seeds[0], *SHORTS_LENGTH, count)),
+                           _uniform(seeds[1], *SHORTS_FLARE, count)))
 
 
 def skirts(images: tf.Tensor, seed) -> tf.Tensor:
-    """Trousers [N, H, W, 1] as skirts: the legs joined, cut mini to midi, flared to the hem."""
+    """Trousers [N, H, W, 1] as skirts: the legs joined, cut mini to midi, flared, refitted."""
     seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2)
     count = tf.shape(images)[0]
-    return flared(cut(filled(images), _uniform(seeds[0], *SKIRT_LENGTH, count)),
-                  _uniform(seeds[1], *SKIRT_FLARE, count))
+    return refitted(flared(cut(filled(images), _uniform(seeds[0], *SKIRT_LENGTH, count)),
+                           _uniform(seeds[1], *SKIRT_FLARE, count)))
 
 
 def recut_bottoms(images: tf.Tensor, is_bottom: tf.Tensor, seed, config: PhotoConfig

@@ -45,6 +45,10 @@ class PhotoConfig:
       pair: probability that a shoe (garment kind ``SHOE``) is photographed
         as a pair from above: turned a quarter, twice, side by side, the second
         mirrored.
+      top_view: probability that a pair's shoes show their outline from
+        above, symmetric about their length, rather than their side view.
+      pair_gap: (min, max) gap between the shoes of a pair, in shares of a
+        shoe's lit width: below 0 they overlap, 0 they touch.
       shorts: probability that a bottom (kind ``BOTTOM``: trousers) is
         recut as shorts (:mod:`~imagepipe.components.photo_garments`).
       skirt: probability that a bottom is recut as a skirt.
@@ -67,6 +71,8 @@ class PhotoConfig:
     light_on_light: float = 0.2
     low_contrast: tuple = (0.12, 0.3)
     pair: float = 0.5
+    top_view: float = 1.0
+    pair_gap: tuple = (-0.1, 0.25)
     shorts: float = 0.3
     skirt: float = 0.3
     hanger: float = 0.15

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Dict
 import tensorflow as tf
 
 from imagepipe.components.normalize import first_and_last
-from imagepipe.components.photo_garments import recut_bottoms
+from imagepipe.components.photo_garments import recut_bottoms, seen_from_above
 
 if TYPE_CHECKING:
     from imagepipe.components.photo_render import PhotoConfig
@@ -30,8 +30,7 @@ GARMENT_KINDS = {"upper": TOP, "lower": BOTTOM, "shoes": SHOE}
 MIN_OBJECT_SIDE = 8.0  # pixels: a garment is never drawn smaller
 MIRRORED = 0.5  # probability that a garment is mirrored
 TURNED_LEFT = 0.5  # probability that a pair is turned a quarter left (else right)
-PAIR_SHOE_SIDE = (0.38, 0.48)  # (min, max) side of each shoe of a pair
-PAIR_GAP = (0.0, 0.2)  # (min, max) gap between the shoes, in shares of a shoe's side
+PAIR_SHOE_SIDE = (0.55, 0.95)  # (min, max) side of each shoe of a pair (its length)
 STAGED_SIDE = (0.45, 0.7)  # (min, max) side of a hung or worn garment
 ROOM_ABOVE = 0.4  # room above a staged garment (hook, head), in shares of its side
 WITH_LEGS_BELOW = 1.3  # a worn bottom and the legs in frame below it, in its sides
@@ -112,21 +111,41 @@ def placed(images: tf.Tensor, seeds, side: tf.Tensor, config: PhotoConfig) -> tf
                       random_offset(seeds[2], room), mirrored)
 
 
-def pairs(images: tf.Tensor, seeds, side: tf.Tensor) -> tf.Tensor:
-    """Each image as a pair seen from above: turned a quarter, twice side by side, one mirrored."""
+def pairs(images: tf.Tensor, seeds, side: tf.Tensor, config: PhotoConfig) -> tf.Tensor:
+    """Each image as a pair seen from above: turned a quarter, twice side by side, one mirrored.
+
+    ``config.top_view`` of the pairs show each shoe's outline from above
+    (:func:`~imagepipe.components.photo_garments.seen_from_above`), the others
+    the turned side view.
+
+    The shoes are set apart by their lit width, not by their frames, so the
+    two touch, overlap a little or leave a small gap (``config.pair_gap``),
+    as real pairs lie.
+    """
     count = tf.shape(images)[0]
     turned = tf.where((uniform(seeds[0], 0.0, 1.0, [count]) < TURNED_LEFT)[:, None, None, None],
                       tf.image.rot90(images, 1), tf.image.rot90(images, 3))
+    from_above = uniform(tf.random.experimental.stateless_fold_in(seeds[0], 1), 0.0, 1.0,
+                         [count]) < config.top_view
+    turned = tf.where(from_above[:, None, None, None],
+                      seen_from_above(turned, tf.random.experimental.stateless_fold_in(seeds[0], 2)),
+                      turned)
     canvas = tf.cast(side, tf.float32)
+    frame = tf.cast(tf.shape(turned)[2], tf.float32)
+    first, last = lit_span(tf.reduce_any(turned[..., 0] > LIT, axis=1))
     object_side = tf.maximum(MIN_OBJECT_SIDE,
                              tf.floor(canvas * uniform(seeds[1], *PAIR_SHOE_SIDE, [count])))
-    gap = tf.floor(object_side * uniform(seeds[2], *PAIR_GAP, [count]))
+    shoe_width = tf.maximum(last - first, 1.0) * object_side / frame
+    apart = tf.floor(shoe_width * (1.0 + uniform(seeds[2], *config.pair_gap, [count])))
     top = random_offset(seeds[3], canvas - object_side)
-    left = random_offset(seeds[4], canvas - 2.0 * object_side - gap)
+    # Where each shoe's lit part starts inside its frame; the second shoe is mirrored.
+    lit_left = first * object_side / frame
+    mirrored_lit_left = (frame - last) * object_side / frame
+    start = random_offset(seeds[4], tf.maximum(canvas - apart - shoe_width, 0.0))
     never = tf.zeros([count], tf.bool)
-    return tf.maximum(placements(turned, side, object_side, top, left, never),
-                      placements(turned, side, object_side, top, left + object_side + gap,
-                                 tf.logical_not(never)))
+    return tf.maximum(placements(turned, side, object_side, top, start - lit_left, never),
+                      placements(turned, side, object_side, top,
+                                 start + apart - mirrored_lit_left, tf.logical_not(never)))
 
 
 def staged(images: tf.Tensor, seeds, side: tf.Tensor, legs_below: tf.Tensor) -> tf.Tensor:
@@ -279,7 +298,7 @@ def scenes(images: tf.Tensor, kinds: tf.Tensor | None, seeds, side: tf.Tensor,
     # worn, with a holder drawn: a quarter or less).
     in_pairs = tf.where(paired)[:, 0]
     alpha = tf.tensor_scatter_nd_update(
-        alpha, in_pairs[:, None], pairs(tf.gather(images, in_pairs), seeds[5:10], side))
+        alpha, in_pairs[:, None], pairs(tf.gather(images, in_pairs), seeds[5:10], side, config))
     held = tf.where(hung | worn)[:, 0]
     held_kinds = tf.gather(kinds, held)
     garments = staged(tf.gather(images, held), seeds[10:14], side,

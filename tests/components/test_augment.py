@@ -139,17 +139,34 @@ def _dark_runs(row: np.ndarray) -> int:
     return int(np.sum(row[1:] & ~row[:-1]) + row[0])
 
 
-def test_shoes_may_be_shown_as_a_pair_from_above():
+def _dark_extent(photo: np.ndarray):
+    """(height, width) of the dark pixels of a photo of a dark object on a light background."""
+    dark = photo.mean(axis=-1) < 0.5
+    rows, columns = np.flatnonzero(dark.any(axis=1)), np.flatnonzero(dark.any(axis=0))
+    return rows[-1] - rows[0] + 1, columns[-1] - columns[0] + 1
+
+
+def test_shoes_may_be_shown_as_a_pair_from_above_side_by_side():
     bar = np.zeros((6, 28, 28, 1), np.float32)
     bar[:, 2:26, 10:18] = 1.0  # a side view, long and low once turned a quarter
     shoes = tf.fill([6], photo_scene.SHOE)
-    for pair, runs in ((1.0, 2), (0.0, 1)):
+    # Apart (a gap of 10-25% of a shoe's width), overlapping (-10%), or a single shoe.
+    for pair, gap, runs in ((1.0, (0.1, 0.25), 2), (1.0, (-0.1, -0.1), 1), (0.0, (0.1, 0.25), 1)):
         photos = _render(bar, 5, kinds=shoes, pair=pair, worn=0.0, light_background=1.0,
-                         light_on_light=0.0)
+                         light_on_light=0.0, max_blur=0.0, pair_gap=gap, top_view=0.0)
         for photo in photos:
             dark = photo.mean(axis=-1) < 0.5
             middle = dark[np.flatnonzero(dark.any(axis=1))].any(axis=0)
             assert _dark_runs(middle) == runs
+    # A shoe 6 pixels wide seen from above: the pair is set apart by the shoes' width, not by
+    # their frames (which would leave 22 pixels between them): together 1.9 to 2.25 shoes wide.
+    narrow = np.zeros((6, 28, 28, 1), np.float32)
+    narrow[:, 11:17, 4:24] = 1.0  # 20 long and 6 high; turned, 6 wide
+    for photo in _render(narrow, 7, kinds=shoes, pair=1.0, worn=0.0, light_background=1.0,
+                         light_on_light=0.0, max_blur=0.0, jpeg_quality=(95, 95), top_view=0.0):
+        height, width = _dark_extent(photo)
+        shoe_width = height * 6 / 20
+        assert 1.8 * shoe_width <= width <= 2.35 * shoe_width, (height, width)
 
 
 def test_a_class_of_no_known_kind_is_never_staged():
@@ -201,3 +218,25 @@ def test_garment_kinds_follow_the_class_names():
     assert photo_scene.garment_kinds(["upper", "lower", "shoes"]) == (
         photo_scene.TOP, photo_scene.BOTTOM, photo_scene.SHOE)
     assert photo_scene.garment_kinds(["pens", "shoes"]) == (photo_scene.NO_KIND, photo_scene.SHOE)
+
+
+def test_top_view_draws_each_shoe_of_a_pair_symmetric_about_its_length():
+    side_view = np.zeros((4, 28, 28, 1), np.float32)
+    side_view[:, 8:14, 2:26] = 1.0  # a long, low sole
+    side_view[:, 2:8, 16:26] = 1.0  # and a shaft at the heel: lopsided once turned
+    seeds = tf.random.experimental.stateless_split(tf.constant([3, 1], tf.int64), 16)
+
+    def first_shoes(top_view: float):
+        garments, _, _ = photo_scene.scenes(
+            tf.constant(side_view), tf.fill([4], photo_scene.SHOE), seeds, tf.constant(84),
+            photo_render.PhotoConfig(pair=1.0, worn=0.0, top_view=top_view, pair_gap=(0.3, 0.3)))
+        for garment in garments.numpy()[..., 0] > 0.5:
+            columns = np.flatnonzero(garment.any(axis=0))
+            gap = np.flatnonzero(np.diff(columns) > 1)[0]  # the columns between the shoes
+            yield garment[:, columns[0]:columns[gap] + 1]
+
+    def asymmetry(shoe: np.ndarray) -> float:
+        return float(np.mean(shoe != shoe[:, ::-1]))
+
+    assert all(asymmetry(shoe) < 0.05 for shoe in first_shoes(1.0))
+    assert all(asymmetry(shoe) > 0.2 for shoe in first_shoes(0.0))

@@ -45,16 +45,36 @@ def test_flared_widens_the_hem_and_keeps_the_waist():
     assert _lit_width(flared[1, 26, :, 0]) >= 23  # the hem: about 1.5 x 16
 
 
-def test_shorts_are_shorter_and_skirts_have_no_gap():
+def _lit_box(image: np.ndarray):
+    """(height, width) of the lit pixels of a [H, W, 1] image."""
+    lit = image[..., 0] > photo_garments.LIT
+    rows, columns = np.flatnonzero(lit.any(axis=1)), np.flatnonzero(lit.any(axis=0))
+    return rows[-1] - rows[0] + 1, columns[-1] - columns[0] + 1
+
+
+def test_refitted_garments_fill_their_frame_centred():
+    small = np.zeros((1, 28, 28, 1), np.float32)
+    small[0, 2:8, 1:13] = 0.9  # 6 x 12 in the upper left corner
+    refitted = photo_garments.refitted(tf.constant(small)).numpy()[0]
+    assert _lit_box(refitted) == (14, 28)
+    rows = np.flatnonzero((refitted[..., 0] > photo_garments.LIT).any(axis=1))
+    assert rows[0] == 7 and rows[-1] == 20  # centred: 7 rows above, 7 below
+
+
+def test_shorts_are_shorter_and_skirts_have_no_gap_both_refitted():
     trousers = tf.constant(_trousers(8))
+    trousers_height, trousers_width = _lit_box(_trousers(1)[0])
     shorts = photo_garments.shorts(trousers, [1, 2]).numpy()
     skirts = photo_garments.skirts(trousers, [3, 4]).numpy()
-    low, high = photo_garments.SHORTS_LENGTH
     for image in shorts:
-        assert low * 26 - 1 <= len(_lit_rows(image)) <= high * 26 + 1
+        height, width = _lit_box(image)
+        assert max(height, width) >= 27  # as large as its frame allows
+        assert height / width <= photo_garments.SHORTS_LENGTH[1] * trousers_height / trousers_width
     for image in skirts:
+        height, width = _lit_box(image)
+        assert max(height, width) >= 27
+        assert height / width <= photo_garments.SKIRT_LENGTH[1] * trousers_height / trousers_width
         rows = _lit_rows(image)
-        assert len(rows) <= photo_garments.SKIRT_LENGTH[1] * 26 + 1
         middle = image[rows[len(rows) // 2], :, 0] > photo_garments.LIT
         assert middle[np.flatnonzero(middle)[0]:np.flatnonzero(middle)[-1] + 1].all()
 
@@ -69,26 +89,49 @@ def test_recut_bottoms_changes_bottoms_only_and_only_when_asked():
                    photo_render.PhotoConfig(shorts=0.0, skirt=1.0)):
         recut = photo_garments.recut_bottoms(trousers, is_bottom, [1, 1], config).numpy()
         for image in recut[:3]:
-            assert len(_lit_rows(image)) < 26
+            height, width = _lit_box(image)
+            assert height / width < 26 / 16  # shorter for its width than the trousers
         np.testing.assert_array_equal(recut[3:], _trousers(3))
     skirted = photo_garments.recut_bottoms(trousers, is_bottom, [1, 1],
                                            photo_render.PhotoConfig(shorts=0.0, skirt=1.0)).numpy()
-    assert (skirted[:3, 6, 13:17] > photo_garments.LIT).all()  # the gap filled
+    for image in skirted[:3]:
+        rows = _lit_rows(image)
+        lit = image[rows[0] + 2, :, 0] > photo_garments.LIT  # below the waistband
+        assert lit[np.flatnonzero(lit)[0]:np.flatnonzero(lit)[-1] + 1].all()  # the gap filled
 
 
 def test_rendered_photos_show_the_recut_bottoms():
     trousers = tf.constant(_trousers(4))
     bottoms = tf.fill([4], photo_scene.BOTTOM)
-    plain = dict(hanger=0.0, worn=0.0, texture=0.0, grain=0.0, max_blur=0.0, max_noise=0.0,
-                 jpeg_quality=(95, 95), object_fraction=(0.9, 0.9), light_on_light=0.0)
+    plain = dict(hanger=0.0, worn=0.0, texture=0.0, grain=0.0, max_blur=0.0,
+                 max_noise=0.0, jpeg_quality=(95, 95), object_fraction=(0.9, 0.9),
+                 light_on_light=0.0)
 
-    def heights(**config):
+    def aspects(**config):
+        """Height over width of each photo's garment."""
         photos = photo_render.render_photos(trousers, tf.constant([2, 3]),
                                             photo_render.PhotoConfig(**plain, **config),
                                             kinds=bottoms).numpy()
         contrast = np.abs(photos - photos[:, :1, :1]).max(axis=-1) > 0.2
-        return np.array([np.flatnonzero(c.any(axis=1)).size for c in contrast])
+        return np.array([np.flatnonzero(c.any(axis=1)).size / np.flatnonzero(c.any(axis=0)).size
+                         for c in contrast])
 
-    full, cut = heights(shorts=0.0, skirt=0.0), heights(shorts=1.0, skirt=0.0)
+    full, cut = aspects(shorts=0.0, skirt=0.0), aspects(shorts=1.0, skirt=0.0)
     assert (cut < 0.7 * full).all(), (full, cut)
 
+
+
+def test_a_shoe_seen_from_above_is_symmetric_about_its_length_and_no_wider_than_a_foot():
+    side_view = np.zeros((2, 28, 28, 1), np.float32)
+    side_view[:, 2:26, 4:10] = 0.9  # turned a quarter: 24 long (rows), a low toe on the left
+    side_view[:, 14:26, 10:22] = 0.7  # and a high heel and shaft, 18 high at the back
+    above = photo_garments.seen_from_above(tf.constant(side_view), [5, 6]).numpy()[..., 0]
+    low, high = photo_garments.TOP_VIEW_WIDTH
+    for image in above:
+        lit = image > photo_garments.LIT
+        np.testing.assert_array_equal(lit, lit[:, ::-1])  # symmetric about the middle column
+        widths = lit.sum(axis=1)
+        assert low * 6 - 1 <= widths[5] <= high * 6 + 1  # the toe: its side view's height
+        assert widths[20] <= photo_garments.TOP_VIEW_MAX_WIDTH * 24 + 1  # the shaft: capped
+        assert widths[20] > widths[5]
+        np.testing.assert_array_equal(lit.any(axis=1), side_view[0, :, :, 0].any(axis=1))
