@@ -34,7 +34,7 @@ SHORTS_LENGTH = (0.3, 0.55)  # (min, max) share of the trousers' height that sho
 SHORTS_FLARE = (0.0, 0.3)  # (min, max) how much wider the hems than the waist, as a share
 SKIRT_LENGTH = (0.35, 0.85)  # (min, max) share kept by a skirt: mini to midi
 SKIRT_FLARE = (0.0, 0.8)
-TOP_VIEW_WIDTH = (0.7, 1.0)  # (min, max) a shoe's width from above, a share of its side view's height
+TOP_VIEW_WIDTH = (0.7, 1.0)  # (min, max) a shoe's width from above: a share of its side's height
 TOP_VIEW_MAX_WIDTH = 0.42  # ... and at most this share of its length
 
 
@@ -114,12 +114,12 @@ def flared(images: tf.Tensor, flares: tf.Tensor) -> tf.Tensor:
 def seen_from_above(images: tf.Tensor, seed) -> tf.Tensor:
     """Shoes' side views [N, H, W, 1], their length along the rows, as seen from above.
 
-    Each row's lit span is narrowed to ``TOP_VIEW_WIDTH`` of its length (a
-    share drawn per shoe), at most ``TOP_VIEW_MAX_WIDTH`` of the shoe's length,
-    and centred on the frame's middle column: the shoe
-    becomes symmetric about its length, widest where its side view is highest,
-    as a shoe's outline is from above, instead of a profile with a flat sole on
-    one side.
+    Each row's lit span (the side view's height there) is narrowed to a share
+    of itself drawn per shoe from ``TOP_VIEW_WIDTH``, at most
+    ``TOP_VIEW_MAX_WIDTH`` of the shoe's length, and centred on the frame's
+    middle column: the shoe becomes symmetric about its length, widest where
+    its side view is highest, as its outline is from above, instead of a
+    profile with a flat sole on one side.
     """
     plane = images[..., 0]
     height, width = tf.shape(plane)[1], tf.shape(plane)[2]

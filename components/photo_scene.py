@@ -127,9 +127,8 @@ def pairs(images: tf.Tensor, seeds, side: tf.Tensor, config: PhotoConfig) -> tf.
                       tf.image.rot90(images, 1), tf.image.rot90(images, 3))
     from_above = uniform(tf.random.experimental.stateless_fold_in(seeds[0], 1), 0.0, 1.0,
                          [count]) < config.top_view
-    turned = tf.where(from_above[:, None, None, None],
-                      seen_from_above(turned, tf.random.experimental.stateless_fold_in(seeds[0], 2)),
-                      turned)
+    outlines = seen_from_above(turned, tf.random.experimental.stateless_fold_in(seeds[0], 2))
+    turned = tf.where(from_above[:, None, None, None], outlines, turned)
     canvas = tf.cast(side, tf.float32)
     frame = tf.cast(tf.shape(turned)[2], tf.float32)
     first, last = lit_span(tf.reduce_any(turned[..., 0] > LIT, axis=1))
