@@ -159,7 +159,8 @@ def test_shoes_may_be_shown_as_a_pair_from_above_side_by_side():
             middle = dark[np.flatnonzero(dark.any(axis=1))].any(axis=0)
             assert _dark_runs(middle) == runs
     # A shoe 6 pixels wide seen from above: the pair is set apart by the shoes' width, not by
-    # their frames (which would leave 22 pixels between them): together 1.9 to 2.25 shoes wide.
+    # their frames (which would leave 22 pixels between them): together 1.9 to 2.25 shoes wide,
+    # give or take a pixel's rounding.
     narrow = np.zeros((6, 28, 28, 1), np.float32)
     narrow[:, 11:17, 4:24] = 1.0  # 20 long and 6 high; turned, 6 wide
     for photo in _render(narrow, 7, kinds=shoes, pair=1.0, worn=0.0, light_background=1.0,

@@ -103,9 +103,8 @@ def test_recut_bottoms_changes_bottoms_only_and_only_when_asked():
 def test_rendered_photos_show_the_recut_bottoms():
     trousers = tf.constant(_trousers(4))
     bottoms = tf.fill([4], photo_scene.BOTTOM)
-    plain = dict(hanger=0.0, worn=0.0, texture=0.0, grain=0.0, max_blur=0.0,
-                 max_noise=0.0, jpeg_quality=(95, 95), object_fraction=(0.9, 0.9),
-                 light_on_light=0.0)
+    plain = dict(hanger=0.0, worn=0.0, texture=0.0, grain=0.0, max_blur=0.0, max_noise=0.0,
+                 jpeg_quality=(95, 95), object_fraction=(0.9, 0.9), light_on_light=0.0)
 
     def aspects(**config):
         """Height over width of each photo's garment."""
