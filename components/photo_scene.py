@@ -125,10 +125,11 @@ def pairs(images: tf.Tensor, seeds, side: tf.Tensor, config: PhotoConfig) -> tf.
     count = tf.shape(images)[0]
     turned = tf.where((uniform(seeds[0], 0.0, 1.0, [count]) < TURNED_LEFT)[:, None, None, None],
                       tf.image.rot90(images, 1), tf.image.rot90(images, 3))
-    from_above = uniform(tf.random.experimental.stateless_fold_in(seeds[0], 1), 0.0, 1.0,
-                         [count]) < config.top_view
-    outlines = seen_from_above(turned, tf.random.experimental.stateless_fold_in(seeds[0], 2))
-    turned = tf.where(from_above[:, None, None, None], outlines, turned)
+    if config.top_view > 0.0:  # the outlines are drawn only where some pair may show them
+        from_above = uniform(tf.random.experimental.stateless_fold_in(seeds[0], 1), 0.0, 1.0,
+                             [count]) < config.top_view
+        outlines = seen_from_above(turned, tf.random.experimental.stateless_fold_in(seeds[0], 2))
+        turned = tf.where(from_above[:, None, None, None], outlines, turned)
     canvas = tf.cast(side, tf.float32)
     frame = tf.cast(tf.shape(turned)[2], tf.float32)
     first, last = lit_span(tf.reduce_any(turned[..., 0] > LIT, axis=1))

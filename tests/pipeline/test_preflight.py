@@ -8,6 +8,7 @@ imagepipe specs.
 
 import json
 import os
+import tempfile
 
 import pytest
 
@@ -147,7 +148,6 @@ def test_tasks_run_in_dag_order_and_hand_on_what_they_wrote(tmp_path, numbers, c
 
 
 def test_each_task_gets_a_temporary_folder_of_its_own_removed_after_it(tmp_path, numbers):
-    import tempfile
     result = runner.run(write_job(tmp_path, make_job(numbers)), str(tmp_path / "local"))
     doubled = result.artifact("double", "doubled")
     task_temp = open(os.path.join(doubled["uri"], "tempdir.txt")).read()
