@@ -1,4 +1,4 @@
-"""Garments Fashion-MNIST lacks, cut from its own: shorts, skirts and shoes seen from above.
+"""Garments Fashion-MNIST lacks, cut from its own: shorts, skirts, legs apart, shoes from above.
 
 Fashion-MNIST's ``lower`` class is trousers only, so a model trained on it has
 never seen shorts or skirts, which real photos of bottoms are full of. The
@@ -9,9 +9,13 @@ pair of trousers into one of them before staging it:
   a little flared;
 - **a skirt** (``PhotoConfig.skirt``): the gap between the legs filled, each
   row the mean of its lit pixels, cut between mini and midi length and flared
-  towards the hem (an A-line).
+  towards the hem (an A-line);
+- **trousers with their legs apart** (``PhotoConfig.legs_apart``): each half
+  swung out about the waist, as trousers lie spread out to be photographed.
 
-Both stay ``lower`` garments: only the shape changes, never the label.
+All stay ``lower`` garments: only the shape changes, never the label. The
+training stream also recuts the copies that oversampling adds, before they
+are augmented (:func:`~imagepipe.components.trainer.balance.recut`).
 Fashion-MNIST's shoes are side views; a pair photographed from above
 (``PhotoConfig.pair``, ``PhotoConfig.top_view``) shows each shoe's outline,
 symmetric about its length (:func:`seen_from_above`).
@@ -34,6 +38,7 @@ SHORTS_LENGTH = (0.3, 0.55)  # (min, max) share of the trousers' height that sho
 SHORTS_FLARE = (0.0, 0.3)  # (min, max) how much wider the hems than the waist, as a share
 SKIRT_LENGTH = (0.35, 0.85)  # (min, max) share kept by a skirt: mini to midi
 SKIRT_FLARE = (0.0, 0.8)
+LEGS_APART_ANGLE = (6.0, 30.0)  # (min, max) degrees each leg of spread trousers swings out
 TOP_VIEW_WIDTH = (0.7, 1.0)  # (min, max) a shoe's width from above: a share of its side's height
 TOP_VIEW_MAX_WIDTH = 0.42  # ... and at most this share of its length
 
@@ -139,15 +144,17 @@ def seen_from_above(images: tf.Tensor, seed) -> tf.Tensor:
     return _sampled_along_rows(plane, source, inside)[..., None]
 
 
-def refitted(images: tf.Tensor) -> tf.Tensor:
+def refitted(images: tf.Tensor, size: int | None = None) -> tf.Tensor:
     """Each [N, H, W, 1] garment cropped to its lit box, its longest side fitted to H, centred.
+
+    ``size``: the side of the fitted [N, size, size, 1] images instead of H.
 
     A recut garment keeps fewer rows of its frame; refitted, it is drawn as
     large as any other, not as a small, blurred patch once the normalization
     scales it up again.
     """
     planes = images[..., 0]
-    return fitted_boxes(planes, mask_boxes(planes > LIT), images.shape[1])[..., tf.newaxis]
+    return fitted_boxes(planes, mask_boxes(planes > LIT), size or images.shape[1])[..., tf.newaxis]
 
 
 def shorts(images: tf.Tensor, seed) -> tf.Tensor:
@@ -166,6 +173,44 @@ def skirts(images: tf.Tensor, seed) -> tf.Tensor:
                            _uniform(seeds[1], *SKIRT_FLARE, count)))
 
 
+def _rotated_about(images: tf.Tensor, angles: tf.Tensor, pivot_x: tf.Tensor, pivot_y: tf.Tensor
+                   ) -> tf.Tensor:
+    """Each [N, H, W, 1] image turned by ``angles`` [N] (radians) about its pivot [N], bilinear.
+
+    A positive angle swings what lies below the pivot to the left.
+    """
+    cos, sin = tf.cos(angles), tf.sin(angles)
+    zeros = tf.zeros_like(angles)
+    transforms = tf.stack([cos, sin, pivot_x - cos * pivot_x - sin * pivot_y,
+                           -sin, cos, pivot_y + sin * pivot_x - cos * pivot_y, zeros, zeros],
+                          axis=1)
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=images, transforms=transforms, output_shape=tf.shape(images)[1:3],
+        fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")
+
+
+def legs_apart(images: tf.Tensor, seed) -> tf.Tensor:
+    """Trousers [N, H, W, 1] lying with their legs apart: each half swung out about the waist.
+
+    The left and right halves of the lit box turn outwards by an angle drawn
+    per garment from ``LEGS_APART_ANGLE`` (degrees) about the middle of the
+    waist, as trousers lie when they are spread out to be photographed, then
+    the garment is refitted to its frame.
+    """
+    count = tf.shape(images)[0]
+    width = tf.shape(images)[2]
+    top, _ = _lit_rows(images)
+    left, right, _ = first_and_last(tf.reduce_any(images[..., 0] > LIT, axis=1))
+    centre = tf.cast(left + right + 1, tf.float32) / 2.0
+    angles = _uniform(seed, *LEGS_APART_ANGLE, count) * (3.141592653589793 / 180.0)
+    columns = tf.range(width, dtype=tf.float32)[None, None, :, None] + 0.5
+    left_half = images * tf.cast(columns < centre[:, None, None, None], images.dtype)
+    right_half = images - left_half
+    return refitted(tf.maximum(_rotated_about(left_half, angles, centre, top),
+                               _rotated_about(right_half, -angles, centre, top)),
+                    images.shape[1])
+
+
 def recut_bottoms(images: tf.Tensor, is_bottom: tf.Tensor, seed, config: PhotoConfig
                   ) -> tf.Tensor:
     """Some bottoms of [N, H, W, 1] turned into shorts (``config.shorts``) or skirts (``config.skirt``).
@@ -180,11 +225,23 @@ def recut_bottoms(images: tf.Tensor, is_bottom: tf.Tensor, seed, config: PhotoCo
     Returns:
       The images, the chosen bottoms recut; the same images when both are 0.
     """
-    if config.shorts <= 0.0 and config.skirt <= 0.0:
+    if config.shorts <= 0.0 and config.skirt <= 0.0 and config.legs_apart <= 0.0:
         return images
-    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 3)
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 4)
     choice = _uniform(seeds[0], 0.0, 1.0, tf.shape(images)[0])
     as_shorts = is_bottom & (choice < config.shorts)
     as_skirt = is_bottom & (choice >= config.shorts) & (choice < config.shorts + config.skirt)
+    spread = is_bottom & (choice >= config.shorts + config.skirt) & (
+        choice < config.shorts + config.skirt + config.legs_apart)
     images = tf.where(as_shorts[:, None, None, None], shorts(images, seeds[1]), images)
-    return tf.where(as_skirt[:, None, None, None], skirts(images, seeds[2]), images)
+    images = tf.where(as_skirt[:, None, None, None], skirts(images, seeds[2]), images)
+    if config.legs_apart <= 0.0:
+        return images
+    return tf.where(spread[:, None, None, None], legs_apart(images, seeds[3]), images)
+
+
+def recut_bottom(image: tf.Tensor, is_bottom: tf.Tensor, seed, config: PhotoConfig) -> tf.Tensor:
+    """:func:`recut_bottoms` of one [H, W, 1] image; computed only when it is a bottom."""
+    return tf.cond(is_bottom,
+                   lambda: recut_bottoms(image[tf.newaxis], is_bottom[tf.newaxis], seed, config)[0],
+                   lambda: image)

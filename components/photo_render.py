@@ -52,6 +52,8 @@ class PhotoConfig:
       shorts: probability that a bottom (kind ``BOTTOM``: trousers) is
         recut as shorts (:mod:`~imagepipe.components.photo_garments`).
       skirt: probability that a bottom is recut as a skirt.
+      legs_apart: probability that a bottom (trousers, not recut) lies with
+        its legs apart, each swung out about the waist.
       hanger: probability that a top or a bottom (kinds ``TOP``, ``BOTTOM``)
         hangs on a hanger: a hook and two arms down to its top corners.
       worn: probability that a garment of a known kind is worn: a head and
@@ -75,6 +77,7 @@ class PhotoConfig:
     pair_gap: tuple = (-0.1, 0.25)
     shorts: float = 0.3
     skirt: float = 0.3
+    legs_apart: float = 0.2
     hanger: float = 0.15
     worn: float = 0.15
     max_blur: float = 1.5
@@ -140,7 +143,8 @@ def colours(seeds, light: tf.Tensor, base: tf.Tensor, config: PhotoConfig) -> tf
 
 
 def render_photos(images: tf.Tensor, seed: tf.Tensor, config: PhotoConfig = PhotoConfig(),
-                  kinds: tf.Tensor | None = None) -> tf.Tensor:
+                  kinds: tf.Tensor | None = None, reshaped: tf.Tensor | None = None
+                  ) -> tf.Tensor:
     """Renders light-on-black [N, 28, 28, 1] images as photo-like RGB pictures, as a batch.
 
     Each object is scaled and placed at random on a textured (some wooden or
@@ -159,6 +163,8 @@ def render_photos(images: tf.Tensor, seed: tf.Tensor, config: PhotoConfig = Phot
       config: the ranges of the rendering.
       kinds: int [N], each image's garment kind (``TOP``, ``BOTTOM``, ``SHOE``
         or ``NO_KIND``; see :func:`garment_kinds`); none staged when omitted.
+      reshaped: bool [N], garments already recut or paired (the training
+        stream's copies): staged, but not recut or paired again.
 
     Returns:
       float32 [N, S, S, 3] in [0, 1].
@@ -167,7 +173,8 @@ def render_photos(images: tf.Tensor, seed: tf.Tensor, config: PhotoConfig = Phot
     count = tf.shape(images)[0]
     side = tf.cast(uniform(seeds[0], config.canvas[0], config.canvas[1] + 1), tf.int32)
     alpha, holder, holder_colour = scenes(
-        images, kinds, tf.random.experimental.stateless_split(seeds[1], 16), side, config)
+        images, kinds, tf.random.experimental.stateless_split(seeds[1], 16), side, config,
+        reshaped)
     light = uniform(seeds[2], 0.0, 1.0, [count]) < config.light_background
     base = tf.where(light[:, None], uniform(seeds[3], *LIGHT_COLOURS_BACKGROUND, [count, 3]),
                     uniform(seeds[3], *DARK_COLOURS_BACKGROUND, [count, 3]))

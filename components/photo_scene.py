@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Dict
 import tensorflow as tf
 
 from imagepipe.components.normalize import first_and_last
-from imagepipe.components.photo_garments import recut_bottoms, seen_from_above
+from imagepipe.components.photo_garments import recut_bottoms, refitted, seen_from_above
 
 if TYPE_CHECKING:
     from imagepipe.components.photo_render import PhotoConfig
@@ -148,6 +148,21 @@ def pairs(images: tf.Tensor, seeds, side: tf.Tensor, config: PhotoConfig) -> tf.
                                  start + apart - mirrored_lit_left, tf.logical_not(never)))
 
 
+PAIR_CANVAS = 2  # a pair drawn as an image is laid out on this many times its frame, then fitted
+
+
+def pair_images(images: tf.Tensor, seed, config: PhotoConfig) -> tf.Tensor:
+    """Each shoe [N, H, W, 1] as an image of a pair seen from above (:func:`pairs`), fitted to H.
+
+    The pair is laid out on a larger canvas and fitted back, so its shoes are
+    drawn from the full-size frame, not from a shrunken copy.
+    """
+    size = images.shape[1]
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 5)
+    laid_out = pairs(images, seeds, tf.constant(PAIR_CANVAS * size), config)
+    return refitted(laid_out, size)
+
+
 def staged(images: tf.Tensor, seeds, side: tf.Tensor, legs_below: tf.Tensor) -> tf.Tensor:
     """Each image placed smaller than :func:`placed` places it, leaving room for what holds it.
 
@@ -266,13 +281,15 @@ def skin(seed, count) -> tf.Tensor:
 
 
 def scenes(images: tf.Tensor, kinds: tf.Tensor | None, seeds, side: tf.Tensor,
-           config: PhotoConfig):
+           config: PhotoConfig, reshaped: tf.Tensor | None = None):
     """Each garment's coverage, and the coverage and colour of what holds it.
 
     A bottom may first be recut as shorts or a skirt
     (:func:`~imagepipe.components.photo_garments.recut_bottoms`); a shoe may be
     one of a pair seen from above; a top or a bottom may hang on a hanger; a
-    garment of any known kind may be worn (:func:`body`).
+    garment of any known kind may be worn (:func:`body`). Garments already
+    ``reshaped`` (bool [N]: recut or paired before rendering) are neither
+    recut nor paired again.
 
     Returns:
       (garment [N, S, S, 1], holder [N, S, S, 1], holder colour [N, 3]): the
@@ -281,7 +298,8 @@ def scenes(images: tf.Tensor, kinds: tf.Tensor | None, seeds, side: tf.Tensor,
     count = tf.shape(images)[0]
     if kinds is not None:
         kinds = tf.cast(kinds, tf.int32)
-        images = recut_bottoms(images, tf.equal(kinds, BOTTOM),
+        as_is = tf.zeros([count], tf.bool) if reshaped is None else reshaped
+        images = recut_bottoms(images, tf.equal(kinds, BOTTOM) & ~as_is,
                                tf.random.experimental.stateless_fold_in(seeds[0], 1), config)
     alpha = placed(images, seeds[0:4], side, config)
     if kinds is None:
@@ -289,7 +307,7 @@ def scenes(images: tf.Tensor, kinds: tf.Tensor | None, seeds, side: tf.Tensor,
     scene = uniform(seeds[4], 0.0, 1.0, [count])
     is_shoe = tf.equal(kinds, SHOE)
     hangable = tf.equal(kinds, TOP) | tf.equal(kinds, BOTTOM)
-    paired = is_shoe & (scene < config.pair)
+    paired = is_shoe & (scene < config.pair) & ~as_is
     hung = hangable & (scene < config.hanger)
     # Each photo draws one scene: the kind's own staging first, then worn.
     first = tf.where(is_shoe, config.pair, tf.where(hangable, config.hanger, 0.0))

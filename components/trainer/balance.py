@@ -29,8 +29,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from imagepipe.components import (augment, charts, features, normalize, photo_render, reports,
-                                  settings)
+from imagepipe.components import (augment, charts, features, normalize, photo_garments,
+                                  photo_render, photo_scene, reports, settings)
 from imagepipe.components.trainer import data
 from imagepipe.components.trainer.data import plain
 
@@ -40,7 +40,9 @@ NONE = settings.BALANCE_NONE
 MODES = settings.BALANCE_MODES
 IS_COPY = "is_copy"
 IS_PHOTO = "is_photo"
+IS_RESHAPED = "is_reshaped"
 REPORT_PNG = "balance_report.png"
+RECUT_SEED = 3  # folded into an element's seed: its recut draws apart from its augmentation
 
 
 def check_mode(mode: str) -> str:
@@ -133,9 +135,41 @@ def _natural_plan(size: int, epoch_seed: tf.Tensor) -> Tuple[tf.Tensor, tf.Tenso
     return _permutation(size, epoch_seed), tf.zeros([size], tf.bool)
 
 
+def recut(garment_kinds: Sequence[int],
+          config: photo_render.PhotoConfig = photo_render.PhotoConfig()):
+    """(image, label, seed) -> image: bottoms recut, shoes paired, anything else as it is.
+
+    A class of garment kind ``BOTTOM`` (:func:`~imagepipe.components.photo_scene.garment_kinds`)
+    becomes shorts, a skirt or trousers with their legs apart with the
+    probabilities ``config.shorts``, ``config.skirt`` and ``config.legs_apart``
+    (:func:`~imagepipe.components.photo_garments.recut_bottoms`); a ``SHOE``
+    becomes a pair seen from above with probability ``config.pair``
+    (:func:`~imagepipe.components.photo_scene.pair_images`); each drawn
+    afresh from the element's seed. With no garment kinds, images stay as
+    they are. Oversampling's copies then show the garments Fashion-MNIST
+    lacks as plain images too, not only in the rendered photos.
+    """
+    if not garment_kinds:
+        return lambda image, label, seed: image
+    is_bottom = tf.constant([kind == photo_scene.BOTTOM for kind in garment_kinds])
+    is_shoe = tf.constant([kind == photo_scene.SHOE for kind in garment_kinds])
+
+    def recut_one(image, label, seed):
+        seeds = tf.random.experimental.stateless_split(
+            tf.random.experimental.stateless_fold_in(tf.cast(seed, tf.int64), RECUT_SEED), 3)
+        image = photo_garments.recut_bottom(image, tf.gather(is_bottom, label), seeds[0], config)
+        paired = tf.gather(is_shoe, label) & (
+            tf.random.stateless_uniform([], seeds[1]) < config.pair)
+        return tf.cond(paired, lambda: photo_scene.pair_images(image[tf.newaxis], seeds[2],
+                                                               config)[0],
+                       lambda: image)
+    return recut_one
+
+
 def _planned_stream(tensors: Mapping[str, tf.Tensor], order: np.ndarray, plan, seed: int,
                     config: Optional[augment.AugmentConfig],
-                    batch_size: Optional[int] = None) -> tf.data.Dataset:
+                    batch_size: Optional[int] = None,
+                    garment_kinds: Sequence[int] = ()) -> tf.data.Dataset:
     """Elements of a fresh plan each epoch (iterate again: a new epoch); copies augmented.
 
     The plan's indices are positions in ``order`` (:func:`id_order`).
@@ -143,9 +177,13 @@ def _planned_stream(tensors: Mapping[str, tf.Tensor], order: np.ndarray, plan, s
     ``batch_size`` (only with ``config`` None): the plan is cut into batches
     and each batch is gathered at once, the same batches as batching the
     elements, one gather per batch instead of one dataset element per image.
+    ``garment_kinds`` (see :func:`recut`): copies of bottoms and shoes are
+    recut or paired before they are augmented, and carry ``is_reshaped`` so
+    that the renderer does not recut or pair them again.
     """
     if batch_size is not None and config is not None:
         raise ValueError("augmented copies are made one element at a time; batch afterwards")
+    recut_garment = recut(garment_kinds)
     # Variables, not captured tensors: tf.data's graph rewrites would copy captured tensors
     # into the dataset's GraphDef as constants (and fail past 2 GB).
     stores = {key: tf.Variable(value, trainable=False) for key, value in tensors.items()}
@@ -161,11 +199,12 @@ def _planned_stream(tensors: Mapping[str, tf.Tensor], order: np.ndarray, plan, s
 
     def element(index, is_copy, copy_seed):
         picked = {key: tf.gather(store, index) for key, store in stores.items()}
-        image = picked[data.IMAGE_XF]
+        image, label = picked[data.IMAGE_XF], picked[data.LABEL_XF]
         if config is not None:
-            image = tf.cond(is_copy, lambda: augment.augment_image(image, copy_seed, config),
-                            lambda: image)
-        return {**picked, data.IMAGE_XF: image, IS_COPY: is_copy}
+            image = tf.cond(is_copy, lambda: augment.augment_image(
+                recut_garment(image, label, copy_seed), copy_seed, config), lambda: image)
+        reshaped = {IS_RESHAPED: is_copy} if garment_kinds and config is not None else {}
+        return {**picked, data.IMAGE_XF: image, IS_COPY: is_copy, **reshaped}
 
     epoch_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
     stream = epoch_seeds.take(1).flat_map(plain(epoch)).map(
@@ -184,7 +223,8 @@ def _class_indices(tensors: Mapping[str, tf.Tensor], order: np.ndarray,
 
 def oversampled_stream(examples: tf.data.Dataset, counts: Mapping[int, int], seed: int,
                        config: Optional[augment.AugmentConfig] = augment.AugmentConfig(),
-                       batch_size: Optional[int] = None) -> tf.data.Dataset:
+                       batch_size: Optional[int] = None,
+                       garment_kinds: Sequence[int] = ()) -> tf.data.Dataset:
     """One epoch of balanced training elements, unbatched (iterate again: a fresh epoch).
 
     Args:
@@ -193,8 +233,10 @@ def oversampled_stream(examples: tf.data.Dataset, counts: Mapping[int, int], see
       counts: class id -> natural count, as measured by Transform.
       seed: seed of every random choice.
       config: augmentation ranges of the copies; None: exact copies.
-      batch_size: with ``config`` None, batches of this size instead of
-        elements (the same batches as batching the elements).
+      batch_size: with ``config`` None and no ``garment_kinds``, batches of
+        this size instead of elements (the same batches as batching the elements).
+      garment_kinds: the garment kind of each class id: copies of bottoms are
+        recut and copies of shoes paired (:func:`recut`); none when empty.
 
     Returns:
       ``len(counts) * max(counts)`` elements per epoch, exactly ``max(counts)``
@@ -205,7 +247,7 @@ def oversampled_stream(examples: tf.data.Dataset, counts: Mapping[int, int], see
     class_indices = _class_indices(tensors, order, counts)
     return _planned_stream(tensors, order,
                            lambda s: _oversampling_plan(class_indices, counts, s),
-                           seed, config, batch_size)
+                           seed, config, batch_size, garment_kinds)
 
 
 def natural_stream(examples: tf.data.Dataset, seed: int,
@@ -293,10 +335,13 @@ def photo_like(stream: tf.data.Dataset, fraction: float, seed: int, epoch_size: 
         kinds = (tf.gather(tf.constant(garment_kinds, tf.int32),
                            tf.gather(elements[data.LABEL_XF], positions))
                  if garment_kinds else None)
+        reshaped = (tf.gather(elements[IS_RESHAPED], positions) if IS_RESHAPED in elements
+                    else None)
         photos = tf.cond(
             tf.size(positions) > 0,
             lambda: normalize.fashion_mnist_like_batch(photo_render.render_photos(
-                tf.gather(images, positions), group_seed, kinds=kinds), images.shape[1]),
+                tf.gather(images, positions), group_seed, kinds=kinds, reshaped=reshaped),
+                images.shape[1]),
             lambda: tf.zeros([0, *images.shape[1:]]))
         images = tf.tensor_scatter_nd_update(images, positions[:, None], photos)
         return {**elements, data.IMAGE_XF: images, IS_PHOTO: chosen}
@@ -328,17 +373,21 @@ def balanced_training_stream(examples: tf.data.Dataset, mode: str, counts: Mappi
       seed: seed of every random choice.
       photo_fraction: share of the images rendered photo-like each epoch.
       counters: when given, the stream counts what it delivers into them.
-      garment_kinds: the garment kind of each class id (see :func:`photo_like`).
+      garment_kinds: the garment kind of each class id (see :func:`photo_like`);
+        with ``photo_fraction`` above 0, oversampling's copies of bottoms are
+        also recut and copies of shoes paired (:func:`recut`), plain images
+        and photos alike.
       augment_copies: whether oversampling's copies are augmented; False for
         elements that are not images (a frozen base's features): exact copies.
     """
     copies_augmented = check_mode(mode) == OVERSAMPLE and augment_copies
     # Without per-element work (augmented copies, photos), whole batches are gathered at once.
     gathered_batch = None if copies_augmented or photo_fraction > 0.0 else batch_size
+    recut_kinds = tuple(garment_kinds) if photo_fraction > 0.0 else ()
     if mode == OVERSAMPLE:
         stream = oversampled_stream(examples, counts, seed,
                                     augment.AugmentConfig() if augment_copies else None,
-                                    gathered_batch)
+                                    gathered_batch, recut_kinds)
     else:
         stream = natural_stream(examples, seed, gathered_batch)
     stream = photo_like(stream, photo_fraction, seed + 7, epoch_size(mode, counts),

@@ -241,3 +241,16 @@ def test_top_view_draws_each_shoe_of_a_pair_symmetric_about_its_length():
 
     assert all(asymmetry(shoe) < 0.05 for shoe in first_shoes(1.0))
     assert all(asymmetry(shoe) > 0.2 for shoe in first_shoes(0.0))
+
+
+def test_a_pair_drawn_as_an_image_shows_two_shoes_fitted_to_the_frame():
+    bar = np.zeros((4, 28, 28, 1), np.float32)
+    bar[:, 2:26, 10:18] = 1.0
+    for gap, runs in (((0.1, 0.25), 2), ((-0.1, -0.1), 1)):
+        config = photo_render.PhotoConfig(pair_gap=gap, top_view=0.0)
+        images = photo_scene.pair_images(tf.constant(bar), [4, 2], config).numpy()[..., 0]
+        assert images.shape == (4, 28, 28)
+        for image in images > 0.5:
+            rows, columns = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
+            assert max(rows[-1] - rows[0], columns[-1] - columns[0]) >= 26  # fitted, not a patch
+            assert _dark_runs(image[rows[rows.size // 2]]) == runs

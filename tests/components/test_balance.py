@@ -212,3 +212,42 @@ def test_only_the_classes_of_a_known_garment_kind_are_staged():
     # Each of class 2's 30 photos is staged (a pair or worn) with probability
     # PhotoConfig.pair + PhotoConfig.worn (0.65).
     assert 12 <= changed[2] <= 28
+
+
+KINDS = photo_scene.garment_kinds(["upper", "lower", "shoes"])
+
+
+def _changed_per_class(first, second):
+    return collections.Counter(
+        int(a[data.LABEL_XF]) for a, b in zip(first, second)
+        if not np.allclose(a[data.IMAGE_XF], b[data.IMAGE_XF]))
+
+
+def test_copies_of_bottoms_and_shoes_are_recut_before_augmentation_and_nothing_else():
+    def epoch(garment_kinds):
+        return _epoch(balance.oversampled_stream(_examples(), COUNTS, seed=4,
+                                                 garment_kinds=garment_kinds))
+
+    plain, recut = epoch(()), epoch(KINDS)
+    changed = _changed_per_class(plain, recut)
+    assert set(changed) == {1, 2}  # tops are never recut, and draw the same copies
+    # Copies per epoch: 40 bottoms, recut with probability shorts + skirt + legs_apart (0.8),
+    # and 20 shoes, drawn as a pair with probability pair (0.5). Natural images stay as they are.
+    assert 24 <= changed[1] <= 40 and 4 <= changed[2] <= 16
+    for before, after in zip(plain, recut):
+        if not before[balance.IS_COPY]:
+            np.testing.assert_array_equal(before[data.IMAGE_XF], after[data.IMAGE_XF])
+        assert after[balance.IS_RESHAPED] == after[balance.IS_COPY]  # not recut again
+    assert balance.IS_RESHAPED not in plain[0]
+    assert [e[data.LABEL_XF] for e in recut] == [e[data.LABEL_XF] for e in plain]
+
+
+def test_without_photo_augmentation_garments_are_not_recut():
+    def labelled_images(garment_kinds):
+        stream = balance.balanced_training_stream(
+            _examples(), balance.OVERSAMPLE, COUNTS, batch_size=16, seed=2,
+            photo_fraction=0.0, garment_kinds=garment_kinds)
+        return [(x.numpy(), y.numpy()) for x, y in stream]
+
+    for (plain, _), (with_kinds, _) in zip(labelled_images(()), labelled_images(KINDS)):
+        np.testing.assert_array_equal(plain, with_kinds)

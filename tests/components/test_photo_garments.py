@@ -82,11 +82,12 @@ def test_shorts_are_shorter_and_skirts_have_no_gap_both_refitted():
 def test_recut_bottoms_changes_bottoms_only_and_only_when_asked():
     trousers = tf.constant(_trousers(6))
     is_bottom = tf.constant([True, True, True, False, False, False])
-    off = photo_render.PhotoConfig(shorts=0.0, skirt=0.0)
+    off = photo_render.PhotoConfig(shorts=0.0, skirt=0.0, legs_apart=0.0)
     np.testing.assert_array_equal(
         photo_garments.recut_bottoms(trousers, is_bottom, [1, 1], off), trousers)
     for config in (photo_render.PhotoConfig(shorts=1.0, skirt=0.0),
-                   photo_render.PhotoConfig(shorts=0.0, skirt=1.0)):
+                   photo_render.PhotoConfig(shorts=0.0, skirt=1.0),
+                   photo_render.PhotoConfig(shorts=0.0, skirt=0.0, legs_apart=1.0)):
         recut = photo_garments.recut_bottoms(trousers, is_bottom, [1, 1], config).numpy()
         for image in recut[:3]:
             height, width = _lit_box(image)
@@ -118,6 +119,40 @@ def test_rendered_photos_show_the_recut_bottoms():
     full, cut = aspects(shorts=0.0, skirt=0.0), aspects(shorts=1.0, skirt=0.0)
     assert (cut < 0.7 * full).all(), (full, cut)
 
+
+
+def test_reshaped_bottoms_are_not_recut_again_by_the_renderer():
+    trousers = tf.constant(_trousers(4))
+    bottoms = tf.fill([4], photo_scene.BOTTOM)
+    seeds = tf.random.experimental.stateless_split(tf.constant([3, 1], tf.int64), 16)
+    config = photo_render.PhotoConfig(shorts=1.0, skirt=0.0, hanger=0.0, worn=0.0,
+                                      object_fraction=(0.9, 0.9))
+
+    def heights(reshaped):
+        garments, _, _ = photo_scene.scenes(trousers, bottoms, seeds, tf.constant(56), config,
+                                            tf.fill([4], reshaped))
+        return np.array([np.flatnonzero((g[..., 0] > 0.5).any(axis=1)).size
+                         for g in garments.numpy()])
+
+    recut, kept = heights(False), heights(True)
+    assert (kept > recut).all() and (kept >= 0.85 * 0.9 * 56).all(), (recut, kept)
+
+
+def test_trousers_with_legs_apart_swing_each_leg_out_about_the_waist():
+    trousers = _trousers(3)
+    spread = photo_garments.legs_apart(tf.constant(trousers), [2, 5]).numpy()
+    low, high = photo_garments.LEGS_APART_ANGLE
+    for image in spread:
+        rows = _lit_rows(image)
+        upper, lower = rows[int(0.3 * rows.size)], rows[int(0.85 * rows.size)]
+        thigh, hem = image[upper, :, 0], image[lower, :, 0]
+        lit_hem = np.flatnonzero(hem > photo_garments.LIT)
+        assert np.flatnonzero(np.diff(lit_hem) > 1).size == 1  # two legs apart at the hem
+        # Each straight leg leans out by its angle: the span grows by 2 * tan(angle) per row.
+        grown = (_lit_width(hem) - _lit_width(thigh)) / 2 / (lower - upper)
+        assert np.tan(np.radians(low)) - 0.1 <= grown <= np.tan(np.radians(high)) + 0.1, grown
+        columns = np.flatnonzero((image[..., 0] > photo_garments.LIT).any(axis=0))
+        assert max(rows.size, columns.size) >= 27  # refitted
 
 
 def test_a_shoe_seen_from_above_is_symmetric_about_its_length_and_no_wider_than_a_foot():
