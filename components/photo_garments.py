@@ -1,4 +1,4 @@
-"""Garments Fashion-MNIST lacks, cut from its own: shorts, skirts, legs apart, shoes from above.
+"""Garments Fashion-MNIST lacks, cut from its own: shorts, skirts, spread legs and sleeves, pairs.
 
 Fashion-MNIST's ``lower`` class is trousers only, so a model trained on it has
 never seen shorts or skirts, which real photos of bottoms are full of. The
@@ -12,6 +12,9 @@ pair of trousers into one of them before staging it:
   towards the hem (an A-line);
 - **trousers with their legs apart** (``PhotoConfig.legs_apart``): each half
   swung out about the waist, as trousers lie spread out to be photographed.
+
+A top may be laid flat with its **sleeves spread** (``PhotoConfig.sleeves_spread``):
+the outer strips of its width swung out and up about the shoulders.
 
 All stay ``lower`` garments: only the shape changes, never the label. The
 training stream also recuts the copies that oversampling adds, before they
@@ -39,6 +42,9 @@ SHORTS_FLARE = (0.0, 0.3)  # (min, max) how much wider the hems than the waist, 
 SKIRT_LENGTH = (0.35, 0.85)  # (min, max) share kept by a skirt: mini to midi
 SKIRT_FLARE = (0.0, 0.8)
 LEGS_APART_ANGLE = (6.0, 30.0)  # (min, max) degrees each leg of spread trousers swings out
+SLEEVE_SHARE = 0.2  # the outer share of a top's width on each side taken for a sleeve
+SHOULDER_DROP = 0.08  # the shoulders lie this share of a top's height below its top
+SLEEVES_SPREAD_ANGLE = (45.0, 95.0)  # (min, max) degrees a spread sleeve swings out
 TOP_VIEW_WIDTH = (0.7, 1.0)  # (min, max) a shoe's width from above: a share of its side's height
 TOP_VIEW_MAX_WIDTH = 0.42  # ... and at most this share of its length
 
@@ -209,6 +215,44 @@ def legs_apart(images: tf.Tensor, seed) -> tf.Tensor:
     return refitted(tf.maximum(_rotated_about(left_half, angles, centre, top),
                                _rotated_about(right_half, -angles, centre, top)),
                     images.shape[1])
+
+
+def sleeves_spread(images: tf.Tensor, seed) -> tf.Tensor:
+    """Tops [N, H, W, 1] laid flat with their sleeves spread out, refitted to their frame.
+
+    The outer ``SLEEVE_SHARE`` of the lit box on each side, below the
+    shoulders, is taken for a sleeve and swung out and up about the shoulder
+    by an angle drawn per garment from ``SLEEVES_SPREAD_ANGLE`` (degrees), as
+    tops are laid out to be photographed; the body keeps its place. The
+    garment is laid out on a canvas three frames wide, so no sleeve is cut off.
+    """
+    size = images.shape[1]
+    canvas = tf.pad(images, [[0, 0], [size, size], [size, size], [0, 0]])
+    count = tf.shape(canvas)[0]
+    top, bottom = _lit_rows(canvas)
+    left, right, _ = first_and_last(tf.reduce_any(canvas[..., 0] > LIT, axis=1))
+    left, right = tf.cast(left, tf.float32), tf.cast(right, tf.float32) + 1.0
+    sleeve = SLEEVE_SHARE * (right - left)
+    shoulder = top + SHOULDER_DROP * (bottom - top)
+    angles = _uniform(seed, *SLEEVES_SPREAD_ANGLE, count) * (3.141592653589793 / 180.0)
+    columns = tf.range(3 * size, dtype=tf.float32)[None, None, :, None] + 0.5
+    rows = tf.range(3 * size, dtype=tf.float32)[None, :, None, None] + 0.5
+    below = rows > shoulder[:, None, None, None]
+    on_left = tf.cast(below & (columns < (left + sleeve)[:, None, None, None]), canvas.dtype)
+    on_right = tf.cast(below & (columns > (right - sleeve)[:, None, None, None]), canvas.dtype)
+    body = canvas * (1.0 - on_left) * (1.0 - on_right)
+    left_sleeve = _rotated_about(canvas * on_left, angles, left + sleeve, shoulder)
+    right_sleeve = _rotated_about(canvas * on_right, -angles, right - sleeve, shoulder)
+    return refitted(tf.maximum(body, tf.maximum(left_sleeve, right_sleeve)), size)
+
+
+def spread_tops(images: tf.Tensor, is_top: tf.Tensor, seed, config: PhotoConfig) -> tf.Tensor:
+    """Some tops of [N, H, W, 1] laid flat with their sleeves spread (``config.sleeves_spread``)."""
+    if config.sleeves_spread <= 0.0:
+        return images
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2)
+    spread = is_top & (_uniform(seeds[0], 0.0, 1.0, tf.shape(images)[0]) < config.sleeves_spread)
+    return tf.where(spread[:, None, None, None], sleeves_spread(images, seeds[1]), images)
 
 
 def recut_bottoms(images: tf.Tensor, is_bottom: tf.Tensor, seed, config: PhotoConfig

@@ -54,6 +54,8 @@ class PhotoConfig:
       skirt: probability that a bottom is recut as a skirt.
       legs_apart: probability that a bottom (trousers, not recut) lies with
         its legs apart, each swung out about the waist.
+      sleeves_spread: probability that a top (kind ``TOP``) is laid flat
+        with its sleeves spread out.
       hanger: probability that a top or a bottom (kinds ``TOP``, ``BOTTOM``)
         hangs on a hanger: a hook and two arms down to its top corners.
       worn: probability that a garment of a known kind is worn: a head and
@@ -78,6 +80,7 @@ class PhotoConfig:
     shorts: float = 0.3
     skirt: float = 0.3
     legs_apart: float = 0.2
+    sleeves_spread: float = 0.25
     hanger: float = 0.15
     worn: float = 0.15
     max_blur: float = 1.5

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Dict
 import tensorflow as tf
 
 from imagepipe.components.normalize import first_and_last
-from imagepipe.components.photo_garments import recut_bottoms, refitted, seen_from_above
+from imagepipe.components.photo_garments import (recut_bottoms, refitted, seen_from_above,
+                                                 spread_tops)
 
 if TYPE_CHECKING:
     from imagepipe.components.photo_render import PhotoConfig
@@ -285,7 +286,9 @@ def scenes(images: tf.Tensor, kinds: tf.Tensor | None, seeds, side: tf.Tensor,
     """Each garment's coverage, and the coverage and colour of what holds it.
 
     A bottom may first be recut as shorts or a skirt
-    (:func:`~imagepipe.components.photo_garments.recut_bottoms`); a shoe may be
+    (:func:`~imagepipe.components.photo_garments.recut_bottoms`), a top laid
+    flat with its sleeves spread
+    (:func:`~imagepipe.components.photo_garments.spread_tops`); a shoe may be
     one of a pair seen from above; a top or a bottom may hang on a hanger; a
     garment of any known kind may be worn (:func:`body`). Garments already
     ``reshaped`` (bool [N]: recut or paired before rendering) are neither
@@ -301,6 +304,8 @@ def scenes(images: tf.Tensor, kinds: tf.Tensor | None, seeds, side: tf.Tensor,
         as_is = tf.zeros([count], tf.bool) if reshaped is None else reshaped
         images = recut_bottoms(images, tf.equal(kinds, BOTTOM) & ~as_is,
                                tf.random.experimental.stateless_fold_in(seeds[0], 1), config)
+        images = spread_tops(images, tf.equal(kinds, TOP),
+                             tf.random.experimental.stateless_fold_in(seeds[0], 3), config)
     alpha = placed(images, seeds[0:4], side, config)
     if kinds is None:
         return alpha, tf.zeros_like(alpha), tf.zeros([count, 3])

@@ -155,6 +155,46 @@ def test_trousers_with_legs_apart_swing_each_leg_out_about_the_waist():
         assert max(rows.size, columns.size) >= 27  # refitted
 
 
+def _pullovers(count: int = 3) -> np.ndarray:
+    """A body 12 wide from row 2 to 26 and a sleeve 4 wide down each side of it."""
+    images = np.zeros((count, 28, 28, 1), np.float32)
+    images[:, 2:26, 8:20] = 0.8
+    images[:, 2:24, 4:8] = 0.6
+    images[:, 2:24, 20:24] = 0.6
+    return images
+
+
+def test_tops_with_sleeves_spread_are_wider_than_tall_and_only_when_asked():
+    tops = tf.constant(_pullovers(4))
+    is_top = tf.constant([True, True, False, False])
+    low, _ = photo_garments.SLEEVES_SPREAD_ANGLE
+    spread = photo_garments.spread_tops(
+        tops, is_top, [3, 4], photo_render.PhotoConfig(sleeves_spread=1.0)).numpy()
+    for image in spread[:2]:
+        height, width = _lit_box(image)
+        # 24 high and 20 wide before; each sleeve, 20 pixels below the shoulder, swung out by
+        # 45 degrees or more: at least 12 + 2 * 20 * sin(45) = 40 wide, still about 24 high.
+        assert width == 28 and height / width < 24 / (12 + 40 * np.sin(np.radians(low))) + 0.05
+        assert np.abs(image - image[:, ::-1]).mean() < 0.1  # both sleeves alike
+    np.testing.assert_array_equal(spread[2:], _pullovers(2))
+    off = photo_garments.spread_tops(tops, is_top, [3, 4],
+                                     photo_render.PhotoConfig(sleeves_spread=0.0))
+    np.testing.assert_array_equal(off, _pullovers(4))
+
+
+def test_rendered_tops_show_their_sleeves_spread_when_asked():
+    tops = tf.constant(_pullovers(4))
+    seeds = tf.random.experimental.stateless_split(tf.constant([5, 1], tf.int64), 16)
+
+    def aspects(sleeves_spread):
+        config = photo_render.PhotoConfig(sleeves_spread=sleeves_spread, hanger=0.0, worn=0.0)
+        garments, _, _ = photo_scene.scenes(tops, tf.fill([4], photo_scene.TOP), seeds,
+                                            tf.constant(56), config)
+        return np.array([np.divide(*_lit_box(g)) for g in garments.numpy()])
+
+    assert (aspects(1.0) < 0.7).all() and (aspects(0.0) > 1.0).all()
+
+
 def test_a_shoe_seen_from_above_is_symmetric_about_its_length_and_no_wider_than_a_foot():
     side_view = np.zeros((2, 28, 28, 1), np.float32)
     side_view[:, 2:26, 4:10] = 0.9  # turned a quarter: 24 long (rows), a low toe on the left
