@@ -16,9 +16,9 @@ pair of trousers into one of them before staging it:
 A top may be laid flat with its **sleeves spread** (``PhotoConfig.sleeves_spread``):
 the outer strips of its width swung out and up about the shoulders.
 
-All stay ``lower`` garments: only the shape changes, never the label. The
-training stream also recuts the copies that oversampling adds, before they
-are augmented (:func:`~imagepipe.components.trainer.balance.recut`).
+Each keeps its label: only the shape changes. The training stream also
+recuts the copies of bottoms that oversampling adds, before they are
+augmented (:func:`~imagepipe.components.trainer.balance.recut`).
 Fashion-MNIST's shoes are side views; a pair photographed from above
 (``PhotoConfig.pair``, ``PhotoConfig.top_view``) shows each shoe's outline,
 symmetric about its length (:func:`seen_from_above`).
@@ -26,6 +26,7 @@ symmetric about its length (:func:`seen_from_above`).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import tensorflow as tf
@@ -208,7 +209,7 @@ def legs_apart(images: tf.Tensor, seed) -> tf.Tensor:
     top, _ = _lit_rows(images)
     left, right, _ = first_and_last(tf.reduce_any(images[..., 0] > LIT, axis=1))
     centre = tf.cast(left + right + 1, tf.float32) / 2.0
-    angles = _uniform(seed, *LEGS_APART_ANGLE, count) * (3.141592653589793 / 180.0)
+    angles = _uniform(seed, *LEGS_APART_ANGLE, count) * (math.pi / 180.0)
     columns = tf.range(width, dtype=tf.float32)[None, None, :, None] + 0.5
     left_half = images * tf.cast(columns < centre[:, None, None, None], images.dtype)
     right_half = images - left_half
@@ -234,7 +235,7 @@ def sleeves_spread(images: tf.Tensor, seed) -> tf.Tensor:
     left, right = tf.cast(left, tf.float32), tf.cast(right, tf.float32) + 1.0
     sleeve = SLEEVE_SHARE * (right - left)
     shoulder = top + SHOULDER_DROP * (bottom - top)
-    angles = _uniform(seed, *SLEEVES_SPREAD_ANGLE, count) * (3.141592653589793 / 180.0)
+    angles = _uniform(seed, *SLEEVES_SPREAD_ANGLE, count) * (math.pi / 180.0)
     columns = tf.range(3 * size, dtype=tf.float32)[None, None, :, None] + 0.5
     rows = tf.range(3 * size, dtype=tf.float32)[None, :, None, None] + 0.5
     below = rows > shoulder[:, None, None, None]
@@ -257,17 +258,18 @@ def spread_tops(images: tf.Tensor, is_top: tf.Tensor, seed, config: PhotoConfig)
 
 def recut_bottoms(images: tf.Tensor, is_bottom: tf.Tensor, seed, config: PhotoConfig
                   ) -> tf.Tensor:
-    """Some bottoms of [N, H, W, 1] turned into shorts (``config.shorts``) or skirts (``config.skirt``).
+    """Some bottoms of [N, H, W, 1] recut: shorts, skirts or trousers with their legs apart.
 
     Args:
       images: float32 [N, H, W, 1] light-on-black garments.
       is_bottom: bool [N], which of them are bottoms (trousers).
       seed: int [2] stateless seed.
-      config: the renderer's ranges; ``shorts`` and ``skirt`` are probabilities
-        per bottom, drawn as one choice (shorts, else skirt, else unchanged).
+      config: the renderer's ranges; ``shorts``, ``skirt`` and ``legs_apart``
+        are probabilities per bottom, drawn as one choice (shorts, else skirt,
+        else legs apart, else unchanged).
 
     Returns:
-      The images, the chosen bottoms recut; the same images when both are 0.
+      The images, the chosen bottoms recut; the same images when all three are 0.
     """
     if config.shorts <= 0.0 and config.skirt <= 0.0 and config.legs_apart <= 0.0:
         return images

@@ -13,7 +13,9 @@ Modes (``TrainingSettings.balance``):
 
 In every mode, ``photo_augmentation`` then renders an exact share of each
 epoch's images as photos and normalizes them back (:func:`photo_like`), and
-:class:`StreamCounters` count what the stream delivered.
+:class:`StreamCounters` count what the stream delivered. With it, the copies
+of bottoms and shoes are first recut or paired (:func:`recut`), so the plain
+images show the garments Fashion-MNIST lacks too.
 
 The counts come from the Transform output (an analyzer over the training
 split), not from a second pass over the data. Evaluation streams are never
@@ -233,8 +235,8 @@ def oversampled_stream(examples: tf.data.Dataset, counts: Mapping[int, int], see
       counts: class id -> natural count, as measured by Transform.
       seed: seed of every random choice.
       config: augmentation ranges of the copies; None: exact copies.
-      batch_size: with ``config`` None and no ``garment_kinds``, batches of
-        this size instead of elements (the same batches as batching the elements).
+      batch_size: with ``config`` None, batches of this size instead of
+        elements (the same batches as batching the elements).
       garment_kinds: the garment kind of each class id: copies of bottoms are
         recut and copies of shoes paired (:func:`recut`); none when empty.
 
