@@ -46,6 +46,7 @@ LEGS_APART_ANGLE = (6.0, 30.0)  # (min, max) degrees each leg of spread trousers
 SLEEVE_SHARE = 0.2  # the outer share of a top's width on each side taken for a sleeve
 SHOULDER_DROP = 0.08  # the shoulders lie this share of a top's height below its top
 SLEEVES_SPREAD_ANGLE = (45.0, 95.0)  # (min, max) degrees a spread sleeve swings out
+SHORTS, SKIRT, LEGS_APART, AS_IT_IS = 0, 1, 2, 3  # the shapes a bottom is recut to
 TOP_VIEW_WIDTH = (0.7, 1.0)  # (min, max) a shoe's width from above: a share of its side's height
 TOP_VIEW_MAX_WIDTH = 0.42  # ... and at most this share of its length
 
@@ -274,20 +275,31 @@ def recut_bottoms(images: tf.Tensor, is_bottom: tf.Tensor, seed, config: PhotoCo
     if config.shorts <= 0.0 and config.skirt <= 0.0 and config.legs_apart <= 0.0:
         return images
     seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 4)
-    choice = _uniform(seeds[0], 0.0, 1.0, tf.shape(images)[0])
-    as_shorts = is_bottom & (choice < config.shorts)
-    as_skirt = is_bottom & (choice >= config.shorts) & (choice < config.shorts + config.skirt)
-    spread = is_bottom & (choice >= config.shorts + config.skirt) & (
-        choice < config.shorts + config.skirt + config.legs_apart)
-    images = tf.where(as_shorts[:, None, None, None], shorts(images, seeds[1]), images)
-    images = tf.where(as_skirt[:, None, None, None], skirts(images, seeds[2]), images)
+    shape = _recut_shapes(_uniform(seeds[0], 0.0, 1.0, tf.shape(images)[0]), is_bottom, config)
+    images = tf.where(tf.equal(shape, SHORTS)[:, None, None, None], shorts(images, seeds[1]),
+                      images)
+    images = tf.where(tf.equal(shape, SKIRT)[:, None, None, None], skirts(images, seeds[2]),
+                      images)
     if config.legs_apart <= 0.0:
         return images
-    return tf.where(spread[:, None, None, None], legs_apart(images, seeds[3]), images)
+    return tf.where(tf.equal(shape, LEGS_APART)[:, None, None, None],
+                    legs_apart(images, seeds[3]), images)
+
+
+def _recut_shapes(choice: tf.Tensor, is_bottom: tf.Tensor, config: PhotoConfig) -> tf.Tensor:
+    """int32 [N]: the shape each bottom is recut to, drawn by its uniform ``choice`` in [0, 1)."""
+    bounds = tf.constant([config.shorts, config.shorts + config.skirt,
+                          config.shorts + config.skirt + config.legs_apart])
+    shape = tf.reduce_sum(tf.cast(choice[:, None] >= bounds[None, :], tf.int32), axis=1)
+    return tf.where(is_bottom, shape, AS_IT_IS)
 
 
 def recut_bottom(image: tf.Tensor, is_bottom: tf.Tensor, seed, config: PhotoConfig) -> tf.Tensor:
-    """:func:`recut_bottoms` of one [H, W, 1] image; computed only when it is a bottom."""
-    return tf.cond(is_bottom,
-                   lambda: recut_bottoms(image[tf.newaxis], is_bottom[tf.newaxis], seed, config)[0],
-                   lambda: image)
+    """:func:`recut_bottoms` of one [H, W, 1] image, computing only the shape drawn for it."""
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 4)
+    shape = _recut_shapes(_uniform(seeds[0], 0.0, 1.0, 1), is_bottom[tf.newaxis], config)[0]
+    images = image[tf.newaxis]
+    return tf.switch_case(shape, [lambda: shorts(images, seeds[1])[0],
+                                  lambda: skirts(images, seeds[2])[0],
+                                  lambda: legs_apart(images, seeds[3])[0],
+                                  lambda: image])
