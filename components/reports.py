@@ -23,6 +23,8 @@ import posixpath
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from imagepipe.components.record import Record
+# Re-exported: the training summary holds them, and readers know them from here.
+from imagepipe.components.trainer_records import ClassBias, WeightAverage  # noqa: F401
 from imagepipe.components.settings import TrainingSettings
 from imagepipe.data import photo_folder
 
@@ -414,38 +416,6 @@ class FineTuning(Record):
 
 
 @dataclasses.dataclass(frozen=True)
-class ClassBias(Record):
-    """The decision bias fitted on the validation split (``--class-bias balanced``).
-
-    Recall is per class name; NaN stands for a class the split has no image of.
-    """
-
-    KIND = "class bias"
-
-    bias: Dict[str, float]
-    recall_before: Dict[str, float]
-    recall_after: Dict[str, float]
-    accuracy_before: float
-    accuracy_after: float
-    validation_images: int
-    note: str  # why the bias is zero, or ""
-
-    def in_order(self, class_names: Sequence[str]) -> List[float]:
-        """The bias in class id order (``class_names``)."""
-        return [self.bias[name] for name in class_names]
-
-    def summary_line(self) -> str:
-        """``class bias (balanced on 9,450 validation images): upper -0.99, ...; recall ...``."""
-        biases = ", ".join(f"{name} {value:+.2f}" for name, value in self.bias.items())
-        recalls = ", ".join(f"{name} {percent(self.recall_before[name])} -> "
-                            f"{percent(self.recall_after[name])}" for name in self.bias)
-        line = (f"  class bias (balanced on {self.validation_images:,} validation images): "
-                f"{biases}; recall {recalls}; accuracy {percent(self.accuracy_before)} -> "
-                f"{percent(self.accuracy_after)}")
-        return line + (f" ({self.note})" if self.note else "")
-
-
-@dataclasses.dataclass(frozen=True)
 class TrainingSummary(Record):
     """What a Trainer run did (``training_summary.json``).
 
@@ -474,6 +444,7 @@ class TrainingSummary(Record):
     balance: BalanceReport
     stream: StreamCounts
     class_bias: Optional[ClassBias]  # None: --class-bias none
+    weight_average: Optional[WeightAverage] = None  # None: the kept epoch's own weights
     frozen_features_seconds: Optional[float] = None  # None: the whole model trained on images
     warm_started_from: Optional[str] = None  # the base model (--warm-start); None: from scratch
 
@@ -494,6 +465,8 @@ class TrainingSummary(Record):
                                   zip(self.stream.photos_rendered, self.stream.images))
             lines.append(f"  photo augmentation: {percent(self.stream.photo_share)} of the "
                          f"training images rendered as photos (per epoch: {per_epoch})")
+        if self.weight_average is not None:
+            lines.append(self.weight_average.summary_line())
         if self.class_bias is not None:
             lines.append(self.class_bias.summary_line())
         return lines

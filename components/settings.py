@@ -38,6 +38,10 @@ CLASS_BIAS_NONE = "none"
 CLASS_BIAS_BALANCED = "balanced"
 CLASS_BIAS_MODES = (CLASS_BIAS_NONE, CLASS_BIAS_BALANCED)  # see components/trainer/class_bias.py
 
+TEST_TIME_NONE = "none"
+TEST_TIME_MIRROR = "mirror"
+TEST_TIME_MODES = (TEST_TIME_NONE, TEST_TIME_MIRROR)  # see components/trainer/export.py
+
 RESIZE_PAD = "pad"
 RESIZE_CROP = "crop"
 RESIZE_MODES = (RESIZE_PAD, RESIZE_CROP)  # see components/photo_preprocessing.py
@@ -183,6 +187,14 @@ class TrainingSettings(Record):
                               "per-class bias on the logits fitted on the validation split so "
                               "that every class weighs the same; post-hoc logit adjustment)",
                               choices=CLASS_BIAS_MODES)
+    average_epochs: int = setting(1, "export the mean of the weights at the end of this many "
+                                     "epochs, the kept one last (the best with early stopping, "
+                                     "else the last); 1: the kept epoch's own weights",
+                                  minimum=1, metavar="N")
+    test_time: str = setting(TEST_TIME_NONE,
+                             "what the exported model classifies: none (the image as given) or "
+                             "mirror (the mean of the logits of the image and of its "
+                             "left-right mirror image)", choices=TEST_TIME_MODES)
     photo_augmentation: float = setting(
         0.0, "share of the training images rendered as photos (background, colour, position, "
              "blur, noise, JPEG; shoes in pairs, garments on hangers or worn) and normalized "

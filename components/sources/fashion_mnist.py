@@ -13,8 +13,8 @@ from typing import List, Mapping, Tuple
 
 from imagepipe.components import features, reports
 from imagepipe.components.record import setting
-from imagepipe.components.settings import (FASHION_MNIST_INPUTS, DataSettings, SourceDefaults,
-                                           TrainingSettings)
+from imagepipe.components.settings import (FASHION_MNIST_INPUTS, TEST_TIME_MIRROR, DataSettings,
+                                           SourceDefaults, TrainingSettings)
 from imagepipe.components.sources.registry import DataSource, register
 
 PREPROCESSING_FN = "imagepipe.components.preprocessing.preprocessing_fn"
@@ -41,7 +41,8 @@ class _FashionMnist(DataSource):
     preprocessing_fn = PREPROCESSING_FN
     model_inputs = FASHION_MNIST_INPUTS
     photo_augmentation = True
-    defaults = SourceDefaults(training=TrainingSettings(epochs=10, photo_augmentation=0.25))
+    defaults = SourceDefaults(training=TrainingSettings(
+        epochs=10, photo_augmentation=0.25, average_epochs=5, test_time=TEST_TIME_MIRROR))
     pipeline_name = "imagepipe-fashion-mnist"
     serving_name = "fashion_mnist"
 

@@ -33,6 +33,7 @@ import tf_keras as keras
 from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
 from imagepipe.components import features
+from imagepipe.components.settings import TEST_TIME_MIRROR, TEST_TIME_NONE
 
 IMAGE_XF = features.transformed_name(features.IMAGE_KEY)
 LABEL_XF = features.transformed_name(features.LABEL_KEY)
@@ -40,6 +41,22 @@ LABEL_XF = features.transformed_name(features.LABEL_KEY)
 # TF Serving's fixed location of warm-up requests inside a model version.
 WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 WARMUP_BATCH_SIZES = (1, 32)
+
+
+def served_logits(model: keras.Model, images: tf.Tensor,
+                  test_time: str = TEST_TIME_NONE) -> tf.Tensor:
+    """The logits the exported model classifies (``--test-time``).
+
+    Args:
+      model: the trained logits model.
+      images: float32 [N, H, W, C], the transformed images.
+      test_time: ``none``: the model's logits of the images; ``mirror``: the
+        mean of those and of the logits of the left-right mirror images.
+    """
+    logits = model(images, training=False)
+    if test_time == TEST_TIME_MIRROR:
+        logits = (logits + model(tf.image.flip_left_right(images), training=False)) / 2.0
+    return logits
 
 
 def _predictions(logits: tf.Tensor, class_names: Sequence[str],
@@ -62,7 +79,8 @@ _signature = functools.partial(tf.function, autograph=False)
 
 def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOutput,
                      class_names: Sequence[str],
-                     class_bias: Optional[Sequence[float]] = None
+                     class_bias: Optional[Sequence[float]] = None,
+                     test_time: str = TEST_TIME_NONE
                      ) -> Dict[str, tf.types.experimental.ConcreteFunction]:
     """Builds the seven serving signatures of ``model``.
 
@@ -76,6 +94,7 @@ def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOut
       class_bias: one value per class added to the logits before the softmax
         in every predicting signature (``components/trainer/class_bias.py``);
         None: the logits as they are.
+      test_time: what every predicting signature classifies (:func:`served_logits`).
     """
     model.tft_layer = tf_transform_output.transform_features_layer()
     raw_spec = tf_transform_output.raw_feature_spec()
@@ -85,8 +104,8 @@ def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOut
         tf.TensorSpec([None], tf.string, name=features.SERVING_INPUT_KEY)])
     def serve_images(image_bytes):
         transformed = model.tft_layer({features.IMAGE_KEY: tf.reshape(image_bytes, [-1, 1])})
-        return _predictions(model(transformed[IMAGE_XF], training=False), class_names,
-                            class_bias)
+        return _predictions(served_logits(model, transformed[IMAGE_XF], test_time),
+                            class_names, class_bias)
 
     @_signature(input_signature=[
         tf.TensorSpec([None], tf.string, name=features.SERVING_INPUT_KEY)])
@@ -102,8 +121,8 @@ def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOut
     def serve_examples(examples):
         parsed = tf.io.parse_example(examples, image_spec)
         transformed = model.tft_layer(parsed)
-        return _predictions(model(transformed[IMAGE_XF], training=False), class_names,
-                            class_bias)
+        return _predictions(served_logits(model, transformed[IMAGE_XF], test_time),
+                            class_names, class_bias)
 
     @_signature(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def bulk_inference(examples):
@@ -137,13 +156,15 @@ def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOut
 
 def export_model(model: keras.Model, tf_transform_output: tft.TFTransformOutput,
                  class_names: Sequence[str], export_dir: str,
-                 class_bias: Optional[Sequence[float]] = None) -> None:
+                 class_bias: Optional[Sequence[float]] = None,
+                 test_time: str = TEST_TIME_NONE) -> None:
     """Saves ``model`` as a SavedModel with the seven imagepipe signatures.
 
     ``class_bias``, when given, is added to the logits of every predicting
-    signature (see :func:`build_signatures`).
+    signature, which classify what ``test_time`` says (see :func:`build_signatures`).
     """
-    signatures = build_signatures(model, tf_transform_output, class_names, class_bias)
+    signatures = build_signatures(model, tf_transform_output, class_names, class_bias,
+                                  test_time)
     # Without the optimizer's state (Adam's two slots per weight: 2x the weights again),
     # which serving never reads; the signatures are the same.
     model.save(export_dir, save_format="tf", signatures=signatures, include_optimizer=False)

@@ -28,6 +28,7 @@ from imagepipe.components.trainer import balance as balance_lib
 from imagepipe.components.trainer import class_bias as class_bias_lib
 from imagepipe.components.trainer import data, export, frozen_features, keras_autograph, subset
 from imagepipe.components.trainer import warm_start as warm_start_lib
+from imagepipe.components.trainer import weight_average
 
 HISTORY_FILE = reports.HISTORY_FILE
 TRAINING_SUMMARY_FILE = reports.TRAINING_SUMMARY_FILE
@@ -101,10 +102,14 @@ def _callbacks(settings: TrainingSettings, log_dir: str, total_epochs: int,
                counters: balance_lib.StreamCounters) -> List[keras.callbacks.Callback]:
     callbacks = [_StreamCounter(counters), _EpochLogger(total_epochs),
                  keras.callbacks.TensorBoard(log_dir=log_dir, update_freq="epoch")]
+    stopper = None
     if settings.early_stopping:
-        callbacks.append(keras.callbacks.EarlyStopping(
+        stopper = keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=settings.early_stopping_patience,
-            restore_best_weights=True))
+            restore_best_weights=True)
+        callbacks.append(stopper)
+    if settings.average_epochs > 1:  # after EarlyStopping: it averages up to the restored epoch
+        callbacks.append(weight_average.EpochWeightAverage(settings.average_epochs, stopper))
     return callbacks
 
 
@@ -286,16 +291,38 @@ def _early_stopping(callbacks: List[keras.callbacks.Callback]
     return None
 
 
+def _weight_average(callbacks: List[keras.callbacks.Callback], trainee: keras.Model,
+                    validation: tf.data.Dataset) -> Optional[reports.WeightAverage]:
+    """What the epoch weight average did, the averaged weights measured on ``validation``."""
+    for callback in callbacks:
+        if isinstance(callback, weight_average.EpochWeightAverage) and callback.averaged:
+            measured = trainee.evaluate(validation, verbose=0, return_dict=True)
+            average = reports.WeightAverage(epochs=callback.averaged,
+                                            val_loss=float(measured["loss"]),
+                                            val_accuracy=float(measured["accuracy"]))
+            logging.info(average.summary_line().strip())
+            return average
+    return None
+
+
 def fit_class_bias(model: keras.Model, validation: tf.data.Dataset,
                    settings: TrainingSettings) -> Optional[reports.ClassBias]:
     """The balanced decision bias fitted on the validation stream; None: ``--class-bias none``."""
     if settings.class_bias == CLASS_BIAS_NONE:
         return None
-    logits = model.predict(validation, verbose=0)
+    logits = np.concatenate([export.served_logits(model, images, settings.test_time).numpy()
+                             for images, _ in validation])
     labels = np.concatenate([batch_labels.numpy() for _, batch_labels in validation])
     fitted = class_bias_lib.fit_and_report(logits, labels, settings.class_names)
     logging.info(fitted.summary_line().strip())
     return fitted
+
+
+def _kept_average(averages: List[Optional[reports.WeightAverage]],
+                  fine_tuning: Optional[reports.FineTuning]) -> Optional[reports.WeightAverage]:
+    """The weight average of the phase whose weights are exported."""
+    fine_tuned = fine_tuning is not None and fine_tuning.kept == "fine-tuned"
+    return averages[-1] if fine_tuned else averages[0]
 
 
 def _stream_counts(rows: List[Dict[str, float]]) -> reports.StreamCounts:
@@ -343,6 +370,7 @@ def run_fn(fn_args: FnArgs) -> None:
         compile_model(cut.head, settings.learning_rate)
     first_phase_learning_rate = optimizer_learning_rate(cut.head if cut else model)
     early_stopping: List[Optional[reports.EarlyStopping]] = []
+    averages: List[Optional[reports.WeightAverage]] = []
 
     def fit(first_epoch: int, last_epoch: int, phase: int) -> List[Dict[str, float]]:
         trainee, phase_streams = ((cut.head, streams) if cut and phase == 1
@@ -355,6 +383,7 @@ def run_fn(fn_args: FnArgs) -> None:
                               callbacks=callbacks,
                               **balance_lib.fit_kwargs(settings.balance, phase_streams.counts))
         early_stopping.append(_early_stopping(callbacks))
+        averages.append(_weight_average(callbacks, trainee, phase_streams.validation))
         return _history_rows(history, first_epoch, phase)
 
     rows = fit(0, settings.epochs, 1)
@@ -375,8 +404,10 @@ def run_fn(fn_args: FnArgs) -> None:
         fine_tuning=fine_tuning, hyperparameters=tuned, balance=balance_report,
         stream=_stream_counts(rows), class_bias=fitted_bias,
         frozen_features_seconds=streams.feature_seconds, warm_started_from=warm_from,
+        weight_average=_kept_average(averages, fine_tuning),
     ).write(os.path.join(fn_args.model_run_dir, TRAINING_SUMMARY_FILE))
     export.export_model(model, tf_transform_output, settings.class_names,
                         fn_args.serving_model_dir,
                         class_bias=None if fitted_bias is None
-                        else fitted_bias.in_order(settings.class_names))
+                        else fitted_bias.in_order(settings.class_names),
+                        test_time=settings.test_time)
