@@ -1,12 +1,13 @@
 """Weight averaging: the exported weights are the mean of those at the end of several epochs.
 
 A model trained on Fashion-MNIST and judged on real photos is judged far from
-what it was fitted to, and there one epoch's weights are one draw among
-many: the epochs of a run differ by several points of balanced accuracy on
-the real photos while Fashion-MNIST's validation loss hardly moves. The mean
-of the weights of the last epochs up to the kept one (stochastic weight
-averaging over epochs, with Adam's constant learning rate) is steadier
-(decision 0027, ``--average-epochs``).
+what it was fitted to, and there one epoch's weights are one draw among many:
+the epochs of a run differ by several points of balanced accuracy on real
+photos while Fashion-MNIST's validation loss hardly moves. The mean of the
+weights of the last epochs up to the kept one (stochastic weight averaging
+over epochs, with Adam's constant learning rate) is steadier, though not
+better than a good epoch: offered, not a default (decision 0027,
+``--average-epochs``).
 
 The mean covers the ``count`` epochs that end with the kept epoch: the best
 one when early stopping restores it, else the last one run; fewer when the

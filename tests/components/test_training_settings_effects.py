@@ -66,6 +66,12 @@ TRAINING_EFFECTS = {
     "balance": (BASE.replace(balance="none"), lambda a, b: (
         b.stream.images[0] == TRAIN_IMAGES < a.stream.images[0]
         and b.stream.augmented_copies[0] == 0 < a.stream.augmented_copies[0])),
+    "average_epochs": (BASE.replace(epochs=3, early_stopping=False, average_epochs=2),
+                       lambda a, b: a.weight_average is None
+                       and b.weight_average.epochs == (2, 3)
+                       and 0.0 <= b.weight_average.val_accuracy <= 1.0),
+    "test_time": (BASE.replace(test_time="mirror"),
+                  lambda a, b: (a.settings.test_time, b.settings.test_time) == ("none", "mirror")),
     "class_bias": (BASE.replace(class_bias="balanced"), lambda a, b: (
         a.class_bias is None and b.class_bias is not None
         and tuple(b.class_bias.bias) == BASE.class_names
@@ -137,14 +143,20 @@ def test_the_exported_model_answers_with_the_configured_class_names(runs):
     assert names[0].decode() in ("top", "bottom", "feet")
 
 
-def _served_and_plain(trained: trainer_util.Trained, images):
-    """The served probabilities and the softmax of the plain Keras model's logits."""
+def _served_and_normalized(trained: trainer_util.Trained, images):
+    """The served probabilities, the loaded model and the images as the model sees them."""
     loaded = tf.saved_model.load(trained.serving_model_dir)
     request = {features.SERVING_INPUT_KEY: tf.stack(images)}
     served = loaded.signatures[features.SERVING_SIGNATURE](**request)[
         features.PROBABILITIES_OUTPUT].numpy()
     normalized = loaded.signatures[features.NORMALIZED_SIGNATURE](**request)[
         features.NORMALIZED_OUTPUT]
+    return served, loaded, normalized
+
+
+def _served_and_plain(trained: trainer_util.Trained, images):
+    """The served probabilities and the plain Keras model's logits."""
+    served, loaded, normalized = _served_and_normalized(trained, images)
     return served, loaded(normalized, training=False).numpy()
 
 
@@ -163,6 +175,26 @@ def test_the_served_model_adds_the_fitted_class_bias_to_its_logits(runs):
     line = "\n".join(balanced.summary.summary_lines())
     assert "class bias (balanced on" in line and "class bias" not in "\n".join(
         plain.summary.summary_lines())
+
+
+def test_the_served_mirror_model_classifies_the_mean_logits_of_image_and_mirror(runs):
+    rng = np.random.default_rng(1)
+    images = [tf.io.encode_png(rng.integers(0, 255, (28, 28, 1), dtype=np.uint8))
+              for _ in range(8)]
+    served, loaded, normalized = _served_and_normalized(
+        runs(TRAINING_EFFECTS["test_time"][0]), images)
+    plain = loaded(normalized, training=False).numpy()
+    mirror = loaded(tf.image.flip_left_right(normalized), training=False).numpy()
+    np.testing.assert_allclose(served, tf.nn.softmax((plain + mirror) / 2).numpy(), atol=1e-5)
+    assert not np.allclose(served, tf.nn.softmax(plain).numpy(), atol=1e-4)
+
+
+def test_the_run_summary_names_the_averaged_epochs(runs):
+    averaged = runs(TRAINING_EFFECTS["average_epochs"][0]).summary
+    line = averaged.weight_average.summary_line()
+    assert line.startswith("  weights: mean of epochs 2-3 (val loss ")
+    assert line in averaged.summary_lines()
+    assert "weights: mean" not in "\n".join(runs(BASE).summary.summary_lines())
 
 
 def test_an_unknown_or_missing_custom_config_key_fails_the_trainer_naming_it(root, tmp_path):
