@@ -13,7 +13,6 @@ import math
 
 import tensorflow as tf
 
-from imagepipe.components.photo_prints import print_colours
 from imagepipe.components.photo_scene import scenes, uniform
 
 TEXTURE_CELLS = 6  # a background's texture: random values on this many cells a side, smoothed
@@ -57,9 +56,6 @@ class PhotoConfig:
         its legs apart, each swung out about the waist.
       sleeves_spread: probability that a top (kind ``TOP``) is laid flat
         with its sleeves spread out.
-      prints: probability that a garment is printed: stripes, dots or
-        blotches in a second colour, half the time near the background's
-        (:mod:`~imagepipe.components.photo_prints`).
       hanger: probability that a top or a bottom (kinds ``TOP``, ``BOTTOM``)
         hangs on a hanger: a hook and two arms down to its top corners.
       worn: probability that a garment of a known kind is worn: a head and
@@ -85,7 +81,6 @@ class PhotoConfig:
     skirt: float = 0.3
     legs_apart: float = 0.2
     sleeves_spread: float = 0.25
-    prints: float = 0.0
     hanger: float = 0.15
     worn: float = 0.15
     max_blur: float = 1.5
@@ -189,13 +184,7 @@ def render_photos(images: tf.Tensor, seed: tf.Tensor, config: PhotoConfig = Phot
     colour = colours(tf.random.experimental.stateless_split(seeds[4], 3), light, base, config)
     photos = backgrounds(seeds[5], base, side, config)
     photos = photos * (1.0 - holder) + holder_colour[:, None, None, :] * holder
-    if config.prints > 0:
-        # Folded in, not split off: the other draws stay those of a run without prints.
-        colour = print_colours(tf.random.experimental.stateless_fold_in(seeds[4], 1), colour,
-                               base, side, config.prints)
-    else:
-        colour = colour[:, None, None, :]
-    photos = photos * (1.0 - alpha) + colour * alpha
+    photos = photos * (1.0 - alpha) + colour[:, None, None, :] * alpha
     start = uniform(seeds[6], *LIGHTING, [count])
     end = uniform(seeds[7], *LIGHTING, [count])
     ramp = start[:, None] + (end - start)[:, None] * tf.linspace(0.0, 1.0, side)[None, :]
