@@ -53,6 +53,8 @@ VALUES: Dict[str, Tuple[str, List[str]]] = {
     "training.early_stopping_patience": ("4", []),
     "training.balance": ("class_weight", []),
     "training.class_bias": ("balanced", []),
+    "training.average_epochs": ("3", []),
+    "training.test_time": ("mirror", []),
     "training.photo_augmentation": ("0.5", []),
     "training.train_fraction": ("0.5", []),
     "training.fine_tune_epochs": ("2", [RESNET, "--weights", "imagenet"]),
@@ -138,6 +140,8 @@ def _value_args(command: str, option: options_lib.Option, places) -> List[str]:
         value = places["other"]
     if option.dest == "training.model_options.weights" and command.endswith("folder"):
         value = "none"  # a folder's default is imagenet
+    if option.dest == "training.test_time" and option.default == value:
+        value = "none"  # Fashion-MNIST's default is mirror
     takers = ["resnet50"] if RESNET in extra else _models_taking(option)
     extra = [e for e in extra if e != RESNET]
     resnet: List[str] = []
