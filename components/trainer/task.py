@@ -310,8 +310,9 @@ def fit_class_bias(model: keras.Model, validation: tf.data.Dataset,
     """The balanced decision bias fitted on the validation stream; None: ``--class-bias none``."""
     if settings.class_bias == CLASS_BIAS_NONE:
         return None
-    logits = np.concatenate([export.served_logits(model, images, settings.test_time).numpy()
-                             for images, _ in validation])
+    # One traced graph for every batch, as model.predict runs it, not an eager call per batch.
+    served = tf.function(lambda images: export.served_logits(model, images, settings.test_time))
+    logits = np.concatenate([served(images).numpy() for images, _ in validation])
     labels = np.concatenate([batch_labels.numpy() for _, batch_labels in validation])
     fitted = class_bias_lib.fit_and_report(logits, labels, settings.class_names)
     logging.info(fitted.summary_line().strip())
