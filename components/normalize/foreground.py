@@ -22,7 +22,9 @@ def foreground(distance: tf.Tensor, params: Parameters = DEFAULT) -> tf.Tensor:
     as strong all over the photo as on its border); when that leaves an
     implausibly small or large share of the photo, quantiles of the distances
     take over, so the foreground never collapses to nothing while anything
-    differs from the background.
+    differs from the background. With ``weak_share`` below 1, fainter pixels,
+    above that share of the threshold, join it where they connect to it
+    (:func:`grown_within`).
     """
     bins = params.histogram_bins
     high = tf.maximum(tf.reduce_max(distance, axis=[1, 2]), 1e-6)
@@ -41,7 +43,34 @@ def foreground(distance: tf.Tensor, params: Parameters = DEFAULT) -> tf.Tensor:
                          threshold)
     threshold = tf.where(share > high_share,
                          tf.maximum(threshold, tf.minimum(quantile(0.5), clip)), threshold)
-    return opened(clipped > threshold[:, None, None], params)
+    strong = opened(clipped > threshold[:, None, None], params)
+    if params.weak_share >= 1.0:
+        return strong
+    weak_threshold = tf.maximum(texture, params.weak_share * threshold)
+    return grown_within(strong, opened(clipped > weak_threshold[:, None, None], params), params)
+
+
+def grown_within(strong: tf.Tensor, weak: tf.Tensor, params: Parameters = DEFAULT) -> tf.Tensor:
+    """[N, H, W] bool: ``strong`` and the pixels of ``weak`` connected to it (hysteresis).
+
+    A garment in a colour close to its background's stands out by its print,
+    its seams and its shadowed edges only; its plain body, fainter but joined
+    to them, is the garment too. Faint areas apart from anything strong stay
+    out (a shadow, a fold of the sheet).
+    """
+    seeds = as_channels(tf.cast(strong, tf.float32))
+    allowed = tf.maximum(as_channels(tf.cast(weak, tf.float32)), seeds)
+
+    def grow(mask, _):
+        grown_mask = mask
+        for _ in range(params.grow_steps):  # several steps per turn: a turn costs more than a step
+            grown_mask = tf.nn.max_pool2d(grown_mask, 3, 1, "SAME") * allowed
+        return grown_mask, tf.reduce_any(tf.not_equal(grown_mask, mask))
+
+    side = tf.maximum(tf.shape(strong)[1], tf.shape(strong)[2])
+    grown_mask, _ = tf.while_loop(lambda mask, changed: changed, grow, (seeds, tf.constant(True)),
+                                  maximum_iterations=side // params.grow_steps + 1)
+    return from_channels(grown_mask) > 0.5
 
 
 def opened(mask: tf.Tensor, params: Parameters = DEFAULT) -> tf.Tensor:

@@ -36,6 +36,11 @@ class Parameters:
       peak_quantile: the object's intensity is scaled so that this quantile of
         it becomes white.
       histogram_bins: bins of the distance histograms.
+      weak_share: pixels above this share of the foreground's threshold (and
+        above the border's texture) join the foreground where they connect to
+        it (hysteresis): a garment's plain body joins its print and its
+        edges; 1.0 (the default) turns it off: with 0.5 the real photos
+        gained bottoms and lost shoes (decision 0028).
       border_texture_quantile: the foreground stands out more than this
         quantile of the border (robust to an object on it).
       opening: foreground lines and specks thinner than this many pixels (at
@@ -81,6 +86,7 @@ class Parameters:
     glare_quantile: float = 0.98
     peak_quantile: float = 0.95
     histogram_bins: int = 64
+    weak_share: float = 1.0
     border_texture_quantile: float = 0.75
     opening: int = 3
     max_lighting_slope: float = 0.2

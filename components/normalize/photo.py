@@ -6,7 +6,8 @@
    light and dark on dark stay visible; glare spots and their halo removed;
 3. the foreground: Otsu's threshold on the distances, at least the border's
    own texture, with quantile fallbacks when the share is implausible, so it
-   never collapses; thin lines (folds, seams) opened away;
+   never collapses; thin lines (folds, seams) opened away; optionally
+   (``weak_share``) fainter pixels joined to it added (hysteresis);
 4. the object: the largest connected region of the foreground and those at
    least ``keep_region_share`` of it (the other shoe of a pair), on a coarse
    grid;

@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 from imagepipe.components import normalize
+from imagepipe.components.normalize import foreground
 from imagepipe.data import fashion_mnist
 from imagepipe.testing import fixtures
 
@@ -144,3 +145,13 @@ def test_a_resized_dark_floor_photo_gets_its_own_pixels_in_a_graph_batch():
         tf.TensorSpec([None, None, 1], tf.float32)])
     for photo, together in zip(photos, batched):
         np.testing.assert_array_equal(together, single(tf.constant(photo)).numpy())
+
+
+def test_grown_within_adds_the_weak_pixels_joined_to_the_strong_ones_only():
+    strong = np.zeros((1, 40, 40), bool)
+    strong[0, 18:22, 2:6] = True  # a print at the left end of a long, faint garment
+    weak = np.zeros((1, 40, 40), bool)
+    weak[0, 15:25, 2:38] = True  # the garment: joined to the print
+    weak[0, 30:38, 30:38] = True  # a shadow apart from it
+    grown = foreground.grown_within(tf.constant(strong), tf.constant(weak)).numpy()
+    np.testing.assert_array_equal(grown, strong | np.pad(weak[:, :30], [[0, 0], [0, 10], [0, 0]]))

@@ -6,6 +6,8 @@ its output must be a lit, fitted, centred object, and where the photo shows
 the whole garment, the garment's own silhouette.
 """
 
+import dataclasses
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -151,3 +153,32 @@ def test_a_batch_of_photos_gets_each_photo_s_own_pixels():
     # The training renderer shows the whole garment, maybe mirrored: its silhouette comes back.
     for source, output in zip(sources, batched[:-1, ..., 0]):
         assert max(_iou(output, source), _iou(output, source[:, ::-1])) > 0.6
+
+
+def _printed_garment_photo(source: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A garment a little darker than its floor, with a dark print on its chest, as on real photos."""
+    photo = np.clip(rng.normal(0.6, 0.01, (120, 120, 3)), 0, 1)
+    alpha = np.asarray(Image.fromarray(source).resize((80, 80)), np.float64)[..., None] / 255
+    garment = np.full((80, 80, 1), 0.42)
+    garment[25:55, 25:55] = 0.0
+    garment += rng.normal(0.0, 0.03, garment.shape)  # the weave
+    photo[20:100, 20:100] = photo[20:100, 20:100] * (1 - alpha) + garment * alpha
+    return (np.clip(photo, 0, 1) * 255).astype(np.uint8)
+
+
+def test_weak_share_joins_a_faint_garment_to_its_print():
+    """The print stands out far more than the body; with hysteresis the body joins it.
+
+    ``weak_share`` 1.0 (the default, decision 0028) keeps the print alone.
+    """
+    rng = np.random.default_rng(6)
+    hysteresis = dataclasses.replace(normalize.DEFAULT, weak_share=0.5)
+    joined, print_only = [], []
+    for source in fixtures.generate_images(np.array([0, 2, 4, 6]), seed=11):
+        photo = tf.constant(_printed_garment_photo(source, rng))
+        for params, overlaps in ((hysteresis, joined), (normalize.DEFAULT, print_only)):
+            output = normalize.fashion_mnist_like(photo, 28, params).numpy()[..., 0]
+            # The body is dim beside the print: any light pixel is the object's.
+            lit, garment = output > 0.08, source > LIT * 255
+            overlaps.append((lit & garment).sum() / (lit | garment).sum())
+    assert min(joined) >= 0.6 and max(print_only) <= 0.5, (joined, print_only)

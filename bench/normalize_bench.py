@@ -1,0 +1,89 @@
+"""Benchmark: what the photo path's hysteresis (``Parameters.weak_share``) costs and changes.
+
+Normalizes the same photos (a folder of photos, by default the real
+``../shared/photos/clothing/validation``) with the default parameters
+(``weak_share`` 1.0: off) and with ``--weak-share``, one photo per call as a
+served request normalizes it, in alternating rounds. Prints milliseconds per
+photo (p50, p99) per setting, the share of photos whose normalized image
+changes and the mean share of lit pixels of each.
+
+    python bench/normalize_bench.py [--photos DIR] [--weak-share 0.5] [--limit 200] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import glob
+import os
+import platform
+import subprocess
+import sys
+from typing import Dict, List
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from imagepipe.components import normalize, preprocessing  # noqa: E402
+from test_time_bench import timed  # noqa: E402
+
+DEFAULT_PHOTOS = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "photos",
+                              "clothing", "validation")
+LIT = 0.3  # a normalized pixel is lit above this
+
+
+def photo_bytes(folder: str, limit: int) -> List[bytes]:
+    """Up to ``limit`` JPEG/PNG files under ``folder``, spread evenly over its sorted list."""
+    paths = sorted(p for p in glob.glob(os.path.join(folder, "**", "*"), recursive=True)
+                   if p.lower().endswith((".jpg", ".jpeg", ".png")))
+    if not paths:
+        raise SystemExit(f"no photos under {folder}")
+    chosen = paths[::max(1, len(paths) // limit)][:limit]
+    return [tf.io.gfile.GFile(p, "rb").read() for p in chosen]
+
+
+def normalizer(params: normalize.Parameters):
+    """One photo's bytes -> its [28, 28] normalized image, traced once for any size."""
+    def normalize_one(data):
+        image = tf.io.decode_image(data, channels=0, expand_animations=False)
+        return normalize.fashion_mnist_like(image, preprocessing.IMAGE_SIZE, params)[..., 0]
+    return tf.function(normalize_one, input_signature=[tf.TensorSpec([], tf.string)])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", default=DEFAULT_PHOTOS)
+    parser.add_argument("--weak-share", type=float, default=0.5)
+    parser.add_argument("--limit", type=int, default=200, help="photos normalized")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per setting")
+    args = parser.parse_args()
+    photos = photo_bytes(args.photos, args.limit)
+    settings = {"off (1.0)": normalize.DEFAULT,
+                f"{args.weak_share}": dataclasses.replace(normalize.DEFAULT,
+                                                          weak_share=args.weak_share)}
+    functions = {name: normalizer(params) for name, params in settings.items()}
+    outputs = {name: np.stack([f(p).numpy() for p in photos]) for name, f in functions.items()}
+    seconds: Dict[str, List[float]] = {name: [] for name in settings}
+    for _ in range(args.rounds):
+        for name, function in functions.items():
+            for photo in photos:
+                seconds[name] += timed(function, photo, 1)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, check=False).stdout.strip()
+    print(f"{platform.node()}, {os.cpu_count()} cores, commit {commit}; {len(photos)} photos "
+          f"of {os.path.abspath(args.photos)}, {args.rounds} alternating rounds")
+    first, second = outputs.values()
+    changed = np.mean(np.abs(first - second).max(axis=(1, 2)) > 0.05)
+    print(f"{'weak_share':>10} {'p50 ms':>8} {'p99 ms':>8} {'lit share':>9}")
+    for name in settings:
+        values = 1000 * np.asarray(seconds[name])
+        print(f"{name:>10} {np.percentile(values, 50):>8.2f} {np.percentile(values, 99):>8.2f} "
+              f"{np.mean(outputs[name] > LIT):>9.3f}")
+    print(f"normalized image changed (a pixel by more than 0.05): {changed:.1%} of the photos")
+
+
+if __name__ == "__main__":
+    main()
