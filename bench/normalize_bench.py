@@ -18,17 +18,15 @@ import glob
 import os
 import platform
 import subprocess
-import sys
+import time
 from typing import Dict, List
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from imagepipe.components import normalize, preprocessing  # noqa: E402
-from test_time_bench import timed  # noqa: E402
 
 DEFAULT_PHOTOS = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "photos",
                               "clothing", "validation")
@@ -46,11 +44,19 @@ def photo_bytes(folder: str, limit: int) -> List[bytes]:
 
 
 def normalizer(params: normalize.Parameters):
-    """One photo's bytes -> its [28, 28] normalized image, traced once for any size."""
-    def normalize_one(data):
-        image = tf.io.decode_image(data, channels=0, expand_animations=False)
-        return normalize.fashion_mnist_like(image, preprocessing.IMAGE_SIZE, params)[..., 0]
-    return tf.function(normalize_one, input_signature=[tf.TensorSpec([], tf.string)])
+    """One photo's bytes -> its [28, 28] normalized image, as Transform decodes it; any size."""
+    return tf.function(lambda data: preprocessing.decode_image(data, params=params)[..., 0],
+                       input_signature=[tf.TensorSpec([], tf.string)])
+
+
+def seconds_per_call(function, photos: List[bytes]) -> List[float]:
+    """Seconds of one call per photo (the functions are traced and warm by then)."""
+    seconds = []
+    for photo in photos:
+        start = time.perf_counter()
+        function(photo)
+        seconds.append(time.perf_counter() - start)
+    return seconds
 
 
 def main() -> None:
@@ -69,8 +75,7 @@ def main() -> None:
     seconds: Dict[str, List[float]] = {name: [] for name in settings}
     for _ in range(args.rounds):
         for name, function in functions.items():
-            for photo in photos:
-                seconds[name] += timed(function, photo, 1)
+            seconds[name] += seconds_per_call(function, photos)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True, check=False).stdout.strip()
     print(f"{platform.node()}, {os.cpu_count()} cores, commit {commit}; {len(photos)} photos "

@@ -19,16 +19,17 @@ from imagepipe.components import features, normalize
 IMAGE_SIZE = features.FASHION_MNIST_IMAGE_SIZE
 
 
-def decode_image(encoded: tf.Tensor, size: int = IMAGE_SIZE) -> tf.Tensor:
+def decode_image(encoded: tf.Tensor, size: int = IMAGE_SIZE,
+                 params: normalize.Parameters = normalize.DEFAULT) -> tf.Tensor:
     """Decodes one encoded image (PNG, JPEG, GIF, BMP) to a Fashion-MNIST-like image.
 
     Any size and colour mode is brought to float32 [size, size, 1] in [0, 1]
     by :func:`normalize.fashion_mnist_like` (grayscale, dark background, crop
     to the object, longest side fitted, centred); on Fashion-MNIST images this
-    is close to the identity.
+    is close to the identity. ``params``: the normalization's tuning.
     """
     image = tf.io.decode_image(encoded, channels=0, expand_animations=False)
-    return normalize.fashion_mnist_like(image, size)
+    return normalize.fashion_mnist_like(image, size, params)
 
 
 def _decode_if_fashion_mnist_sized(encoded: tf.Tensor, size: int):

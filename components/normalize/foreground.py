@@ -60,17 +60,27 @@ def grown_within(strong: tf.Tensor, weak: tf.Tensor, params: Parameters = DEFAUL
     """
     seeds = as_channels(tf.cast(strong, tf.float32))
     allowed = tf.maximum(as_channels(tf.cast(weak, tf.float32)), seeds)
-
-    def grow(mask, _):
-        grown_mask = mask
-        for _ in range(params.grow_steps):  # several steps per turn: a turn costs more than a step
-            grown_mask = tf.nn.max_pool2d(grown_mask, 3, 1, "SAME") * allowed
-        return grown_mask, tf.reduce_any(tf.not_equal(grown_mask, mask))
-
     side = tf.maximum(tf.shape(strong)[1], tf.shape(strong)[2])
-    grown_mask, _ = tf.while_loop(lambda mask, changed: changed, grow, (seeds, tf.constant(True)),
-                                  maximum_iterations=side // params.grow_steps + 1)
-    return from_channels(grown_mask) > 0.5
+    return from_channels(spread_within(seeds, allowed, side // params.grow_steps + 1,
+                                       params)) > 0.5
+
+
+def spread_within(values: tf.Tensor, inside: tf.Tensor, turns, params: Parameters = DEFAULT
+                  ) -> tf.Tensor:
+    """[N, H, W, 1] ``values`` spread as their 3x3 maximum over the pixels ``inside`` (0 or 1).
+
+    Each value reaches every pixel of its connected part of ``inside``, the
+    largest winning, in at most ``turns`` turns of ``grow_steps`` steps.
+    """
+    def grow(spread, _):
+        grown = spread
+        for _ in range(params.grow_steps):  # several steps per turn: a turn costs more than a step
+            grown = tf.nn.max_pool2d(grown, 3, 1, "SAME") * inside
+        return grown, tf.reduce_any(tf.not_equal(grown, spread))
+
+    spread, _ = tf.while_loop(lambda spread, changed: changed, grow, (values, tf.constant(True)),
+                              maximum_iterations=turns)
+    return spread
 
 
 def opened(mask: tf.Tensor, params: Parameters = DEFAULT) -> tf.Tensor:
@@ -88,15 +98,7 @@ def region_labels(cells: tf.Tensor, params: Parameters = DEFAULT) -> tf.Tensor:
     grid = cells.shape[1]
     cells = as_channels(cells)
     ids = tf.reshape(tf.range(1, grid * grid + 1, dtype=tf.float32), [1, grid, grid, 1]) * cells
-
-    def grow(labels, _):
-        grown = labels
-        for _ in range(params.grow_steps):  # several steps per turn: a turn costs more than a step
-            grown = tf.nn.max_pool2d(grown, 3, 1, "SAME") * cells
-        return grown, tf.reduce_any(tf.not_equal(grown, labels))
-
-    labels, _ = tf.while_loop(lambda labels, changed: changed, grow, (ids, tf.constant(True)),
-                              maximum_iterations=2 * grid // params.grow_steps)
+    labels = spread_within(ids, cells, 2 * grid // params.grow_steps, params)
     return tf.cast(from_channels(labels), tf.int32)
 
 
