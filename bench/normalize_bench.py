@@ -1,13 +1,15 @@
-"""Benchmark: what the photo path's hysteresis (``Parameters.weak_share``) costs and changes.
+"""Benchmark: what a setting of the photo path (``normalize.Parameters``) costs and changes.
 
 Normalizes the same photos (a folder of photos, by default the real
-``../shared/photos/clothing/validation``) with the default parameters
-(``weak_share`` 1.0: off) and with ``--weak-share``, one photo per call as a
-served request normalizes it, in alternating rounds. Prints milliseconds per
-photo (p50, p99) per setting, the share of photos whose normalized image
-changes and the mean share of lit pixels of each.
+``../shared/photos/clothing/validation``) with the default parameters and with
+the default changed by ``--set NAME=VALUE`` (by default ``closing=5``: the
+pieces of a garment joined, decision 0029; ``weak_share=0.5``: the
+hysteresis of decision 0028), one photo per call as a served request
+normalizes it, in alternating rounds. Prints milliseconds per photo (p50,
+p99) per setting, the share of photos whose normalized image changes and the
+mean share of lit pixels of each.
 
-    python bench/normalize_bench.py [--photos DIR] [--weak-share 0.5] [--limit 200] [--rounds 3]
+    python bench/normalize_bench.py [--photos DIR] [--set closing=5] [--limit 200] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -59,17 +61,38 @@ def seconds_per_call(function, photos: List[bytes]) -> List[float]:
     return seconds
 
 
+def parsed(changes: List[str]) -> Dict[str, object]:
+    """``NAME=VALUE`` strings as Parameters fields, each value of its field's type.
+
+    Raises:
+      SystemExit: naming the change that is not ``NAME=VALUE`` of a known field.
+    """
+    fields = {field.name: type(getattr(normalize.DEFAULT, field.name))
+              for field in dataclasses.fields(normalize.Parameters)}
+    fields = {name: kind for name, kind in fields.items() if kind in (int, float)}
+    values = {}
+    for change in changes:
+        name, _, value = change.partition("=")
+        if name not in fields or not value:
+            raise SystemExit(f"--set {change!r}: expected NAME=VALUE with NAME a number field of "
+                             f"normalize.Parameters ({', '.join(sorted(fields))})")
+        values[name] = fields[name](value)
+    return values
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", default=DEFAULT_PHOTOS)
-    parser.add_argument("--weak-share", type=float, default=0.5)
+    parser.add_argument("--set", dest="changes", action="append", metavar="NAME=VALUE",
+                        help="a Parameters field and its value, against the default "
+                             "(repeatable; default: closing=5)")
     parser.add_argument("--limit", type=int, default=200, help="photos normalized")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per setting")
     args = parser.parse_args()
     photos = photo_bytes(args.photos, args.limit)
-    settings = {"off (1.0)": normalize.DEFAULT,
-                f"{args.weak_share}": dataclasses.replace(normalize.DEFAULT,
-                                                          weak_share=args.weak_share)}
+    changes = args.changes or ["closing=5"]
+    settings = {"default": normalize.DEFAULT,
+                " ".join(changes): dataclasses.replace(normalize.DEFAULT, **parsed(changes))}
     functions = {name: normalizer(params) for name, params in settings.items()}
     outputs = {name: np.stack([f(p).numpy() for p in photos]) for name, f in functions.items()}
     seconds: Dict[str, List[float]] = {name: [] for name in settings}
@@ -82,10 +105,10 @@ def main() -> None:
           f"of {os.path.abspath(args.photos)}, {args.rounds} alternating rounds")
     first, second = outputs.values()
     changed = np.mean(np.abs(first - second).max(axis=(1, 2)) > 0.05)
-    print(f"{'weak_share':>10} {'p50 ms':>8} {'p99 ms':>8} {'lit share':>9}")
+    print(f"{'setting':>20} {'p50 ms':>8} {'p99 ms':>8} {'lit share':>9}")
     for name in settings:
         values = 1000 * np.asarray(seconds[name])
-        print(f"{name:>10} {np.percentile(values, 50):>8.2f} {np.percentile(values, 99):>8.2f} "
+        print(f"{name:>20} {np.percentile(values, 50):>8.2f} {np.percentile(values, 99):>8.2f} "
               f"{np.mean(outputs[name] > LIT):>9.3f}")
     print(f"normalized image changed (a pixel by more than 0.05): {changed:.1%} of the photos")
 

@@ -43,6 +43,11 @@ class Parameters:
         gained bottoms and lost shoes (decision 0028).
       border_texture_quantile: the foreground stands out more than this
         quantile of the border (robust to an object on it).
+      closing: foreground pieces fewer than this many pixels apart (at
+        ``work_side``) are joined where one of them survives the opening, so
+        a striped, printed or seamed garment is found whole; 1 (the
+        default) turns it off: 5 helped the real photos of a model trained
+        without it, a model trained with it did no better (decision 0029).
       opening: foreground lines and specks thinner than this many pixels (at
         ``work_side``) are not the object.
       max_lighting_slope: lighting may change the background by at most this
@@ -88,6 +93,7 @@ class Parameters:
     histogram_bins: int = 64
     weak_share: float = 1.0
     border_texture_quantile: float = 0.75
+    closing: int = 1
     opening: int = 3
     max_lighting_slope: float = 0.2
     noise_factor: float = 3.0

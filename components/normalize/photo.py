@@ -7,6 +7,7 @@
 3. the foreground: Otsu's threshold on the distances, at least the border's
    own texture, with quantile fallbacks when the share is implausible, so it
    never collapses; thin lines (folds, seams) opened away; optionally
+   (``closing``) pieces a few pixels apart joined (stripes, a print), and
    (``weak_share``) fainter pixels joined to it added (hysteresis);
 4. the object: the largest connected region of the foreground and those at
    least ``keep_region_share`` of it (the other shoe of a pair), on a coarse

@@ -1,5 +1,7 @@
 """Photo normalization: any picture becomes a centred, dark-background 28x28 image."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -155,3 +157,20 @@ def test_grown_within_adds_the_weak_pixels_joined_to_the_strong_ones_only():
     weak[0, 30:38, 30:38] = True  # a shadow apart from it
     grown = foreground.grown_within(tf.constant(strong), tf.constant(weak)).numpy()
     np.testing.assert_array_equal(grown, strong | np.pad(weak[:, :30], [[0, 0], [0, 10], [0, 0]]))
+
+
+def test_joined_keeps_close_thin_stripes_holding_a_thick_piece_and_drops_a_lone_hook():
+    mask = np.zeros((1, 40, 40), bool)
+    mask[0, 2:14:4, 2:20] = mask[0, 3:14:4, 2:20] = True  # stripes two pixels thin, two apart
+    mask[0, 6:10, 8:12] = True  # a button on them
+    mask[0, 28:33, 28:33] = True  # a hook: a ring one pixel thin around a hole
+    mask[0, 29:32, 29:32] = False
+    closing = dataclasses.replace(normalize.DEFAULT, closing=5)
+    joined = foreground.joined(tf.constant(mask), closing).numpy()
+    striped = np.zeros_like(mask)
+    striped[0, 2:12, 2:20] = True  # the stripes and their gaps, the garment
+    np.testing.assert_array_equal(joined, striped)
+    np.testing.assert_array_equal(  # alone, the opening leaves the button
+        foreground.joined(tf.constant(mask)), foreground.opened(tf.constant(mask)))
+    np.testing.assert_array_equal(foreground.closed(tf.constant(mask), closing)[0, 28:33, 28:33],
+                                  True)
