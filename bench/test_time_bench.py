@@ -1,13 +1,15 @@
-"""Benchmark: what ``--test-time mirror`` costs a served request, beside ``none``, same weights.
+"""Benchmark: what each ``--test-time`` mode costs a served request, beside ``none``, same weights.
 
-Both serving signatures are built in this process from one trained model (the
-Trainer's Keras model and the run's transform graph), exactly as the Trainer
-exports them, and called in alternating rounds on the same encoded images:
-decoding and normalizing are the same in both, the mirror adds a second pass
-of the network. Prints latency p50/p99 per call and images/s per batch size.
+Every mode's serving signature is built in this process from one trained model
+(the Trainer's Keras model and the run's transform graph), exactly as the
+Trainer exports them, and called in alternating rounds on the same encoded
+images: the generated Fashion-MNIST stand-in, or with ``--photos DIR`` the
+photos of a folder. ``mirror`` adds a second pass of the network; ``joined``
+also normalizes each image a second time and passes it twice more. Prints
+latency p50/p99 per call and images/s per batch size.
 
     python bench/test_time_bench.py [--pipeline-root imagepipe-output/pipeline_root]
-        [--batch-sizes 1 32] [--calls 200] [--rounds 3]
+        [--photos DIR] [--batch-sizes 1 32] [--calls 200] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 
+from normalize_bench import photo_bytes  # noqa: E402
 from serving_bench import sample_images  # noqa: E402
 
-MODES = ("none", "mirror")
+from imagepipe.components.settings import TEST_TIME_MODES as MODES  # noqa: E402
 
 
 def _newest(pattern: str) -> str:
@@ -77,12 +80,15 @@ def timed(call: Callable[[List[bytes]], object], batch: List[bytes], calls: int)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pipeline-root", default="imagepipe-output/pipeline_root")
+    parser.add_argument("--photos", help="a folder of photos (default: the generated "
+                                         "Fashion-MNIST stand-in)")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 32])
     parser.add_argument("--calls", type=int, default=200, help="timed calls per round")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per mode")
     args = parser.parse_args()
     functions = serving_functions(args.pipeline_root)
-    images = sample_images(max(args.batch_sizes))
+    images = (photo_bytes(args.photos, max(args.batch_sizes)) if args.photos
+              else sample_images(max(args.batch_sizes)))
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True, check=False).stdout.strip()
     print(f"{platform.node()}, {os.cpu_count()} cores, commit {commit}; {args.rounds} rounds "

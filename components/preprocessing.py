@@ -42,20 +42,23 @@ def _decode_if_fashion_mnist_sized(encoded: tf.Tensor, size: int):
     return tf.ensure_shape(fixed, [size, size, 1]), fits
 
 
-def decode_images(encoded: tf.Tensor, size: int = IMAGE_SIZE) -> tf.Tensor:
+def decode_images(encoded: tf.Tensor, size: int = IMAGE_SIZE,
+                  params: normalize.Parameters = normalize.DEFAULT) -> tf.Tensor:
     """Decodes a batch of encoded images ([N] or [N, 1] strings) to float32 [N, size, size, 1].
 
     Grayscale ``size`` x ``size`` light-on-black images (every Fashion-MNIST
     image) are normalized together by ``normalize.light_on_black_batch``; any
     other (a photo) by :func:`decode_image`, one by one. Both give the same
-    pixels for the same image, whatever else is in the batch.
+    pixels for the same image, whatever else is in the batch. ``params``: the
+    normalization's tuning.
     """
-    return _batch_decoder(size)(tf.reshape(encoded, [-1]))
+    return _batch_decoder(size, params)(tf.reshape(encoded, [-1]))
 
 
 @functools.lru_cache(maxsize=None)
-def _batch_decoder(size: int) -> tf.types.experimental.PolymorphicFunction:
-    """One graph function per size, traced once per process.
+def _batch_decoder(size: int, params: normalize.Parameters
+                   ) -> tf.types.experimental.PolymorphicFunction:
+    """One graph function per size and parameters, traced once per process.
 
     Transform traces ``preprocessing_fn`` about ten times (analysis, the
     transform phase, input-column inspection, saving) and the Trainer's export
@@ -70,10 +73,10 @@ def _batch_decoder(size: int) -> tf.types.experimental.PolymorphicFunction:
                                  tf.TensorSpec([], tf.bool)))
         # One copy of the photo path in the graph (decode_image's), not two: the graph is saved
         # in every transform output and served model, and loaded and traced again each time.
-        fits = tf.logical_and(fits, normalize.light_on_black(decoded))
-        batched = normalize.light_on_black_batch(tf.boolean_mask(decoded, fits), size)
+        fits = tf.logical_and(fits, normalize.light_on_black(decoded, params))
+        batched = normalize.light_on_black_batch(tf.boolean_mask(decoded, fits), size, params)
         others = tf.where(tf.logical_not(fits))[:, 0]
-        one_by_one = tf.map_fn(lambda e: decode_image(e, size), tf.gather(encoded, others),
+        one_by_one = tf.map_fn(lambda e: decode_image(e, size, params), tf.gather(encoded, others),
                                fn_output_signature=tf.TensorSpec([size, size, 1], tf.float32))
         stitched = tf.dynamic_stitch([tf.cast(tf.where(fits)[:, 0], tf.int32),
                                       tf.cast(others, tf.int32)], [batched, one_by_one])

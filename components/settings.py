@@ -40,7 +40,9 @@ CLASS_BIAS_MODES = (CLASS_BIAS_NONE, CLASS_BIAS_BALANCED)  # see components/trai
 
 TEST_TIME_NONE = "none"
 TEST_TIME_MIRROR = "mirror"
-TEST_TIME_MODES = (TEST_TIME_NONE, TEST_TIME_MIRROR)  # see components/trainer/export.py
+TEST_TIME_JOINED = "joined"
+TEST_TIME_MODES = (TEST_TIME_NONE, TEST_TIME_MIRROR,
+                   TEST_TIME_JOINED)  # see components/trainer/export.py
 
 RESIZE_PAD = "pad"
 RESIZE_CROP = "crop"
@@ -192,9 +194,11 @@ class TrainingSettings(Record):
                                      "else the last); 1: the kept epoch's own weights",
                                   minimum=1, metavar="N")
     test_time: str = setting(TEST_TIME_NONE,
-                             "what the exported model classifies: none (the image as given) or "
+                             "what the exported model classifies: none (the image as given), "
                              "mirror (the mean of the logits of the image and of its "
-                             "left-right mirror image)", choices=TEST_TIME_MODES)
+                             "left-right mirror image) or joined (a Fashion-MNIST model only: "
+                             "as mirror, and each photo normalized a second time with its "
+                             "pieces joined, the mean of the four)", choices=TEST_TIME_MODES)
     photo_augmentation: float = setting(
         0.0, "share of the training images rendered as photos (background, colour, position, "
              "blur, noise, JPEG; shoes in pairs, garments on hangers or worn) and normalized "

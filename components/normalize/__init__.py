@@ -28,10 +28,10 @@ same pixels whatever else is in its batch.
 from imagepipe.components.normalize.background import photo_background
 from imagepipe.components.normalize.direct import light_on_black, light_on_black_batch
 from imagepipe.components.normalize.ops import first_and_last, to_gray
-from imagepipe.components.normalize.parameters import DEFAULT, Parameters
+from imagepipe.components.normalize.parameters import DEFAULT, JOINED, Parameters
 from imagepipe.components.normalize.photo import photo_object, photo_objects
 from imagepipe.components.normalize.picture import fashion_mnist_like, fashion_mnist_like_batch
 
-__all__ = ["DEFAULT", "Parameters", "fashion_mnist_like", "fashion_mnist_like_batch",
+__all__ = ["DEFAULT", "JOINED", "Parameters", "fashion_mnist_like", "fashion_mnist_like_batch",
            "first_and_last", "light_on_black", "light_on_black_batch", "photo_background",
            "photo_object", "photo_objects", "to_gray"]

@@ -114,3 +114,5 @@ class Parameters:
 
 
 DEFAULT = Parameters()
+# The second view of a served photo under ``--test-time joined``: its pieces joined (decision 0029).
+JOINED = Parameters(closing=5)

@@ -13,7 +13,7 @@ from typing import List, Mapping, Tuple
 
 from imagepipe.components import features, reports
 from imagepipe.components.record import setting
-from imagepipe.components.settings import (FASHION_MNIST_INPUTS, TEST_TIME_MIRROR, DataSettings,
+from imagepipe.components.settings import (FASHION_MNIST_INPUTS, TEST_TIME_JOINED, DataSettings,
                                            SourceDefaults, TrainingSettings)
 from imagepipe.components.sources.registry import DataSource, register
 
@@ -42,7 +42,7 @@ class _FashionMnist(DataSource):
     model_inputs = FASHION_MNIST_INPUTS
     photo_augmentation = True
     defaults = SourceDefaults(training=TrainingSettings(
-        epochs=10, photo_augmentation=0.25, test_time=TEST_TIME_MIRROR))
+        epochs=10, photo_augmentation=0.25, test_time=TEST_TIME_JOINED))
     pipeline_name = "imagepipe-fashion-mnist"
     serving_name = "fashion_mnist"
 

@@ -32,8 +32,9 @@ import tensorflow_transform as tft
 import tf_keras as keras
 from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
-from imagepipe.components import features
-from imagepipe.components.settings import TEST_TIME_MIRROR, TEST_TIME_NONE
+from imagepipe.components import features, normalize, preprocessing
+from imagepipe.components.record import SettingsError
+from imagepipe.components.settings import TEST_TIME_JOINED, TEST_TIME_MIRROR, TEST_TIME_NONE
 
 IMAGE_XF = features.transformed_name(features.IMAGE_KEY)
 LABEL_XF = features.transformed_name(features.LABEL_KEY)
@@ -43,20 +44,47 @@ WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 WARMUP_BATCH_SIZES = (1, 32)
 
 
-def served_logits(model: keras.Model, images: tf.Tensor,
-                  test_time: str = TEST_TIME_NONE) -> tf.Tensor:
+def served_logits(model: keras.Model, images: tf.Tensor, test_time: str = TEST_TIME_NONE,
+                  image_bytes: Optional[tf.Tensor] = None) -> tf.Tensor:
     """The logits the exported model classifies (``--test-time``).
 
     Args:
       model: the trained logits model.
       images: float32 [N, H, W, C], the transformed images.
       test_time: ``none``: the model's logits of the images; ``mirror``: the
-        mean of those and of the logits of the left-right mirror images.
+        mean of those and of the logits of the left-right mirror images;
+        ``joined``: that mean, averaged with the same of the photos
+        normalized a second time with their pieces joined
+        (``normalize.JOINED``, decision 0029).
+      image_bytes: [N] encoded images that ``images`` were decoded from, for
+        ``joined``; without them (images already light on black, whose two
+        normalizations are the same) ``joined`` is ``mirror``.
     """
-    logits = model(images, training=False)
-    if test_time == TEST_TIME_MIRROR:
-        logits = (logits + model(tf.image.flip_left_right(images), training=False)) / 2.0
+    logits = mirrored_logits(model, images) if test_time in (
+        TEST_TIME_MIRROR, TEST_TIME_JOINED) else model(images, training=False)
+    if test_time == TEST_TIME_JOINED and image_bytes is not None:
+        joined = preprocessing.decode_images(image_bytes, params=normalize.JOINED)
+        logits = (logits + mirrored_logits(model, joined)) / 2.0
     return logits
+
+
+def mirrored_logits(model: keras.Model, images: tf.Tensor) -> tf.Tensor:
+    """The mean of the model's logits of [N, H, W, C] ``images`` and of their mirror images."""
+    return (model(images, training=False)
+            + model(tf.image.flip_left_right(images), training=False)) / 2.0
+
+
+def check_test_time(test_time: str, image_shape: Sequence[int]) -> None:
+    """Fails unless the model's inputs suit ``test_time``: ``joined`` needs Fashion-MNIST's.
+
+    Raises:
+      SettingsError: naming the mode and the model's image shape.
+    """
+    fashion_mnist = (features.FASHION_MNIST_IMAGE_SIZE, features.FASHION_MNIST_IMAGE_SIZE, 1)
+    if test_time == TEST_TIME_JOINED and tuple(image_shape) != fashion_mnist:
+        raise SettingsError(f"--test-time {TEST_TIME_JOINED} normalizes photos a second time the "
+                            f"Fashion-MNIST way: it needs a model of {fashion_mnist} images, "
+                            f"this one takes {tuple(image_shape)}; use mirror or none")
 
 
 def _predictions(logits: tf.Tensor, class_names: Sequence[str],
@@ -104,7 +132,7 @@ def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOut
         tf.TensorSpec([None], tf.string, name=features.SERVING_INPUT_KEY)])
     def serve_images(image_bytes):
         transformed = model.tft_layer({features.IMAGE_KEY: tf.reshape(image_bytes, [-1, 1])})
-        return _predictions(served_logits(model, transformed[IMAGE_XF], test_time),
+        return _predictions(served_logits(model, transformed[IMAGE_XF], test_time, image_bytes),
                             class_names, class_bias)
 
     @_signature(input_signature=[
@@ -121,7 +149,8 @@ def build_signatures(model: keras.Model, tf_transform_output: tft.TFTransformOut
     def serve_examples(examples):
         parsed = tf.io.parse_example(examples, image_spec)
         transformed = model.tft_layer(parsed)
-        return _predictions(served_logits(model, transformed[IMAGE_XF], test_time),
+        return _predictions(served_logits(model, transformed[IMAGE_XF], test_time,
+                                          tf.reshape(parsed[features.IMAGE_KEY], [-1])),
                             class_names, class_bias)
 
     @_signature(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])

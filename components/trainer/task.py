@@ -352,6 +352,7 @@ def run_fn(fn_args: FnArgs) -> None:
         logging.info("hyperparameters from the Tuner: %s", tuned)
     keras.utils.set_random_seed(settings.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
+    export.check_test_time(settings.test_time, data.image_shape(tf_transform_output))
     model = models.build(settings.model_name, model_spec(settings, tf_transform_output))
     warm_from = (warm_start_lib.initialise(model, getattr(fn_args, "base_model", None))
                  if settings.warm_start else None)

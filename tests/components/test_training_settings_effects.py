@@ -18,11 +18,12 @@ import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
 
-from imagepipe.components import features, models
+from imagepipe.components import features, models, normalize, preprocessing
 from imagepipe.components.models import resnet
 from imagepipe.components.record import SettingsError
 from imagepipe.components.settings import ModelOptions, TrainingSettings
-from imagepipe.components.trainer import task
+from imagepipe.components.trainer import export, task
+from imagepipe.testing import fixtures
 from tests import trainer_util
 
 BASE = TrainingSettings(model_name="arch5", epochs=1, batch_size=32,
@@ -187,6 +188,41 @@ def test_the_served_mirror_model_classifies_the_mean_logits_of_image_and_mirror(
     mirror = loaded(tf.image.flip_left_right(normalized), training=False).numpy()
     np.testing.assert_allclose(served, tf.nn.softmax((plain + mirror) / 2).numpy(), atol=1e-5)
     assert not np.allclose(served, tf.nn.softmax(plain).numpy(), atol=1e-4)
+
+
+def _striped_photo() -> np.ndarray:
+    """A light floor with a garment striped as thin as seams and one button (decision 0029)."""
+    photo = np.full((120, 120, 3), 150, np.uint8)
+    photo[20:100:4, 30:90] = photo[21:100:4, 30:90] = 20
+    photo[50:56, 55:61] = 20
+    return photo
+
+
+def test_the_served_joined_model_adds_each_photo_s_joined_view_to_the_mirror(runs):
+    trained = runs(BASE.replace(test_time="joined"))
+    on_black = [tf.io.encode_png(image[..., None])
+                for image in fixtures.generate_images(np.array([0, 1, 7]), seed=3)]
+    photos = [tf.io.encode_png(_striped_photo()), tf.io.encode_png(_striped_photo()[:, ::-1])]
+    served, loaded, normalized = _served_and_normalized(trained, on_black + photos)
+    joined = preprocessing.decode_images(tf.stack(on_black + photos), params=normalize.JOINED)
+    np.testing.assert_array_equal(joined[:3], normalized[:3])  # light on black: one view
+    assert not np.allclose(joined[3:], normalized[3:], atol=0.1)  # the stripes joined
+
+    def mirrored(images):
+        return (loaded(images, training=False).numpy()
+                + loaded(tf.image.flip_left_right(images), training=False).numpy()) / 2
+
+    np.testing.assert_allclose(served, tf.nn.softmax(
+        (mirrored(normalized) + mirrored(joined)) / 2).numpy(), atol=1e-5)
+    assert not np.allclose(served[3:], tf.nn.softmax(mirrored(normalized[3:])).numpy(),
+                           atol=1e-4)
+
+
+def test_joined_is_refused_for_a_model_of_photos():
+    with pytest.raises(SettingsError, match=r"--test-time joined .* takes \(224, 224, 3\)"):
+        export.check_test_time("joined", (224, 224, 3))
+    export.check_test_time("joined", (28, 28, 1))
+    export.check_test_time("mirror", (224, 224, 3))
 
 
 def test_the_run_summary_names_the_averaged_epochs(runs):

@@ -141,7 +141,7 @@ def _value_args(command: str, option: options_lib.Option, places) -> List[str]:
     if option.dest == "training.model_options.weights" and command.endswith("folder"):
         value = "none"  # a folder's default is imagenet
     if option.dest == "training.test_time" and option.default == value:
-        value = "none"  # Fashion-MNIST's default is mirror
+        value = "none"  # where the value is the default, none differs from it
     takers = ["resnet50"] if RESNET in extra else _models_taking(option)
     extra = [e for e in extra if e != RESNET]
     resnet: List[str] = []
