@@ -24,9 +24,9 @@ def foreground(distance: tf.Tensor, params: Parameters = DEFAULT) -> tf.Tensor:
     take over, so the foreground never collapses to nothing while anything
     differs from the background. Its thin lines are removed and, with
     ``closing`` above 1, its pieces a few pixels apart joined
-    (:func:`joined`). With
-    ``weak_share`` below 1, fainter pixels, above that share of the
-    threshold, join it where they connect to it (:func:`grown_within`).
+    (:func:`joined`). With ``weak_share`` below 1, fainter pixels, above
+    that share of the threshold, join it where they connect to it
+    (:func:`grown_within`).
     """
     bins = params.histogram_bins
     high = tf.maximum(tf.reduce_max(distance, axis=[1, 2]), 1e-6)
