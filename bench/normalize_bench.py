@@ -76,7 +76,11 @@ def parsed(changes: List[str]) -> Dict[str, object]:
         if name not in fields or not value:
             raise SystemExit(f"--set {change!r}: expected NAME=VALUE with NAME a number field of "
                              f"normalize.Parameters ({', '.join(sorted(fields))})")
-        values[name] = fields[name](value)
+        try:
+            values[name] = fields[name](value)
+        except ValueError:
+            raise SystemExit(f"--set {change!r}: {name} takes {fields[name].__name__} values, "
+                             f"not {value!r}") from None
     return values
 
 
