@@ -64,11 +64,7 @@ def served_logits(model: keras.Model, images: tf.Tensor, test_time: str = TEST_T
         TEST_TIME_MIRROR, TEST_TIME_JOINED) else model(images, training=False)
     if test_time == TEST_TIME_JOINED and image_bytes is not None:
         joined = preprocessing.decode_images(image_bytes, params=normalize.JOINED)
-        # A batch of light-on-black images (the Evaluator's) is the same in both views: its
-        # second view's logits are the first's, and the network need not pass it twice more.
-        joined_logits = tf.cond(tf.reduce_all(tf.equal(joined, images)), lambda: logits,
-                                lambda: mirrored_logits(model, joined))
-        logits = (logits + joined_logits) / 2.0
+        logits = (logits + mirrored_logits(model, joined)) / 2.0
     return logits
 
 
