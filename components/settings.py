@@ -197,8 +197,9 @@ class TrainingSettings(Record):
                              "what the exported model classifies: none (the image as given), "
                              "mirror (the mean of the logits of the image and of its "
                              "left-right mirror image) or joined (a Fashion-MNIST model only: "
-                             "as mirror, and each photo normalized a second time with its "
-                             "pieces joined, the mean of the four)", choices=TEST_TIME_MODES)
+                             "as mirror, and each photo normalized a second time, its "
+                             "background sampled at its corners and its pieces joined, the "
+                             "mean of the four)", choices=TEST_TIME_MODES)
     photo_augmentation: float = setting(
         0.0, "share of the training images rendered as photos (background, colour, position, "
              "blur, noise, JPEG; shoes in pairs, garments on hangers or worn) and normalized "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from imagepipe.components.normalize.ops import (batch_quantile, medians, ring,
+from imagepipe.components.normalize.ops import (batch_quantile, corners, medians, ring,
                                                 upper_border)
 from imagepipe.components.normalize.parameters import DEFAULT, Parameters
 
@@ -24,7 +24,7 @@ def photo_backgrounds(images: tf.Tensor, params: Parameters = DEFAULT) -> tf.Ten
     """
     slope = params.max_lighting_slope
     half = tf.maximum(tf.shape(images)[1] // 2, 1)
-    level = medians(upper_border(images))
+    level = medians(background_samples(images, params))
     vertical = tf.clip_by_value(medians(images[:, -1]) - medians(images[:, 0]), -slope, slope)
     horizontal = tf.clip_by_value(medians(images[:, :half, -1]) - medians(images[:, :half, 0]),
                                   -slope, slope)
@@ -32,6 +32,11 @@ def photo_backgrounds(images: tf.Tensor, params: Parameters = DEFAULT) -> tf.Ten
     xs = tf.linspace(-0.5, 0.5, tf.shape(images)[2])[None, None, :, None]
     return (level[:, None, None] + vertical[:, None, None] * ys
             + horizontal[:, None, None] * xs)
+
+
+def background_samples(images: tf.Tensor, params: Parameters = DEFAULT) -> tf.Tensor:
+    """Where the background is sampled, [N, K, ...]: the upper border, or the corners (``corners``)."""
+    return corners(images, params.corners) if params.corners > 0.0 else upper_border(images)
 
 
 def photo_background(image: tf.Tensor, params: Parameters = DEFAULT) -> tf.Tensor:
@@ -61,8 +66,8 @@ def background_palette(rgb: tf.Tensor, plane_distance: tf.Tensor,
       float [N], the kept colours' largest distance to the plane: how much
       the background itself deviates from it.
     """
-    line = upper_border(rgb)
-    line_distance = upper_border(plane_distance)
+    line = background_samples(rgb, params)
+    line_distance = background_samples(plane_distance, params)
     length = tf.shape(line)[1]
     samples = tf.cast(tf.linspace(0.0, tf.cast(length - 1, tf.float32), params.palette_size),
                       tf.int32)

@@ -76,6 +76,18 @@ def upper_border(images: tf.Tensor) -> tf.Tensor:
     return tf.concat([images[:, 0], images[:, :half, 0], images[:, :half, -1]], axis=1)
 
 
+def corners(images: tf.Tensor, share: float) -> tf.Tensor:
+    """The four corner squares of [N, H, W, ...], ``share`` of the shorter side each: [N, K, ...]."""
+    side = tf.maximum(tf.cast(tf.cast(tf.minimum(tf.shape(images)[1], tf.shape(images)[2]),
+                                      tf.float32) * share, tf.int32), 1)
+    squares = [images[:, :side, :side], images[:, :side, -side:],
+               images[:, -side:, :side], images[:, -side:, -side:]]
+    count = side * side
+    return tf.concat([tf.reshape(square, tf.concat([tf.shape(images)[:1], [count],
+                                                    tf.shape(images)[3:]], 0))
+                      for square in squares], axis=1)
+
+
 def ring(images: tf.Tensor) -> tf.Tensor:
     """The border of [N, H, W] images as one closed path each, clockwise from the top left."""
     return tf.concat([images[:, 0, :], images[:, 1:, -1], images[:, -1, -2::-1],

@@ -54,8 +54,8 @@ def served_logits(model: keras.Model, images: tf.Tensor, test_time: str = TEST_T
       test_time: ``none``: the model's logits of the images; ``mirror``: the
         mean of those and of the logits of the left-right mirror images;
         ``joined``: that mean, averaged with the same of the photos
-        normalized a second time with their pieces joined
-        (``normalize.JOINED``, decision 0029).
+        normalized a second time, their background sampled at their corners
+        and their pieces joined (``normalize.JOINED``, decisions 0029, 0030).
       image_bytes: [N] encoded images that ``images`` were decoded from, for
         ``joined``; without them (images already light on black, whose two
         normalizations are the same) ``joined`` is ``mirror``.

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from imagepipe.components import normalize
-from imagepipe.components.normalize import foreground
+from imagepipe.components.normalize import foreground, ops
 from imagepipe.data import fashion_mnist
 from imagepipe.testing import fixtures
 
@@ -174,3 +174,16 @@ def test_joined_keeps_close_thin_stripes_holding_a_thick_piece_and_drops_a_lone_
         foreground.joined(tf.constant(mask)), foreground.opened(tf.constant(mask)))
     np.testing.assert_array_equal(foreground.closed(tf.constant(mask), closing)[0, 28:33, 28:33],
                                   True)
+
+
+def test_corners_are_the_four_corner_squares_of_the_shorter_side_s_share():
+    image = np.zeros((1, 20, 10, 3), np.float32)
+    for value, (rows, columns) in enumerate([(slice(0, 2), slice(0, 2)), (slice(0, 2), slice(8, 10)),
+                                             (slice(18, 20), slice(0, 2)),
+                                             (slice(18, 20), slice(8, 10))], start=1):
+        image[0, rows, columns] = value
+    image[0, 2:18, 2:8] = 9.0  # the middle and the rest of the border are never sampled
+    image[0, 0, 2:8] = image[0, 2:18, 0] = 9.0
+    samples = ops.corners(tf.constant(image), 0.2).numpy()  # 2 pixels of the 10-pixel side
+    assert samples.shape == (1, 16, 3)
+    np.testing.assert_array_equal(samples[0, :, 0], np.repeat([1.0, 2.0, 3.0, 4.0], 4))

@@ -212,3 +212,37 @@ def test_closing_finds_a_finely_striped_garment_whole():
             lit, garment = output > 0.08, source > LIT * 255
             overlaps.append((lit & garment).sum() / (lit | garment).sum())
     assert min(whole) >= 0.8 and max(specks) <= 0.5, (whole, specks)
+
+
+def _top_filling_the_frame(rng: np.random.Generator):
+    """uint8 photo of a top whose shoulders and sleeves cover its upper border, and its mask.
+
+    Most of the upper border is the garment, so the background sampled there is
+    the garment's colour; the corners are still the floor.
+    """
+    photo = np.clip(rng.normal(0.75, 0.01, (128, 96, 3)), 0, 1)
+    garment = np.zeros((128, 96), bool)
+    garment[:16, 20:76] = True  # shoulders, clear of the top corners
+    garment[16:52, :] = True  # sleeves out to both sides
+    garment[52:110, 15:81] = True  # the body
+    photo[garment] = np.clip(rng.normal(0.35, 0.02, (garment.sum(), 3)), 0, 1)
+    return (photo * 255).astype(np.uint8), garment
+
+
+def test_corners_find_a_top_filling_the_frame_whole():
+    """Sampled at the corners, the background is the floor; on the upper border, the garment.
+
+    ``corners`` 0 (the default) draws the floor's corners as the object instead.
+    """
+    photo, garment = _top_filling_the_frame(np.random.default_rng(1))
+    rows, columns = np.flatnonzero(garment.any(axis=1)), np.flatnonzero(garment.any(axis=0))
+    cropped = garment[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
+    width = round(28 * cropped.shape[1] / cropped.shape[0])
+    expected = np.zeros((28, 28), bool)
+    expected[:, (28 - width) // 2:(28 - width) // 2 + width] = np.asarray(
+        Image.fromarray(cropped.astype(np.uint8) * 255).resize((width, 28))) > 127
+    overlaps = []
+    for params in (dataclasses.replace(normalize.DEFAULT, corners=0.15), normalize.DEFAULT):
+        lit = normalize.fashion_mnist_like(tf.constant(photo), 28, params).numpy()[..., 0] > LIT
+        overlaps.append((lit & expected).sum() / (lit | expected).sum())
+    assert overlaps[0] >= 0.8 and overlaps[1] <= 0.2, overlaps
