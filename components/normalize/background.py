@@ -17,7 +17,8 @@ def photo_backgrounds(images: tf.Tensor, params: Parameters = DEFAULT) -> tf.Ten
     """The background of [N, H, W, C] photos per channel: a plane, robust to a cut-off.
 
     The level is the median of the upper border (a garment cut off by the frame
-    runs off its bottom and sides: a body, a folded pile); the lighting slopes,
+    runs off its bottom and sides: a body, a folded pile), or of the corners
+    (``params.corners``, :func:`background_samples`); the lighting slopes,
     from the medians of the top and bottom rows and of the upper halves of the
     side columns, are bounded so that an object on one line cannot tilt the
     plane into it.
@@ -35,7 +36,7 @@ def photo_backgrounds(images: tf.Tensor, params: Parameters = DEFAULT) -> tf.Ten
 
 
 def background_samples(images: tf.Tensor, params: Parameters = DEFAULT) -> tf.Tensor:
-    """Where the background is sampled, [N, K, ...]: the upper border, or the corners (``corners``)."""
+    """Where the background is sampled, [N, K, ...]: the upper border, or the ``corners``."""
     return corners(images, params.corners) if params.corners > 0.0 else upper_border(images)
 
 
@@ -51,8 +52,9 @@ def background_palette(rgb: tf.Tensor, plane_distance: tf.Tensor,
     """The colours of each photo's background as sampled on its upper border.
 
     ``palette_size`` pixels evenly along the upper border (the top row and the
-    upper halves of the sides, as for the plane); a sample farther from the
-    plane than ``palette_spread`` times the border's median distance (plus
+    upper halves of the sides) or the corners, where the plane's level is
+    sampled; a sample farther from the plane than ``palette_spread`` times
+    the border's median distance (plus
     ``palette_margin``) is not background but the object or glare on the
     border, and is left out of the palette.
 

@@ -178,9 +178,9 @@ def test_joined_keeps_close_thin_stripes_holding_a_thick_piece_and_drops_a_lone_
 
 def test_corners_are_the_four_corner_squares_of_the_shorter_side_s_share():
     image = np.zeros((1, 20, 10, 3), np.float32)
-    for value, (rows, columns) in enumerate([(slice(0, 2), slice(0, 2)), (slice(0, 2), slice(8, 10)),
-                                             (slice(18, 20), slice(0, 2)),
-                                             (slice(18, 20), slice(8, 10))], start=1):
+    squares = [(slice(0, 2), slice(0, 2)), (slice(0, 2), slice(8, 10)),
+               (slice(18, 20), slice(0, 2)), (slice(18, 20), slice(8, 10))]
+    for value, (rows, columns) in enumerate(squares, start=1):
         image[0, rows, columns] = value
     image[0, 2:18, 2:8] = 9.0  # the middle and the rest of the border are never sampled
     image[0, 0, 2:8] = image[0, 2:18, 0] = 9.0
