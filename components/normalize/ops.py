@@ -77,7 +77,7 @@ def upper_border(images: tf.Tensor) -> tf.Tensor:
 
 
 def corners(images: tf.Tensor, share: float) -> tf.Tensor:
-    """[N, K, ...]: the four corner squares of [N, H, W, ...], each ``share`` of the shorter side."""
+    """[N, K, ...]: the four corner squares of [N, H, W, ...], ``share`` of the short side each."""
     side = tf.maximum(tf.cast(tf.cast(tf.minimum(tf.shape(images)[1], tf.shape(images)[2]),
                                       tf.float32) * share, tf.int32), 1)
     squares = [images[:, :side, :side], images[:, :side, -side:],
