@@ -49,14 +49,13 @@ def photo_background(image: tf.Tensor, params: Parameters = DEFAULT) -> tf.Tenso
 
 def background_palette(rgb: tf.Tensor, plane_distance: tf.Tensor,
                        params: Parameters = DEFAULT):
-    """The colours of each photo's background as sampled on its upper border.
+    """The colours of each photo's background as sampled where its plane's level is.
 
-    ``palette_size`` pixels evenly along the upper border (the top row and the
-    upper halves of the sides) or the corners, where the plane's level is
-    sampled; a sample farther from the plane than ``palette_spread`` times
-    the border's median distance (plus
-    ``palette_margin``) is not background but the object or glare on the
-    border, and is left out of the palette.
+    ``palette_size`` pixels evenly along :func:`background_samples` (the upper
+    border: the top row and the upper halves of the sides; or the corners); a
+    sample farther from the plane than ``palette_spread`` times their median
+    distance (plus ``palette_margin``) is not background but the object or
+    glare on it, and is left out of the palette.
 
     Args:
       rgb: float [N, H, W, 3] photos.
