@@ -205,6 +205,9 @@ class TrainingSettings(Record):
              "blur, noise, JPEG; shoes in pairs, garments on hangers or worn) and normalized "
              "back each epoch (Fashion-MNIST sources)",
         minimum=0.0, maximum=1.0, metavar="FRACTION")
+    copy_rotation: float = setting(0.2, "largest rotation of oversampling's augmented copies, "
+                                        "a fraction of a full turn (the report's 0.2)",
+                                   minimum=0.0, maximum=0.5, metavar="TURNS")
     train_fraction: float = setting(1.0, "seeded, stratified share of the training split "
                                          "used", above=0.0, maximum=1.0, metavar="FRACTION")
     fine_tune_epochs: int = setting(0, "epochs of a second phase that unfreezes the top "

@@ -42,7 +42,7 @@ class _FashionMnist(DataSource):
     model_inputs = FASHION_MNIST_INPUTS
     photo_augmentation = True
     defaults = SourceDefaults(training=TrainingSettings(
-        epochs=10, photo_augmentation=0.25, test_time=TEST_TIME_JOINED))
+        epochs=10, photo_augmentation=0.25, test_time=TEST_TIME_JOINED, copy_rotation=0.05))
     pipeline_name = "imagepipe-fashion-mnist"
     serving_name = "fashion_mnist"
 

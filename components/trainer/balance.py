@@ -364,7 +364,9 @@ def balanced_training_stream(examples: tf.data.Dataset, mode: str, counts: Mappi
                              batch_size: int, seed: int, photo_fraction: float = 0.0,
                              counters: Optional[StreamCounters] = None,
                              garment_kinds: Sequence[int] = (),
-                             augment_copies: bool = True) -> tf.data.Dataset:
+                             augment_copies: bool = True,
+                             copy_rotation: float = augment.AugmentConfig.max_rotation
+                             ) -> tf.data.Dataset:
     """The batched (image, label) training stream of a balance mode.
 
     Args:
@@ -381,6 +383,8 @@ def balanced_training_stream(examples: tf.data.Dataset, mode: str, counts: Mappi
         and photos alike.
       augment_copies: whether oversampling's copies are augmented; False for
         elements that are not images (a frozen base's features): exact copies.
+      copy_rotation: largest rotation of an augmented copy, a fraction of a
+        full turn (the report's 0.2 by default).
     """
     copies_augmented = check_mode(mode) == OVERSAMPLE and augment_copies
     # Without per-element work (augmented copies, photos), whole batches are gathered at once.
@@ -388,7 +392,8 @@ def balanced_training_stream(examples: tf.data.Dataset, mode: str, counts: Mappi
     recut_kinds = tuple(garment_kinds) if photo_fraction > 0.0 else ()
     if mode == OVERSAMPLE:
         stream = oversampled_stream(examples, counts, seed,
-                                    augment.AugmentConfig() if augment_copies else None,
+                                    augment.AugmentConfig(max_rotation=copy_rotation)
+                                    if augment_copies else None,
                                     gathered_batch, recut_kinds)
     else:
         stream = natural_stream(examples, seed, gathered_batch)

@@ -240,7 +240,7 @@ def datasets(settings: TrainingSettings, fn_args: FnArgs,
         examples, settings.balance, counts, settings.batch_size, settings.seed,
         photo_fraction=settings.photo_augmentation, counters=counters,
         garment_kinds=photo_scene.garment_kinds(settings.class_names),
-        augment_copies=extractor is None)
+        augment_copies=extractor is None, copy_rotation=settings.copy_rotation)
     return Streams(train, data.evaluation_stream(validation, settings.batch_size), counts,
                    counts_from, counters, seconds)
 

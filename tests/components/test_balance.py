@@ -251,3 +251,38 @@ def test_without_photo_augmentation_garments_are_not_recut():
 
     for (plain, _), (with_kinds, _) in zip(labelled_images(()), labelled_images(KINDS)):
         np.testing.assert_array_equal(plain, with_kinds)
+
+
+def _bars(count: int) -> tf.data.Dataset:
+    """Upright bars (trouser legs, as it were), class 1 a minority so that it is copied."""
+    image = np.zeros((28, 28, 1), np.float32)
+    image[4:24, 12:16] = 1.0
+    labels = np.repeat([0, 1], [count, count // 5])
+    return tf.data.Dataset.from_tensor_slices({
+        data.IMAGE_XF: np.repeat(image[None], len(labels), axis=0),
+        data.LABEL_XF: labels.astype(np.int64),
+        data.EXAMPLE_ID_XF: [f"train/{i:03d}" for i in range(len(labels))]})
+
+
+def _tilt_in_turns(image: np.ndarray) -> float:
+    """How far the image's principal axis leans from upright, a fraction of a full turn."""
+    rows, columns = np.mgrid[:image.shape[0], :image.shape[1]]
+    bar = (image[..., 0] > 0.5).astype(np.float64)  # brightness moves the background too
+    weights = bar / bar.sum()
+    row_mean, column_mean = (weights * rows).sum(), (weights * columns).sum()
+    covariance_rc = (weights * (rows - row_mean) * (columns - column_mean)).sum()
+    spread = (weights * ((rows - row_mean) ** 2 - (columns - column_mean) ** 2)).sum()
+    return abs(0.5 * np.arctan2(2 * covariance_rc, spread)) / (2 * np.pi)
+
+
+@pytest.mark.parametrize("copy_rotation", [0.02, 0.2])
+def test_copies_lean_no_further_than_copy_rotation(copy_rotation):
+    stream = balance.balanced_training_stream(_bars(60), balance.OVERSAMPLE, {0: 60, 1: 12},
+                                              batch_size=200, seed=3,
+                                              copy_rotation=copy_rotation)
+    images, labels = next(iter(stream))
+    tilts = [_tilt_in_turns(image) for image, label in zip(images.numpy(), labels.numpy())
+             if label == 1]
+    assert len(tilts) == 60  # 12 bars and 48 copies
+    assert max(tilts) <= copy_rotation + 0.005
+    assert max(tilts) >= copy_rotation * 0.6  # the range is used, not just allowed

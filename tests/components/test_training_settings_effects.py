@@ -80,6 +80,10 @@ TRAINING_EFFECTS = {
     "photo_augmentation": (BASE.replace(photo_augmentation=0.25), lambda a, b: (
         a.stream.photos_rendered[0] == 0
         and b.stream.photos_rendered[0] == round(0.25 * b.stream.images[0]))),
+    # Its bounds: tests/components/test_balance.py::test_copies_lean_no_further_than_copy_rotation.
+    "copy_rotation": (BASE.replace(copy_rotation=0.0), lambda a, b: (
+        b.stream.augmented_copies == a.stream.augmented_copies
+        and b.best_val_loss != a.best_val_loss)),
     "train_fraction": (BASE.replace(train_fraction=0.5), lambda a, b: (
         a.training_examples == TRAIN_IMAGES
         and abs(b.training_examples - TRAIN_IMAGES / 2) <= 3
