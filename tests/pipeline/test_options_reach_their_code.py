@@ -56,6 +56,7 @@ VALUES: Dict[str, Tuple[str, List[str]]] = {
     "training.average_epochs": ("3", []),
     "training.test_time": ("mirror", []),
     "training.photo_augmentation": ("0.5", []),
+    "training.copy_rotation": ("0.1", []),
     "training.train_fraction": ("0.5", []),
     "training.fine_tune_epochs": ("2", [RESNET, "--weights", "imagenet"]),
     "training.fine_tune_learning_rate": ("0.0002", [RESNET, "--weights", "imagenet",
