@@ -14,14 +14,19 @@ COUNTS = {0: 50, 1: 10, 2: 30}  # the 35k/7k/21k shape, scaled down
 ORIGINAL_LABEL = {0: 0, 1: 1, 2: 7}
 
 
-def _examples() -> tf.data.Dataset:
-    labels = np.repeat(list(COUNTS), list(COUNTS.values()))
-    images = fixtures.generate_images(np.array([ORIGINAL_LABEL[c] for c in labels]), seed=5)
+def _elements(images: np.ndarray, labels: np.ndarray) -> tf.data.Dataset:
+    """Training elements of float [N, 28, 28, 1] ``images`` in [0, 1] and their ``labels``."""
     return tf.data.Dataset.from_tensor_slices({
-        data.IMAGE_XF: images[..., None].astype(np.float32) / 255.0,
+        data.IMAGE_XF: images.astype(np.float32),
         data.LABEL_XF: labels.astype(np.int64),
         data.EXAMPLE_ID_XF: [f"train/{i:03d}" for i in range(len(labels))],
     })
+
+
+def _examples() -> tf.data.Dataset:
+    labels = np.repeat(list(COUNTS), list(COUNTS.values()))
+    images = fixtures.generate_images(np.array([ORIGINAL_LABEL[c] for c in labels]), seed=5)
+    return _elements(images[..., None].astype(np.float32) / 255.0, labels)
 
 
 def _epoch(stream):
@@ -253,15 +258,15 @@ def test_without_photo_augmentation_garments_are_not_recut():
         np.testing.assert_array_equal(plain, with_kinds)
 
 
-def _bars(count: int) -> tf.data.Dataset:
-    """Upright bars (trouser legs, as it were), class 1 a minority so that it is copied."""
+BAR_COUNTS = {0: 60, 1: 12}  # class 1 a minority, so that it is copied
+
+
+def _bars() -> tf.data.Dataset:
+    """Upright bars (trouser legs, as it were), BAR_COUNTS of each class."""
     image = np.zeros((28, 28, 1), np.float32)
     image[4:24, 12:16] = 1.0
-    labels = np.repeat([0, 1], [count, count // 5])
-    return tf.data.Dataset.from_tensor_slices({
-        data.IMAGE_XF: np.repeat(image[None], len(labels), axis=0),
-        data.LABEL_XF: labels.astype(np.int64),
-        data.EXAMPLE_ID_XF: [f"train/{i:03d}" for i in range(len(labels))]})
+    labels = np.repeat(list(BAR_COUNTS), list(BAR_COUNTS.values()))
+    return _elements(np.repeat(image[None], len(labels), axis=0), labels)
 
 
 def _tilt_in_turns(image: np.ndarray) -> float:
@@ -277,7 +282,7 @@ def _tilt_in_turns(image: np.ndarray) -> float:
 
 @pytest.mark.parametrize("copy_rotation", [0.02, 0.2])
 def test_copies_lean_no_further_than_copy_rotation(copy_rotation):
-    stream = balance.balanced_training_stream(_bars(60), balance.OVERSAMPLE, {0: 60, 1: 12},
+    stream = balance.balanced_training_stream(_bars(), balance.OVERSAMPLE, BAR_COUNTS,
                                               batch_size=200, seed=3,
                                               copy_rotation=copy_rotation)
     images, labels = next(iter(stream))
